@@ -1,0 +1,96 @@
+// swift-tools-version: 6.1
+//
+// qofd: QOF, DES and vaccination achievement for English general practice.
+// Data flows one way: extract -> patients -> rule results -> aggregates -> storage -> reports.
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "qofd",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "qofd", targets: ["qofd"]),
+        .library(name: "Postgres", targets: ["Postgres"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+    ],
+    targets: [
+        // The system C library, libpq, as Debian's libpq-dev installs it.
+        .systemLibrary(
+            name: "CLibPQ",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"]), .brew(["libpq"])]
+        ),
+        // Our small safe layer over libpq.
+        .target(
+            name: "Postgres",
+            dependencies: ["CLibPQ", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+        // A private PostgreSQL cluster (initdb / pg_ctl) for the embedded default and the tests.
+        .target(
+            name: "PostgresCluster",
+            dependencies: ["Postgres", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+        // Schema migrations and the database side of qofd.
+        .target(
+            name: "Storage",
+            dependencies: [
+                "Postgres",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict,
+            plugins: ["EmbedMigrations"]
+        ),
+        // Build tool: turns sql/NNNN_*.sql into Swift source so the binary carries its own schema.
+        .executableTarget(
+            name: "embed-migrations",
+            path: "Sources/EmbedMigrationsTool",
+            swiftSettings: strict
+        ),
+        .plugin(
+            name: "EmbedMigrations",
+            capability: .buildTool(),
+            dependencies: ["embed-migrations"],
+            path: "Sources/EmbedMigrationsPlugin"
+        ),
+        .executableTarget(
+            name: "qofd",
+            dependencies: [
+                "Postgres",
+                "PostgresCluster",
+                "Storage",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+
+        // Test support: one throwaway PostgreSQL cluster per test run, a fresh database per test.
+        .target(
+            name: "TestSupport",
+            dependencies: ["Postgres", "PostgresCluster", "Storage", .product(name: "Logging", package: "swift-log")],
+            path: "Tests/TestSupport",
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "PostgresTests",
+            dependencies: ["Postgres", "TestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "StorageTests",
+            dependencies: ["Storage", "Postgres", "TestSupport"],
+            swiftSettings: strict
+        ),
+    ]
+)

@@ -1,0 +1,137 @@
+import Logging
+import Postgres
+
+/// Applies pending migrations in order, each in its own transaction, and records them in
+/// `schema_migrations` with their checksum.
+///
+/// A session advisory lock serialises migrators: a second process waits, then finds nothing to do.
+/// The lock goes with the connection, so a killed migrator never leaves it held. A file whose
+/// checksum differs from the recorded one, or a database migrated by a newer qofd, stops the run.
+public struct Migrator: Sendable {
+    /// The advisory lock key ("qofdmigr" in ASCII).
+    public static let lockKey: Int64 = 0x716F_6664_6D69_6772
+
+    public let migrations: [Migration]
+    public let logger: Logger
+
+    public init(migrations: [Migration] = Migration.embedded, logger: Logger = Logger(label: "qofd.migrate")) {
+        self.migrations = migrations.sorted { $0.version < $1.version }
+        self.logger = logger
+    }
+
+    /// Where each known migration stands in a database.
+    public struct State: Sendable, Hashable {
+        public enum Status: String, Sendable { case applied, pending, changed, unknown }
+        public let version: Int
+        public let name: String
+        public let status: Status
+        public let appliedAt: String?
+    }
+
+    /// Applies every pending migration. Returns the ones applied by this call.
+    @discardableResult
+    public func migrate(on connection: isolated PostgresConnection) throws -> [Migration] {
+        try connection.query("SELECT pg_advisory_lock(\(Self.lockKey))")
+        defer {
+            if connection.isConnected {
+                _ = try? connection.query("SELECT pg_advisory_unlock(\(Self.lockKey))")
+            }
+        }
+        try connection.executeScript(
+            """
+            CREATE TABLE IF NOT EXISTS schema_migrations (
+                version     integer PRIMARY KEY,
+                name        text NOT NULL,
+                checksum    text NOT NULL,
+                applied_at  timestamptz NOT NULL DEFAULT now(),
+                duration_ms integer NOT NULL DEFAULT 0
+            )
+            """)
+        let applied = try appliedRows(on: connection)
+        try verify(applied)
+        let done = Set(applied.map(\.version))
+        var newlyApplied: [Migration] = []
+        for migration in migrations where !done.contains(migration.version) {
+            let clock = ContinuousClock()
+            let start = clock.now
+            do {
+                try connection.withTransaction { conn in
+                    try conn.executeScript(migration.sql)
+                    let elapsed = clock.now - start
+                    let ms = Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
+                    try conn.execute(
+                        """
+                        INSERT INTO schema_migrations (version, name, checksum, duration_ms)
+                        VALUES (\(migration.version), \(migration.name), \(migration.checksum), \(ms))
+                        """)
+                }
+            } catch let error as PostgresError {
+                throw MigrationError(
+                    "migration \(migration.version) (\(migration.name)) failed and was rolled back: \(error)")
+            }
+            logger.info("applied migration", metadata: ["version": "\(migration.version)", "name": "\(migration.name)"])
+            newlyApplied.append(migration)
+        }
+        return newlyApplied
+    }
+
+    /// Reports applied, pending and changed migrations without changing anything.
+    public func status(on connection: isolated PostgresConnection) throws -> [State] {
+        let exists = try connection.query("SELECT to_regclass('schema_migrations') IS NOT NULL")
+        let applied = try exists[0].decode(0, as: Bool.self) ? try appliedRows(on: connection) : []
+        let byVersion = Dictionary(uniqueKeysWithValues: applied.map { ($0.version, $0) })
+        var states = migrations.map { m -> State in
+            guard let row = byVersion[m.version] else {
+                return State(version: m.version, name: m.name, status: .pending, appliedAt: nil)
+            }
+            return State(
+                version: m.version, name: m.name, status: row.checksum == m.checksum ? .applied : .changed,
+                appliedAt: row.appliedAt)
+        }
+        let known = Set(migrations.map(\.version))
+        for row in applied where !known.contains(row.version) {
+            states.append(State(version: row.version, name: row.name, status: .unknown, appliedAt: row.appliedAt))
+        }
+        return states.sorted { $0.version < $1.version }
+    }
+
+    struct AppliedRow {
+        let version: Int
+        let name: String
+        let checksum: String
+        let appliedAt: String
+    }
+
+    private func appliedRows(on connection: isolated PostgresConnection) throws -> [AppliedRow] {
+        try connection.query(
+            "SELECT version, name, checksum, to_char(applied_at, 'YYYY-MM-DD HH24:MI:SS') FROM schema_migrations ORDER BY version"
+        ).map { row in
+            AppliedRow(
+                version: try row.decode(0), name: try row.decode(1), checksum: try row.decode(2),
+                appliedAt: try row.decode(3))
+        }
+    }
+
+    private func verify(_ applied: [AppliedRow]) throws {
+        let known = Dictionary(uniqueKeysWithValues: migrations.map { ($0.version, $0) })
+        for row in applied {
+            guard let migration = known[row.version] else {
+                throw MigrationError(
+                    "the database has migration \(row.version) (\(row.name)), which this qofd does not know: "
+                        + "it was migrated by a newer version; upgrade qofd instead")
+            }
+            guard migration.checksum == row.checksum else {
+                throw MigrationError(
+                    "migration \(row.version) (\(row.name)) has changed since it was applied "
+                        + "(recorded checksum \(row.checksum.prefix(12))…, file \(migration.checksum.prefix(12))…); "
+                        + "applied migrations must never be edited: restore the file and add a new migration")
+            }
+        }
+    }
+}
+
+/// A migration run that had to stop, with a message for a person.
+public struct MigrationError: Error, Sendable, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

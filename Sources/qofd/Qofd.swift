@@ -1,0 +1,17 @@
+import ArgumentParser
+
+/// The `qofd` command: QOF, DES and vaccination achievement for English general practice.
+@main
+struct Qofd: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "qofd",
+        abstract: "QOF, DES and vaccination achievement for English general practice.",
+        discussion: """
+            qofd reads GP clinical-system extracts, evaluates versioned business rules, stores the results \
+            in PostgreSQL and writes the declaration reports practices sign off. With no database \
+            configured it runs its own private PostgreSQL cluster under the state directory.
+            """,
+        version: "0.1.0",
+        subcommands: [Migrate.self, Status.self]
+    )
+}
