@@ -78,13 +78,17 @@ let package = Package(
         // Test support: one throwaway PostgreSQL cluster per test run, a fresh database per test.
         .target(
             name: "TestSupport",
-            dependencies: ["Postgres", "PostgresCluster", "Storage", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "Postgres", "PostgresCluster", "Storage",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "InMemoryLogging", package: "swift-log"),
+            ],
             path: "Tests/TestSupport",
             swiftSettings: strict
         ),
         .testTarget(
             name: "PostgresTests",
-            dependencies: ["Postgres", "TestSupport"],
+            dependencies: ["Postgres", "PostgresCluster", "TestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         .testTarget(

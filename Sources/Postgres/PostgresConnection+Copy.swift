@@ -12,7 +12,7 @@ extension PostgresConnection {
     /// - Returns: the number of rows the server stored.
     @discardableResult
     public func copyIn(
-        table: String, columns: [String], _ body: (inout CopyWriter) throws -> Void
+        table: String, columns: [String], _ body: @Sendable (inout CopyWriter) throws -> Void
     ) throws -> Int {
         let target = table.split(separator: ".").map { quoteIdentifier(String($0)) }.joined(separator: ".")
         let cols = columns.map(quoteIdentifier).joined(separator: ", ")
@@ -21,7 +21,7 @@ extension PostgresConnection {
 
     /// Runs a `COPY … FROM STDIN` statement you wrote yourself and streams `body`'s bytes to it.
     @discardableResult
-    public func copyIn(statement: String, _ body: (inout CopyWriter) throws -> Void) throws -> Int {
+    public func copyIn(statement: String, _ body: @Sendable (inout CopyWriter) throws -> Void) throws -> Int {
         let conn = try liveHandle()
         let start = PQexec(conn, statement)
         let started = try check(start, connection: conn)

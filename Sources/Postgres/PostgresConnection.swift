@@ -64,7 +64,7 @@ public actor PostgresConnection {
         }
     }
 
-    private func open() throws(PostgresError) {
+    private func open() throws {
         guard let conn = PQconnectdb(conninfo) else {
             throw PostgresError(code: .connectionFailed, message: "libpq could not allocate a connection")
         }
@@ -78,7 +78,7 @@ public actor PostgresConnection {
     }
 
     /// Settings every session needs so that text results decode the same way everywhere.
-    private func configureSession() throws(PostgresError) {
+    private func configureSession() throws {
         guard let handle else { return }
         PQsetNoticeReceiver(handle, noticeReceiver, Unmanaged.passUnretained(noticeSink).toOpaque())
         if PQsetClientEncoding(handle, "UTF8") != 0 {
@@ -100,7 +100,7 @@ public actor PostgresConnection {
     }
 
     /// Re-establishes a lost connection with the same parameters.
-    public func reset() throws(PostgresError) {
+    public func reset() throws {
         guard let handle else { throw PostgresError(code: .connectionClosed, message: "connection is closed") }
         PQreset(handle)
         guard PQstatus(handle) == CONNECTION_OK else {
@@ -116,7 +116,7 @@ public actor PostgresConnection {
         handle = nil
     }
 
-    func liveHandle() throws(PostgresError) -> OpaquePointer {
+    func liveHandle() throws -> OpaquePointer {
         guard let handle else { throw PostgresError(code: .connectionClosed, message: "connection is closed") }
         return handle
     }
@@ -125,8 +125,12 @@ public actor PostgresConnection {
 
     /// Runs one parameterised statement and returns its rows.
     @discardableResult
-    public func query(_ query: PostgresQuery) throws(PostgresError) -> PostgresRows {
+    public func query(_ query: PostgresQuery) throws -> PostgresRows {
         let conn = try liveHandle()
+        for case .text(let text) in query.bindings where text.utf8.contains(0) {
+            throw PostgresError(
+                code: .invalidParameter, message: "a text parameter contains a NUL byte, which PostgreSQL text cannot hold")
+        }
         let result = withParameters(query.bindings) { count, types, values, lengths, formats in
             PQexecParams(conn, query.sql, count, types, values, lengths, formats, 0)
         }
@@ -135,13 +139,13 @@ public actor PostgresConnection {
 
     /// Runs one parameterised statement and returns the number of rows it affected.
     @discardableResult
-    public func execute(_ query: PostgresQuery) throws(PostgresError) -> Int {
+    public func execute(_ query: PostgresQuery) throws -> Int {
         try self.query(query).affectedRows
     }
 
     /// Runs a script of one or more statements without parameters (e.g. a migration file).
     /// libpq runs a multi-statement script in one implicit transaction unless it has its own BEGIN/COMMIT.
-    public func executeScript(_ sql: String) throws(PostgresError) {
+    public func executeScript(_ sql: String) throws {
         let conn = try liveHandle()
         _ = try check(PQexec(conn, sql), connection: conn)
     }
@@ -150,8 +154,9 @@ public actor PostgresConnection {
     ///
     /// The body is synchronous and runs on this connection's queue, so nothing else can interleave
     /// a statement on this connection in the middle of the transaction.
-    public func withTransaction<T>(
-        _ body: (isolated PostgresConnection) throws -> T
+    @discardableResult
+    public func withTransaction<T: Sendable>(
+        _ body: @Sendable (isolated PostgresConnection) throws -> T
     ) throws -> T {
         try executeScript("BEGIN")
         do {
@@ -171,7 +176,7 @@ public actor PostgresConnection {
     // MARK: Results and errors
 
     /// Turns a libpq result into a `PostgresResult` or throws the error it carries.
-    func check(_ result: OpaquePointer?, connection conn: OpaquePointer) throws(PostgresError) -> PostgresResult {
+    func check(_ result: OpaquePointer?, connection conn: OpaquePointer) throws -> PostgresResult {
         guard let result else {
             throw connectionError(conn, fallback: "no result from server")
         }

@@ -22,6 +22,8 @@ public struct PostgresError: Error, Sendable, Hashable {
         public static let server = Code("server error")
         /// A COPY could not be completed.
         public static let copyFailed = Code("copy failed")
+        /// A parameter cannot be sent (e.g. text containing a NUL byte).
+        public static let invalidParameter = Code("invalid parameter")
         /// A value in a result could not be decoded to the requested Swift type.
         public static let decoding = Code("decoding failed")
         /// The server answered in a way this client did not expect.

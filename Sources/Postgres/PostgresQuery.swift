@@ -42,6 +42,11 @@ public struct PostgresQuery: Sendable, Hashable, ExpressibleByStringInterpolatio
             sql += "$\(bindings.count)"
         }
 
+        public mutating func appendInterpolation<T: PostgresEncodable>(_ value: T?) {
+            bindings.append(value?.postgresBinding ?? .null)
+            sql += "$\(bindings.count)"
+        }
+
         public mutating func appendInterpolation(identifier: String) {
             sql += quoteIdentifier(identifier)
         }

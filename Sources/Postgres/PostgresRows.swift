@@ -38,7 +38,7 @@ public struct PostgresRows: Sendable, RandomAccessCollection {
     /// Rows affected by the statement (INSERT/UPDATE/DELETE/COPY).
     public var affectedRows: Int { result.affectedRows }
 
-    func columnIndex(_ name: String) throws(PostgresError) -> Int {
+    func columnIndex(_ name: String) throws -> Int {
         guard let i = columns.firstIndex(of: name) else { throw decodingError("no column named \(name)") }
         return i
     }
@@ -50,7 +50,7 @@ public struct PostgresRow: Sendable {
     let index: Int
 
     /// Decodes column `column`; a NULL decodes to nil for optional types and is an error otherwise.
-    public func decode<T: PostgresDecodable>(_ column: Int, as type: T.Type = T.self) throws(PostgresError) -> T {
+    public func decode<T: PostgresDecodable>(_ column: Int, as type: T.Type = T.self) throws -> T {
         let r = rows.result
         guard column >= 0, column < r.columnCount else { throw decodingError("no column \(column)") }
         let row = Int32(index)
@@ -67,7 +67,7 @@ public struct PostgresRow: Sendable {
     }
 
     /// Decodes the column named `name`.
-    public func decode<T: PostgresDecodable>(_ name: String, as type: T.Type = T.self) throws(PostgresError) -> T {
+    public func decode<T: PostgresDecodable>(_ name: String, as type: T.Type = T.self) throws -> T {
         try decode(try rows.columnIndex(name), as: type)
     }
 

@@ -8,7 +8,7 @@ extension Optional: PostgresEncodable where Wrapped: PostgresEncodable {
 }
 
 extension Optional: PostgresDecodable where Wrapped: PostgresDecodable {
-    public init(postgresText bytes: UnsafeRawBufferPointer, type: PostgresType) throws(PostgresError) {
+    public init(postgresText bytes: UnsafeRawBufferPointer, type: PostgresType) throws {
         self = .some(try Wrapped(postgresText: bytes, type: type))
     }
     public static var postgresNull: Self? { .some(.none) }
@@ -16,7 +16,7 @@ extension Optional: PostgresDecodable where Wrapped: PostgresDecodable {
 
 extension String: PostgresEncodable, PostgresDecodable {
     public var postgresBinding: PostgresBinding { .text(self) }
-    public init(postgresText bytes: UnsafeRawBufferPointer, type: PostgresType) throws(PostgresError) {
+    public init(postgresText bytes: UnsafeRawBufferPointer, type: PostgresType) throws {
         self = String(decoding: bytes, as: UTF8.self)
     }
 }
@@ -46,7 +46,7 @@ func parseInteger(_ bytes: UnsafeRawBufferPointer) -> Int64? {
 }
 
 extension FixedWidthInteger where Self: SignedInteger {
-    init(postgresInteger bytes: UnsafeRawBufferPointer) throws(PostgresError) {
+    init(postgresInteger bytes: UnsafeRawBufferPointer) throws {
         guard let v = parseInteger(bytes), let narrowed = Self(exactly: v) else {
             throw decodingError("not an integer of \(Self.self): \(String(decoding: bytes, as: UTF8.self))")
         }
@@ -56,28 +56,28 @@ extension FixedWidthInteger where Self: SignedInteger {
 
 extension Int: PostgresEncodable, PostgresDecodable {
     public var postgresBinding: PostgresBinding { .text(String(self)) }
-    public init(postgresText bytes: UnsafeRawBufferPointer, type: PostgresType) throws(PostgresError) {
+    public init(postgresText bytes: UnsafeRawBufferPointer, type: PostgresType) throws {
         try self.init(postgresInteger: bytes)
     }
 }
 
 extension Int64: PostgresEncodable, PostgresDecodable {
     public var postgresBinding: PostgresBinding { .text(String(self)) }
-    public init(postgresText bytes: UnsafeRawBufferPointer, type: PostgresType) throws(PostgresError) {
+    public init(postgresText bytes: UnsafeRawBufferPointer, type: PostgresType) throws {
         try self.init(postgresInteger: bytes)
     }
 }
 
 extension Int32: PostgresEncodable, PostgresDecodable {
     public var postgresBinding: PostgresBinding { .text(String(self)) }
-    public init(postgresText bytes: UnsafeRawBufferPointer, type: PostgresType) throws(PostgresError) {
+    public init(postgresText bytes: UnsafeRawBufferPointer, type: PostgresType) throws {
         try self.init(postgresInteger: bytes)
     }
 }
 
 extension Int16: PostgresEncodable, PostgresDecodable {
     public var postgresBinding: PostgresBinding { .text(String(self)) }
-    public init(postgresText bytes: UnsafeRawBufferPointer, type: PostgresType) throws(PostgresError) {
+    public init(postgresText bytes: UnsafeRawBufferPointer, type: PostgresType) throws {
         try self.init(postgresInteger: bytes)
     }
 }
@@ -88,7 +88,7 @@ extension Double: PostgresEncodable, PostgresDecodable {
         if isInfinite { return .text(self > 0 ? "Infinity" : "-Infinity") }
         return .text("\(self)")
     }
-    public init(postgresText bytes: UnsafeRawBufferPointer, type: PostgresType) throws(PostgresError) {
+    public init(postgresText bytes: UnsafeRawBufferPointer, type: PostgresType) throws {
         let text = String(decoding: bytes, as: UTF8.self)
         switch text {
         case "NaN": self = .nan
@@ -103,7 +103,7 @@ extension Double: PostgresEncodable, PostgresDecodable {
 
 extension Bool: PostgresEncodable, PostgresDecodable {
     public var postgresBinding: PostgresBinding { .text(self ? "t" : "f") }
-    public init(postgresText bytes: UnsafeRawBufferPointer, type: PostgresType) throws(PostgresError) {
+    public init(postgresText bytes: UnsafeRawBufferPointer, type: PostgresType) throws {
         guard bytes.count == 1 else { throw decodingError("not a boolean") }
         switch bytes[0] {
         case UInt8(ascii: "t"): self = true
@@ -115,7 +115,7 @@ extension Bool: PostgresEncodable, PostgresDecodable {
 
 extension Decimal: PostgresEncodable, PostgresDecodable {
     public var postgresBinding: PostgresBinding { .text(NSDecimalNumber(decimal: self).description(withLocale: nil)) }
-    public init(postgresText bytes: UnsafeRawBufferPointer, type: PostgresType) throws(PostgresError) {
+    public init(postgresText bytes: UnsafeRawBufferPointer, type: PostgresType) throws {
         let text = String(decoding: bytes, as: UTF8.self)
         guard let v = Decimal(string: text, locale: Locale(identifier: "en_US_POSIX")) else {
             throw decodingError("not a decimal: \(text)")
@@ -126,7 +126,7 @@ extension Decimal: PostgresEncodable, PostgresDecodable {
 
 extension PostgresDate: PostgresEncodable, PostgresDecodable {
     public var postgresBinding: PostgresBinding { .text(description) }
-    public init(postgresText bytes: UnsafeRawBufferPointer, type: PostgresType) throws(PostgresError) {
+    public init(postgresText bytes: UnsafeRawBufferPointer, type: PostgresType) throws {
         let text = String(decoding: bytes, as: UTF8.self)
         guard let d = PostgresDate(iso: text) else { throw decodingError("not an ISO date: \(text)") }
         self = d
@@ -149,7 +149,7 @@ extension Date: PostgresEncodable, PostgresDecodable {
     }
 
     /// Decodes `timestamptz` / `timestamp` text in ISO DateStyle (the session sets DateStyle=ISO, TimeZone=UTC).
-    public init(postgresText bytes: UnsafeRawBufferPointer, type: PostgresType) throws(PostgresError) {
+    public init(postgresText bytes: UnsafeRawBufferPointer, type: PostgresType) throws {
         let text = String(decoding: bytes, as: UTF8.self)
         guard let d = parseISOTimestamp(text) else { throw decodingError("not a timestamp: \(text)") }
         self = d
@@ -214,7 +214,7 @@ extension Array: PostgresEncodable where Element == UInt8 {
 
 extension Array: PostgresDecodable where Element == UInt8 {
     /// Decodes bytea in hex output format (`\x0a1b…`), PostgreSQL's default since 9.0.
-    public init(postgresText bytes: UnsafeRawBufferPointer, type: PostgresType) throws(PostgresError) {
+    public init(postgresText bytes: UnsafeRawBufferPointer, type: PostgresType) throws {
         guard bytes.count >= 2, bytes[0] == UInt8(ascii: "\\"), bytes[1] == UInt8(ascii: "x"), bytes.count % 2 == 0
         else { throw decodingError("bytea not in hex format") }
         func nibble(_ c: UInt8) -> UInt8? {
@@ -241,7 +241,7 @@ extension Array: PostgresDecodable where Element == UInt8 {
 
 extension UUID: PostgresEncodable, PostgresDecodable {
     public var postgresBinding: PostgresBinding { .text(uuidString) }
-    public init(postgresText bytes: UnsafeRawBufferPointer, type: PostgresType) throws(PostgresError) {
+    public init(postgresText bytes: UnsafeRawBufferPointer, type: PostgresType) throws {
         guard let u = UUID(uuidString: String(decoding: bytes, as: UTF8.self)) else { throw decodingError("not a uuid") }
         self = u
     }

@@ -78,7 +78,7 @@ public protocol PostgresEncodable: Sendable {
 /// A Swift value that can be read from a result column (text format).
 public protocol PostgresDecodable: Sendable {
     /// Builds the value from the column's text bytes.
-    init(postgresText bytes: UnsafeRawBufferPointer, type: PostgresType) throws(PostgresError)
+    init(postgresText bytes: UnsafeRawBufferPointer, type: PostgresType) throws
     /// What a SQL NULL decodes to; nil means NULL is an error for this type.
     static var postgresNull: Self? { get }
 }

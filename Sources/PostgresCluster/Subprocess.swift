@@ -17,8 +17,8 @@ enum Subprocess {
     static func run(_ program: String, _ arguments: [String], environment: [String: String]) throws -> Result {
         var template = Array("/tmp/qofd-spawn-XXXXXX".utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        guard fd >= 0 else { throw ClusterError("could not create a temporary file: \(String(cString: strerror(errno)))") }
-        unlink(String(cString: template))
+        guard fd >= 0 else { throw ClusterError("could not create a temporary file: \(systemError(errno))") }
+        _ = template.withUnsafeBufferPointer { unlink($0.baseAddress!) }
         defer { close(fd) }
 
         var actions = posix_spawn_file_actions_t()
@@ -37,7 +37,7 @@ enum Subprocess {
         var pid: pid_t = 0
         let spawned = posix_spawn(&pid, program, &actions, nil, argv, envp)
         guard spawned == 0 else {
-            throw ClusterError("could not run \(program): \(String(cString: strerror(spawned)))")
+            throw ClusterError("could not run \(program): \(systemError(spawned))")
         }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 {
@@ -56,4 +56,10 @@ enum Subprocess {
         let output = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         return Result(status: exitCode, output: output)
     }
+}
+
+/// The text of a C `errno` value.
+func systemError(_ code: Int32) -> String {
+    guard let text = strerror(code) else { return "error \(code)" }
+    return String(decoding: UnsafeRawBufferPointer(start: text, count: strlen(text)), as: UTF8.self)
 }

@@ -20,7 +20,7 @@ struct SystemUser: Sendable {
 
     func chown(_ url: URL) throws {
         guard Glibc.chown(url.path, uid, gid) == 0 else {
-            throw ClusterError("could not give \(url.path) to user \(name): \(String(cString: strerror(errno)))")
+            throw ClusterError("could not give \(url.path) to user \(name): \(systemError(errno))")
         }
     }
 

@@ -52,17 +52,17 @@ public struct Migrator: Sendable {
         let done = Set(applied.map(\.version))
         var newlyApplied: [Migration] = []
         for migration in migrations where !done.contains(migration.version) {
-            let clock = ContinuousClock()
-            let start = clock.now
+            let started = ContinuousClock.now
+            let script = migration.sql
+            let version = migration.version, name = migration.name, checksum = migration.checksum
             do {
                 try connection.withTransaction { conn in
-                    try conn.executeScript(migration.sql)
-                    let elapsed = clock.now - start
-                    let ms = Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
+                    try conn.executeScript(script)
+                    let ms = Int((ContinuousClock.now - started) / .milliseconds(1))
                     try conn.execute(
                         """
                         INSERT INTO schema_migrations (version, name, checksum, duration_ms)
-                        VALUES (\(migration.version), \(migration.name), \(migration.checksum), \(ms))
+                        VALUES (\(version), \(name), \(checksum), \(ms))
                         """)
                 }
             } catch let error as PostgresError {

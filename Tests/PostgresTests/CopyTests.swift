@@ -1,0 +1,96 @@
+import Postgres
+import Testing
+import TestSupport
+
+@Suite("COPY FROM STDIN")
+struct CopyTests {
+    @Test("one million rows stream through COPY and all arrive")
+    func millionRows() async throws {
+        let conn = try await TestDatabase.connect()
+        try await conn.executeScript("CREATE TABLE big (id int8, practice text, value int4, day date, note text)")
+        let day = PostgresDate(year: 2026, month: 3, day: 31)
+        let copied = try await conn.copyIn(table: "big", columns: ["id", "practice", "value", "day", "note"]) { w in
+            for i in 0..<1_000_000 {
+                w.append(i)
+                w.append("A81001")
+                w.append(i % 1000)
+                w.append(day)
+                if i % 10 == 0 { w.appendNull() } else { w.append("row \(i)") }
+                try w.endRow()
+            }
+        }
+        #expect(copied == 1_000_000)
+        let rows = try await conn.query("SELECT count(*), sum(id), count(note), sum(value) FROM big")
+        #expect(try rows[0].decode(0, as: Int.self) == 1_000_000)
+        #expect(try rows[0].decode(1, as: Int.self) == 499_999_500_000)
+        #expect(try rows[0].decode(2, as: Int.self) == 900_000)
+        #expect(try rows[0].decode(3, as: Int.self) == 499_500_000)
+    }
+
+    @Test("tabs, newlines, backslashes and unicode survive COPY escaping")
+    func escaping() async throws {
+        let conn = try await TestDatabase.connect()
+        try await conn.executeScript("CREATE TABLE t (v text, b bytea)")
+        let values = ["tab\there", "new\nline", "back\\slash", "\\N", "Zoë 🩺", "cr\rhere", ""]
+        try await conn.copyIn(table: "t", columns: ["v", "b"]) { w in
+            for v in values {
+                w.append(v)
+                w.append(Array(v.utf8))
+                try w.endRow()
+            }
+        }
+        let rows = try await conn.query("SELECT v, b FROM t")
+        #expect(try rows.map { try $0.decode(0, as: String.self) } == values)
+        #expect(try rows.map { try $0.decode(1, as: [UInt8].self) } == values.map { Array($0.utf8) })
+    }
+
+    @Test("a bad row rolls back the whole COPY and reports SQLSTATE 22P02")
+    func badRowRollsBackAll() async throws {
+        let conn = try await TestDatabase.connect()
+        try await conn.executeScript("CREATE TABLE t (v int4)")
+        do {
+            try await conn.copyIn(table: "t", columns: ["v"]) { w in
+                w.append(1); try w.endRow()
+                w.append("not a number"); try w.endRow()
+                w.append(3); try w.endRow()
+            }
+            Issue.record("expected COPY to fail")
+        } catch let error as PostgresError {
+            #expect(error.sqlState == "22P02")
+        }
+        #expect(try await conn.query("SELECT count(*) FROM t")[0].decode(0, as: Int.self) == 0)
+        // The connection is still usable.
+        #expect(try await conn.query("SELECT 1")[0].decode(0, as: Int.self) == 1)
+    }
+
+    @Test("when the writer throws, the COPY is aborted and the caller's error comes back")
+    func writerThrowAborts() async throws {
+        struct Stop: Error {}
+        let conn = try await TestDatabase.connect()
+        try await conn.executeScript("CREATE TABLE t (v int4)")
+        await #expect(throws: Stop.self) {
+            try await conn.copyIn(table: "t", columns: ["v"]) { w in
+                for i in 0..<100_000 {
+                    w.append(i)
+                    try w.endRow()
+                }
+                throw Stop()
+            }
+        }
+        #expect(try await conn.query("SELECT count(*) FROM t")[0].decode(0, as: Int.self) == 0)
+    }
+
+    @Test("COPY inside a transaction is undone by the transaction's rollback")
+    func copyInsideTransaction() async throws {
+        struct Stop: Error {}
+        let conn = try await TestDatabase.connect()
+        try await conn.executeScript("CREATE TABLE t (v int4)")
+        await #expect(throws: Stop.self) {
+            try await conn.withTransaction { c in
+                try c.copyIn(table: "t", columns: ["v"]) { w in w.append(7); try w.endRow() }
+                throw Stop()
+            }
+        }
+        #expect(try await conn.query("SELECT count(*) FROM t")[0].decode(0, as: Int.self) == 0)
+    }
+}
