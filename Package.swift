@@ -75,6 +75,14 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // Benchmarks: figures, not tests. `swift run -c release copy-benchmark`.
+        .executableTarget(
+            name: "copy-benchmark",
+            dependencies: ["Postgres", "PostgresCluster"],
+            path: "Benchmarks/CopyBenchmark",
+            swiftSettings: strict
+        ),
+
         // Test support: one throwaway PostgreSQL cluster per test run, a fresh database per test.
         .target(
             name: "TestSupport",

@@ -6,7 +6,7 @@ extension PostgresConnection {
     ///
     /// ```swift
     /// let n = try conn.copyIn(table: "indicator_result", columns: ["run_id", "indicator", "numerator"]) { w in
-    ///     for r in results { w.append(runID); w.append(r.id); w.append(r.numerator); w.endRow() }
+    ///     for r in results { try w.append(runID); try w.append(r.id); try w.append(r.numerator); try w.endRow() }
     /// }
     /// ```
     /// - Returns: the number of rows the server stored.
@@ -75,121 +75,155 @@ extension PostgresConnection {
 ///
 /// Fields are separated by tabs and rows end with a newline; `append` escapes backslash, tab,
 /// newline and carriage return as the COPY text format requires. Call `endRow()` after each row.
-public struct CopyWriter {
+/// The writer only lives inside `copyIn`'s body.
+public struct CopyWriter: ~Copyable {
     private let handle: OpaquePointer
-    private var buffer: [UInt8] = []
+    private let storage: UnsafeMutablePointer<UInt8>
+    private var count = 0
     private var atRowStart = true
-    private static let chunk = 1 << 18
+    private static let capacity = 1 << 20
+    /// Flush once a row ends past this mark.
+    private static let flushMark = capacity - (64 << 10)
 
     init(handle: OpaquePointer) {
         self.handle = handle
-        buffer.reserveCapacity(Self.chunk + 4096)
+        storage = .allocate(capacity: Self.capacity)
+    }
+
+    deinit { storage.deallocate() }
+
+    /// Makes room for `n` more bytes, sending what is buffered if needed.
+    @inline(__always) private mutating func reserve(_ n: Int) throws {
+        if count + n > Self.capacity { try flush() }
+    }
+
+    @inline(__always) private mutating func put(_ byte: UInt8) {
+        storage[count] = byte
+        count &+= 1
     }
 
     @inline(__always) private mutating func separate() {
-        if atRowStart { atRowStart = false } else { buffer.append(9) }
+        if atRowStart { atRowStart = false } else { put(9) }
     }
 
     /// Appends a text field.
-    public mutating func append(_ value: String) {
-        separate()
+    public mutating func append(_ value: String) throws {
         var value = value
-        value.withUTF8 { utf8 in
-            for byte in utf8 {
-                switch byte {
-                case 92: buffer.append(92); buffer.append(92)
-                case 9: buffer.append(92); buffer.append(UInt8(ascii: "t"))
-                case 10: buffer.append(92); buffer.append(UInt8(ascii: "n"))
-                case 13: buffer.append(92); buffer.append(UInt8(ascii: "r"))
-                default: buffer.append(byte)
-                }
+        try value.withUTF8 { utf8 in try appendEscaped(UnsafeRawBufferPointer(utf8)) }
+    }
+
+    private mutating func appendEscaped(_ bytes: UnsafeRawBufferPointer) throws {
+        if count + 2 * bytes.count + 1 > Self.capacity {
+            try flush()
+            guard 2 * bytes.count + 1 <= Self.capacity else {
+                throw PostgresError(code: .invalidParameter, message: "a COPY field is larger than \(Self.capacity / 2) bytes")
+            }
+        }
+        separate()
+        for byte in bytes {
+            switch byte {
+            case 92: put(92); put(92)
+            case 9: put(92); put(UInt8(ascii: "t"))
+            case 10: put(92); put(UInt8(ascii: "n"))
+            case 13: put(92); put(UInt8(ascii: "r"))
+            default: put(byte)
             }
         }
     }
 
     /// Appends an integer field.
-    public mutating func append(_ value: Int) {
+    public mutating func append(_ value: Int) throws {
+        try reserve(21)
         separate()
-        appendDigits(value)
-    }
-
-    private mutating func appendDigits(_ value: Int) {
-        if value == 0 { buffer.append(48); return }
+        if value == 0 { put(48); return }
+        if value < 0 { put(UInt8(ascii: "-")) }
         var v = value.magnitude
-        if value < 0 { buffer.append(UInt8(ascii: "-")) }
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        var count = 0
-        withUnsafeMutableBytes(of: &digits) { d in
-            while v > 0 {
-                d[count] = UInt8(v % 10) + 48
-                v /= 10
-                count += 1
-            }
-            for i in stride(from: count - 1, through: 0, by: -1) { buffer.append(d[i]) }
+        var digits = 0
+        var probe = v
+        while probe > 0 { digits += 1; probe /= 10 }
+        var i = count + digits - 1
+        while v > 0 {
+            storage[i] = UInt8(truncatingIfNeeded: v % 10) &+ 48
+            v /= 10
+            i -= 1
         }
+        count += digits
     }
 
     /// Appends a floating-point field.
-    public mutating func append(_ value: Double) {
-        separate()
-        buffer.append(contentsOf: "\(value)".utf8)
+    public mutating func append(_ value: Double) throws {
+        try append("\(value)")
     }
 
     /// Appends a boolean field.
-    public mutating func append(_ value: Bool) {
+    public mutating func append(_ value: Bool) throws {
+        try reserve(2)
         separate()
-        buffer.append(value ? UInt8(ascii: "t") : UInt8(ascii: "f"))
+        put(value ? UInt8(ascii: "t") : UInt8(ascii: "f"))
     }
 
     /// Appends a date field (`YYYY-MM-DD`).
-    public mutating func append(_ value: PostgresDate) {
+    public mutating func append(_ value: PostgresDate) throws {
+        try reserve(16)
         separate()
-        buffer.append(contentsOf: value.description.utf8)
+        var y = value.year
+        for i in stride(from: 3, through: 0, by: -1) {
+            storage[count + i] = UInt8(y % 10) + 48
+            y /= 10
+        }
+        storage[count + 4] = 45
+        storage[count + 5] = UInt8(value.month / 10) + 48
+        storage[count + 6] = UInt8(value.month % 10) + 48
+        storage[count + 7] = 45
+        storage[count + 8] = UInt8(value.day / 10) + 48
+        storage[count + 9] = UInt8(value.day % 10) + 48
+        count += 10
     }
 
     /// Appends any encodable value (NULL for nil); bytea values go in hex form.
-    public mutating func append(_ value: some PostgresEncodable) {
+    public mutating func append(_ value: some PostgresEncodable) throws {
         switch value.postgresBinding {
-        case .null: appendNull()
-        case .text(let s): append(s)
+        case .null: try appendNull()
+        case .text(let s): try append(s)
         case .binary(let bytes):
+            try reserve(3 + 2 * bytes.count)
             separate()
-            buffer.append(contentsOf: [92, 92, UInt8(ascii: "x")])
-            let hex = Array("0123456789abcdef".utf8)
+            put(92); put(92); put(UInt8(ascii: "x"))
+            let hex: StaticString = "0123456789abcdef"
+            let digits = hex.utf8Start
             for b in bytes {
-                buffer.append(hex[Int(b >> 4)])
-                buffer.append(hex[Int(b & 15)])
+                put(digits[Int(b >> 4)])
+                put(digits[Int(b & 15)])
             }
         }
     }
 
     /// Appends SQL NULL.
-    public mutating func appendNull() {
+    public mutating func appendNull() throws {
+        try reserve(3)
         separate()
-        buffer.append(92)
-        buffer.append(UInt8(ascii: "N"))
+        put(92)
+        put(UInt8(ascii: "N"))
     }
 
     /// Ends the current row; sends the buffer to the server once it is large.
     public mutating func endRow() throws {
-        buffer.append(10)
+        try reserve(1)
+        put(10)
         atRowStart = true
-        if buffer.count >= Self.chunk { try flush() }
+        if count >= Self.flushMark { try flush() }
     }
 
     /// Sends whatever is buffered.
     mutating func flush() throws {
-        guard !buffer.isEmpty else { return }
-        let handle = self.handle
-        let status = buffer.withUnsafeBufferPointer { b in
-            b.withMemoryRebound(to: CChar.self) { PQputCopyData(handle, $0.baseAddress, Int32($0.count)) }
+        guard count > 0 else { return }
+        let status = storage.withMemoryRebound(to: CChar.self, capacity: count) {
+            PQputCopyData(handle, $0, Int32(count))
         }
         guard status == 1 else {
             let message = String(cString: PQerrorMessage(handle))
             throw PostgresError(code: PQstatus(handle) == CONNECTION_BAD ? .connectionLost : .copyFailed, message: message)
         }
-        buffer.removeAll(keepingCapacity: true)
+        count = 0
     }
 }

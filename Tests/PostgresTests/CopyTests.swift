@@ -11,11 +11,11 @@ struct CopyTests {
         let day = PostgresDate(year: 2026, month: 3, day: 31)
         let copied = try await conn.copyIn(table: "big", columns: ["id", "practice", "value", "day", "note"]) { w in
             for i in 0..<1_000_000 {
-                w.append(i)
-                w.append("A81001")
-                w.append(i % 1000)
-                w.append(day)
-                if i % 10 == 0 { w.appendNull() } else { w.append("row \(i)") }
+                try w.append(i)
+                try w.append("A81001")
+                try w.append(i % 1000)
+                try w.append(day)
+                if i % 10 == 0 { try w.appendNull() } else { try w.append("row \(i)") }
                 try w.endRow()
             }
         }
@@ -34,8 +34,8 @@ struct CopyTests {
         let values = ["tab\there", "new\nline", "back\\slash", "\\N", "Zoë 🩺", "cr\rhere", ""]
         try await conn.copyIn(table: "t", columns: ["v", "b"]) { w in
             for v in values {
-                w.append(v)
-                w.append(Array(v.utf8))
+                try w.append(v)
+                try w.append(Array(v.utf8))
                 try w.endRow()
             }
         }
@@ -50,9 +50,9 @@ struct CopyTests {
         try await conn.executeScript("CREATE TABLE t (v int4)")
         do {
             try await conn.copyIn(table: "t", columns: ["v"]) { w in
-                w.append(1); try w.endRow()
-                w.append("not a number"); try w.endRow()
-                w.append(3); try w.endRow()
+                try w.append(1); try w.endRow()
+                try w.append("not a number"); try w.endRow()
+                try w.append(3); try w.endRow()
             }
             Issue.record("expected COPY to fail")
         } catch let error as PostgresError {
@@ -71,7 +71,7 @@ struct CopyTests {
         await #expect(throws: Stop.self) {
             try await conn.copyIn(table: "t", columns: ["v"]) { w in
                 for i in 0..<100_000 {
-                    w.append(i)
+                    try w.append(i)
                     try w.endRow()
                 }
                 throw Stop()
@@ -87,7 +87,7 @@ struct CopyTests {
         try await conn.executeScript("CREATE TABLE t (v int4)")
         await #expect(throws: Stop.self) {
             try await conn.withTransaction { c in
-                try c.copyIn(table: "t", columns: ["v"]) { w in w.append(7); try w.endRow() }
+                try c.copyIn(table: "t", columns: ["v"]) { w in try w.append(7); try w.endRow() }
                 throw Stop()
             }
         }
