@@ -40,6 +40,14 @@ let package = Package(
             dependencies: ["Postgres", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
+        // The clinical data model: calendar days, coded events, a practice's population in columns.
+        .target(name: "Clinical", swiftSettings: strict),
+        // Extract readers (CSV, FHIR NDJSON), validation and quarantine.
+        .target(
+            name: "Extracts",
+            dependencies: ["Clinical", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict
+        ),
         // Schema migrations and the database side of qofd.
         .target(
             name: "Storage",

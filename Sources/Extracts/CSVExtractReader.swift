@@ -1,0 +1,396 @@
+import Foundation
+import Clinical
+
+/// Reads the four CSV files of an extract into a `Population`, checking every row.
+///
+/// patients.csv is read first (it defines the patient ids); registrations, events and medications
+/// are then read in two passes each: the first counts rows per patient, the second places each
+/// parsed row straight into its patient's slot, so no second copy of the events is ever held.
+struct CSVExtractReader {
+    static let columns: [String: [String]] = [
+        "patients.csv": ["patient_id", "nhs_number", "date_of_birth", "sex", "date_of_death", "lsoa", "ethnicity"],
+        "registrations.csv": ["patient_id", "start_date", "end_date"],
+        "events.csv": ["patient_id", "date", "code", "value", "value2", "unit"],
+        "medications.csv": ["patient_id", "date", "code", "quantity"],
+    ]
+
+    var population: Population
+    var problems: ProblemLog
+    /// Data rows seen per file (for the manifest's row counts).
+    var rowCounts: [String: Int] = [:]
+    private var patientIndex: [String: Int32] = [:]
+
+    init(population: Population, problems: ProblemLog) {
+        self.population = population
+        self.problems = problems
+    }
+
+    /// Maps header names to positions; reports a wrong column set as a file problem.
+    private mutating func header(_ scanner: inout CSVScanner, file: String) -> [String: Int]? {
+        guard case .record = scanner.next() else {
+            problems.file(file, line: 1, "the file is empty: a header row is required")
+            return nil
+        }
+        let names = (0..<scanner.fields.count).map { scanner.string($0).trimmingCharacters(in: .whitespaces).lowercased() }
+        let expected = Self.columns[file]!
+        let missing = expected.filter { !names.contains($0) }
+        let unknown = names.filter { !expected.contains($0) }
+        var duplicated: [String] = []
+        for (i, n) in names.enumerated() where names[..<i].contains(n) { duplicated.append(n) }
+        if !missing.isEmpty || !unknown.isEmpty || !duplicated.isEmpty {
+            var parts: [String] = []
+            if !missing.isEmpty { parts.append("missing \(missing.joined(separator: ", "))") }
+            if !unknown.isEmpty { parts.append("unexpected \(unknown.joined(separator: ", "))") }
+            if !duplicated.isEmpty { parts.append("repeated \(duplicated.joined(separator: ", "))") }
+            problems.file(
+                file, line: 1,
+                "wrong column set (\(parts.joined(separator: "; "))); expected \(expected.joined(separator: ","))")
+            return nil
+        }
+        return Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })
+    }
+
+    /// Reports a record the scanner could not split; returns false when the file cannot go on.
+    private mutating func handle(_ outcome: CSVScanner.Outcome, _ scanner: CSVScanner, file: String, width: Int) -> Bool? {
+        switch outcome {
+        case .end: return nil
+        case .truncated(let reason):
+            problems.file(file, line: scanner.recordLine, reason)
+            return nil
+        case .malformed(let column, let reason):
+            problems.row(file, line: scanner.recordLine, column: "field \(column)", "malformed CSV: \(reason)")
+            return false
+        case .record:
+            if scanner.fields.count != width {
+                problems.row(
+                    file, line: scanner.recordLine,
+                    "has \(scanner.fields.count) fields, the header has \(width)")
+                return false
+            }
+            return true
+        }
+    }
+
+    // MARK: patients.csv
+
+    mutating func readPatients(_ bytes: UnsafeRawBufferPointer) {
+        let file = "patients.csv"
+        var scanner = CSVScanner(bytes)
+        guard let h = header(&scanner, file: file) else { return }
+        let (cID, cNHS, cDOB, cSex, cDOD, cLSOA, cEth) = (
+            h["patient_id"]!, h["nhs_number"]!, h["date_of_birth"]!, h["sex"]!, h["date_of_death"]!, h["lsoa"]!,
+            h["ethnicity"]!
+        )
+        var lsoaIndex: [String: Int32] = [:]
+        var rows = 0
+        let dataTo = population.dataTo
+        while true {
+            let outcome = scanner.next()
+            guard let ok = handle(outcome, scanner, file: file, width: h.count) else { break }
+            rows += 1
+            guard ok else { continue }
+            let line = scanner.recordLine
+            let id = scanner.string(cID)
+            guard !id.isEmpty, id.utf8.count <= 64 else {
+                problems.row(file, line: line, column: "patient_id", "patient_id is empty or longer than 64 characters")
+                continue
+            }
+            guard patientIndex[id] == nil else {
+                problems.row(file, line: line, column: "patient_id", "duplicate patient_id (first row kept)")
+                continue
+            }
+            var nhs: UInt64 = 0
+            let nhsBytes = scanner.raw(cNHS)
+            if !nhsBytes.isEmpty {
+                guard NHSNumber.isValid(nhsBytes) else {
+                    problems.row(file, line: line, column: "nhs_number", "not a valid NHS number (Modulus 11 check failed)")
+                    continue
+                }
+                nhs = CodeTable.parseConcept(nhsBytes) ?? 0
+            }
+            guard let dob = Day(iso: scanner.raw(cDOB)) else {
+                problems.row(file, line: line, column: "date_of_birth", "not a valid date (YYYY-MM-DD)")
+                continue
+            }
+            guard dob <= dataTo else {
+                problems.row(file, line: line, column: "date_of_birth", "after the extract's data-to date \(dataTo)")
+                continue
+            }
+            let sexBytes = scanner.raw(cSex)
+            guard sexBytes.count == 1, let sex = Sex(rawValue: sexBytes[0]) else {
+                problems.row(file, line: line, column: "sex", "must be one of M, F, I, U")
+                continue
+            }
+            var death = Day.distantFuture
+            let dodBytes = scanner.raw(cDOD)
+            if !dodBytes.isEmpty {
+                guard let d = Day(iso: dodBytes) else {
+                    problems.row(file, line: line, column: "date_of_death", "not a valid date (YYYY-MM-DD)")
+                    continue
+                }
+                guard d >= dob, d <= dataTo else {
+                    problems.row(file, line: line, column: "date_of_death", "before birth or after the data-to date")
+                    continue
+                }
+                death = d
+            }
+            var lsoa: Int32 = -1
+            let lsoaText = scanner.string(cLSOA)
+            if !lsoaText.isEmpty {
+                let u = Array(lsoaText.utf8)
+                guard u.count == 9, lsoaText.hasPrefix("E01"), u[3...].allSatisfy({ $0 &- 48 <= 9 }) else {
+                    problems.row(file, line: line, column: "lsoa", "not an English LSOA code (E01 and 6 digits)")
+                    continue
+                }
+                if let i = lsoaIndex[lsoaText] { lsoa = i } else {
+                    lsoa = Int32(population.lsoaCodes.count)
+                    lsoaIndex[lsoaText] = lsoa
+                    population.lsoaCodes.append(lsoaText)
+                }
+            }
+            var ethnicity: Int32 = -1
+            let ethBytes = scanner.raw(cEth)
+            if !ethBytes.isEmpty {
+                guard let concept = CodeTable.parseConcept(ethBytes) else {
+                    problems.row(file, line: line, column: "ethnicity", "not a SNOMED CT concept id")
+                    continue
+                }
+                ethnicity = population.codes.intern(concept)
+            }
+            patientIndex[id] = Int32(population.patientIDs.count)
+            population.patientIDs.append(id)
+            population.nhsNumbers.append(nhs)
+            population.birthDates.append(dob)
+            population.sexes.append(sex)
+            population.deathDates.append(death)
+            population.lsoa.append(lsoa)
+            population.ethnicity.append(ethnicity)
+        }
+        rowCounts[file] = rows
+    }
+
+    // MARK: the three per-patient files
+
+    /// The patient index of the id in `field`, remembering the last id (extracts are mostly grouped by patient).
+    private func lookup(_ scanner: CSVScanner, _ field: Int, cache: inout ([UInt8], Int32)) -> Int32? {
+        let raw = scanner.raw(field)
+        if raw.elementsEqual(cache.0) { return cache.1 }
+        guard let p = patientIndex[scanner.string(field)] else { return nil }
+        cache = (Array(raw), p)
+        return p
+    }
+
+    /// Pass one: rows per patient, so pass two can place each row directly. Unknown ids are
+    /// reported in pass two.
+    private func countRows(_ bytes: UnsafeRawBufferPointer, file: String, idColumn: String) -> [Int32]? {
+        var counts = [Int32](repeating: 0, count: population.patientCount + 1)
+        var scanner = CSVScanner(bytes)
+        guard case .record = scanner.next(), let c = (0..<scanner.fields.count).first(where: {
+            scanner.string($0).trimmingCharacters(in: .whitespaces).lowercased() == idColumn
+        }) else { return nil }
+        var cache: ([UInt8], Int32) = ([], -1)
+        while true {
+            let outcome = scanner.next()
+            if case .record = outcome, c < scanner.fields.count, let p = lookup(scanner, c, cache: &cache) {
+                counts[Int(p)] += 1
+            } else if case .end = outcome {
+                break
+            } else if case .truncated = outcome {
+                break
+            }
+        }
+        return counts
+    }
+
+    /// Offsets from counts (exclusive prefix sum, with a final total).
+    static func offsets(_ counts: [Int32]) -> [Int32] {
+        var offsets = [Int32](repeating: 0, count: counts.count)
+        var total: Int32 = 0
+        for i in 0..<counts.count - 1 {
+            offsets[i] = total
+            total += counts[i]
+        }
+        offsets[counts.count - 1] = total
+        return offsets
+    }
+
+    mutating func readRegistrations(_ bytes: UnsafeRawBufferPointer) {
+        let file = "registrations.csv"
+        guard let counts = countRows(bytes, file: file, idColumn: "patient_id") else {
+            var s = CSVScanner(bytes)
+            _ = header(&s, file: file)
+            return
+        }
+        var offsets = Self.offsets(counts)
+        var fill = [Int32](repeating: 0, count: population.patientCount)
+        var placed = [Registration](repeating: Registration(start: .distantPast), count: Int(offsets.last!))
+        var scanner = CSVScanner(bytes)
+        guard let h = header(&scanner, file: file) else { return }
+        let (cID, cStart, cEnd) = (h["patient_id"]!, h["start_date"]!, h["end_date"]!)
+        var cache: ([UInt8], Int32) = ([], -1)
+        var rows = 0
+        let dataTo = population.dataTo
+        while true {
+            guard let ok = handle(scanner.next(), scanner, file: file, width: h.count) else { break }
+            rows += 1
+            guard ok else { continue }
+            let line = scanner.recordLine
+            guard let p = lookup(scanner, cID, cache: &cache) else {
+                problems.row(file, line: line, column: "patient_id", "unknown patient_id (not in patients.csv)")
+                continue
+            }
+            guard let start = Day(iso: scanner.raw(cStart)) else {
+                problems.row(file, line: line, column: "start_date", "not a valid date (YYYY-MM-DD)")
+                continue
+            }
+            guard start <= dataTo else {
+                problems.row(file, line: line, column: "start_date", "after the extract's data-to date \(dataTo)")
+                continue
+            }
+            var end = Day.distantFuture
+            let endBytes = scanner.raw(cEnd)
+            if !endBytes.isEmpty {
+                guard let e = Day(iso: endBytes) else {
+                    problems.row(file, line: line, column: "end_date", "not a valid date (YYYY-MM-DD)")
+                    continue
+                }
+                guard e >= start else {
+                    problems.row(file, line: line, column: "end_date", "before the start date")
+                    continue
+                }
+                end = e
+            }
+            let r = Registration(start: start, end: end)
+            let base = Int(offsets[Int(p)])
+            let k = Int(fill[Int(p)])
+            if placed[base..<base + k].contains(r) {
+                problems.row(file, line: line, "duplicate registration period (first row kept)")
+                continue
+            }
+            placed[base + k] = r
+            fill[Int(p)] += 1
+        }
+        rowCounts[file] = rows
+        population.registrations = compactGroups(placed, offsets: &offsets, fill: fill) { $0.start < $1.start }
+        population.registrationOffsets = offsets
+    }
+
+    mutating func readEvents(_ bytes: UnsafeRawBufferPointer) {
+        let file = "events.csv"
+        guard let counts = countRows(bytes, file: file, idColumn: "patient_id") else {
+            var s = CSVScanner(bytes)
+            _ = header(&s, file: file)
+            return
+        }
+        var offsets = Self.offsets(counts)
+        var fill = [Int32](repeating: 0, count: population.patientCount)
+        var placed = [Event](repeating: Event(date: .distantPast, code: -1), count: Int(offsets.last!))
+        var lines = [Int32](repeating: 0, count: placed.count)
+        var scanner = CSVScanner(bytes)
+        guard let h = header(&scanner, file: file) else { return }
+        let (cID, cDate, cCode, cV1, cV2) = (h["patient_id"]!, h["date"]!, h["code"]!, h["value"]!, h["value2"]!)
+        var cache: ([UInt8], Int32) = ([], -1)
+        var rows = 0
+        let dataTo = population.dataTo
+        while true {
+            guard let ok = handle(scanner.next(), scanner, file: file, width: h.count) else { break }
+            rows += 1
+            guard ok else { continue }
+            let line = scanner.recordLine
+            guard let p = lookup(scanner, cID, cache: &cache) else {
+                problems.row(file, line: line, column: "patient_id", "unknown patient_id (not in patients.csv)")
+                continue
+            }
+            guard let date = Day(iso: scanner.raw(cDate)) else {
+                problems.row(file, line: line, column: "date", "not a valid date (YYYY-MM-DD)")
+                continue
+            }
+            guard date <= dataTo else {
+                problems.row(file, line: line, column: "date", "after the extract's data-to date \(dataTo)")
+                continue
+            }
+            guard let concept = CodeTable.parseConcept(scanner.raw(cCode)) else {
+                problems.row(file, line: line, column: "code", "not a SNOMED CT concept id")
+                continue
+            }
+            var values: (Float, Float) = (.nan, .nan)
+            var bad: String?
+            for (column, c) in [("value", cV1), ("value2", cV2)] {
+                let raw = scanner.raw(c)
+                guard !raw.isEmpty else { continue }
+                guard let v = parseDecimal(raw) else { bad = column; break }
+                if column == "value" { values.0 = Float(v) } else { values.1 = Float(v) }
+            }
+            if let bad {
+                problems.row(file, line: line, column: bad, "not a number")
+                continue
+            }
+            let event = Event(date: date, code: population.codes.intern(concept), value: values.0, value2: values.1)
+            let slot = Int(offsets[Int(p)] + fill[Int(p)])
+            placed[slot] = event
+            lines[slot] = Int32(line)
+            fill[Int(p)] += 1
+        }
+        rowCounts[file] = rows
+        for (line, first) in removeDuplicateEvents(&placed, lines: lines, offsets: offsets, fill: &fill) {
+            problems.row(file, line: Int(line), "duplicate of line \(first) (first row kept)")
+        }
+        population.events = compactGroups(placed, offsets: &offsets, fill: fill) { $0.date < $1.date }
+        population.eventOffsets = offsets
+    }
+
+    mutating func readMedications(_ bytes: UnsafeRawBufferPointer) {
+        let file = "medications.csv"
+        guard let counts = countRows(bytes, file: file, idColumn: "patient_id") else {
+            var s = CSVScanner(bytes)
+            _ = header(&s, file: file)
+            return
+        }
+        var offsets = Self.offsets(counts)
+        var fill = [Int32](repeating: 0, count: population.patientCount)
+        var placed = [Medication](repeating: Medication(date: .distantPast, code: -1), count: Int(offsets.last!))
+        var scanner = CSVScanner(bytes)
+        guard let h = header(&scanner, file: file) else { return }
+        let (cID, cDate, cCode, cQty) = (h["patient_id"]!, h["date"]!, h["code"]!, h["quantity"]!)
+        var cache: ([UInt8], Int32) = ([], -1)
+        var rows = 0
+        let dataTo = population.dataTo
+        while true {
+            guard let ok = handle(scanner.next(), scanner, file: file, width: h.count) else { break }
+            rows += 1
+            guard ok else { continue }
+            let line = scanner.recordLine
+            guard let p = lookup(scanner, cID, cache: &cache) else {
+                problems.row(file, line: line, column: "patient_id", "unknown patient_id (not in patients.csv)")
+                continue
+            }
+            guard let date = Day(iso: scanner.raw(cDate)) else {
+                problems.row(file, line: line, column: "date", "not a valid date (YYYY-MM-DD)")
+                continue
+            }
+            guard date <= dataTo else {
+                problems.row(file, line: line, column: "date", "after the extract's data-to date \(dataTo)")
+                continue
+            }
+            guard let concept = CodeTable.parseConcept(scanner.raw(cCode)) else {
+                problems.row(file, line: line, column: "code", "not a dm+d concept id")
+                continue
+            }
+            var quantity: Float = .nan
+            let raw = scanner.raw(cQty)
+            if !raw.isEmpty {
+                guard let q = parseDecimal(raw), q >= 0 else {
+                    problems.row(file, line: line, column: "quantity", "not a non-negative number")
+                    continue
+                }
+                quantity = Float(q)
+            }
+            placed[Int(offsets[Int(p)] + fill[Int(p)])] = Medication(
+                date: date, code: population.codes.intern(concept), quantity: quantity)
+            fill[Int(p)] += 1
+        }
+        rowCounts[file] = rows
+        population.medications = compactGroups(placed, offsets: &offsets, fill: fill) { $0.date < $1.date }
+        population.medicationOffsets = offsets
+    }
+}

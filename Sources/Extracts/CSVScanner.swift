@@ -1,0 +1,122 @@
+/// A byte-level RFC 4180 tokenizer over a whole file in memory.
+///
+/// Fields are kept as byte ranges until a value is needed (no `String` per field); numbers and
+/// dates are parsed from the bytes. Handles quoted fields with `""` escapes and embedded commas
+/// and newlines, LF and CRLF line ends, and a leading UTF-8 byte-order mark. A malformed record is
+/// reported with its line and column and skipped; an unterminated quote at the end of the file is
+/// reported as truncation.
+struct CSVScanner {
+    /// A field as a byte range; `escaped` means it was quoted and contains `""` pairs to undo.
+    struct Field {
+        var start: Int
+        var end: Int
+        var escaped: Bool
+    }
+
+    enum Outcome {
+        case record
+        case malformed(column: Int, reason: String)
+        case truncated(reason: String)
+        case end
+    }
+
+    let bytes: UnsafeRawBufferPointer
+    private(set) var position: Int
+    /// The 1-based line where the record just returned starts.
+    private(set) var recordLine = 0
+    private var nextLine = 1
+    var fields: [Field] = []
+
+    init(_ bytes: UnsafeRawBufferPointer) {
+        self.bytes = bytes
+        var start = 0
+        if bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF { start = 3 }
+        position = start
+        fields.reserveCapacity(16)
+    }
+
+    /// Reads the next record into `fields`. Blank lines are skipped.
+    mutating func next() -> Outcome {
+        let n = bytes.count
+        // Skip blank lines.
+        while position < n, bytes[position] == 10 || (bytes[position] == 13 && position + 1 < n && bytes[position + 1] == 10) {
+            position += bytes[position] == 13 ? 2 : 1
+            nextLine += 1
+        }
+        guard position < n else { return .end }
+        fields.removeAll(keepingCapacity: true)
+        recordLine = nextLine
+        var column = 1
+        while true {
+            if position < n, bytes[position] == 34 {  // quoted field
+                let quoteLine = nextLine
+                position += 1
+                let start = position
+                var escaped = false
+                while true {
+                    guard position < n else {
+                        return .truncated(reason: "quoted field opened on line \(quoteLine) is never closed (file truncated?)")
+                    }
+                    let b = bytes[position]
+                    if b == 34 {
+                        if position + 1 < n, bytes[position + 1] == 34 {
+                            escaped = true
+                            position += 2
+                            continue
+                        }
+                        break
+                    }
+                    if b == 10 { nextLine += 1 }
+                    position += 1
+                }
+                fields.append(Field(start: start, end: position, escaped: escaped))
+                position += 1  // closing quote
+                if position >= n { nextLine += 1; return .record }
+                let b = bytes[position]
+                if b == 44 { position += 1; column += 1; continue }
+                if b == 10 { position += 1; nextLine += 1; return .record }
+                if b == 13, position + 1 < n, bytes[position + 1] == 10 { position += 2; nextLine += 1; return .record }
+                skipLine()
+                return .malformed(column: column, reason: "text after a closing quote")
+            } else {  // unquoted field: scan to comma or line end
+                let start = position
+                while position < n {
+                    let b = bytes[position]
+                    if b == 44 || b == 10 { break }
+                    if b == 34 {
+                        skipLine()
+                        return .malformed(column: column, reason: "a quote inside an unquoted field")
+                    }
+                    position += 1
+                }
+                var end = position
+                if position < n, bytes[position] == 10, end > start, bytes[end - 1] == 13 { end -= 1 }
+                fields.append(Field(start: start, end: end, escaped: false))
+                if position >= n { nextLine += 1; return .record }
+                if bytes[position] == 44 { position += 1; column += 1; continue }
+                position += 1
+                nextLine += 1
+                return .record
+            }
+        }
+    }
+
+    private mutating func skipLine() {
+        while position < bytes.count, bytes[position] != 10 { position += 1 }
+        if position < bytes.count { position += 1 }
+        nextLine += 1
+    }
+
+    /// The raw bytes of field `i` (quotes removed; `""` pairs still doubled when `escaped`).
+    @inline(__always) func raw(_ i: Int) -> UnsafeRawBufferPointer {
+        let f = fields[i]
+        return UnsafeRawBufferPointer(rebasing: bytes[f.start..<f.end])
+    }
+
+    /// Field `i` as a String, with `""` escapes undone.
+    func string(_ i: Int) -> String {
+        let f = fields[i]
+        let text = String(decoding: raw(i), as: UTF8.self)
+        return f.escaped ? text.replacingOccurrences(of: "\"\"", with: "\"") : text
+    }
+}
