@@ -48,6 +48,16 @@ let package = Package(
             dependencies: ["Clinical", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict
         ),
+        // Code lists (clusters) as first-class values; the published lists ship as resources.
+        .target(name: "Clusters", resources: [.copy("Resources/codelists")], swiftSettings: strict),
+        // Reference data: English IMD by LSOA and the LSOA 2011 -> 2021 lookup.
+        .target(name: "ReferenceData", resources: [.copy("Resources")], swiftSettings: strict),
+        // Synthetic populations for tests, demos and benchmarks.
+        .target(
+            name: "Synth",
+            dependencies: ["Clinical", "Clusters", "ReferenceData", "Extracts"],
+            swiftSettings: strict
+        ),
         // Schema migrations and the database side of qofd.
         .target(
             name: "Storage",
@@ -77,6 +87,11 @@ let package = Package(
                 "Postgres",
                 "PostgresCluster",
                 "Storage",
+                "Clinical",
+                "Extracts",
+                "Clusters",
+                "ReferenceData",
+                "Synth",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -1,0 +1,56 @@
+import Foundation
+
+/// English Index of Multiple Deprivation by LSOA: rank, decile and quintile (1 = most deprived).
+///
+/// Loaded from the published files shipped with qofd (IMD 2025 on 2021 LSOAs, IMD 2019 on 2011
+/// LSOAs with the ONS lookup), or from a directory a site provides.
+public struct Deprivation: Sendable {
+    public struct Area: Sendable, Hashable {
+        public let lsoa: String
+        public let rank: Int
+        public let decile: Int
+        public var quintile: Int { (decile + 1) / 2 }
+    }
+
+    public let edition: String
+    public let areas: [String: Area]
+
+    public init(edition: String, areas: [Area]) {
+        self.edition = edition
+        self.areas = Dictionary(areas.map { ($0.lsoa, $0) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    /// IMD 2025 (2021 LSOAs), as shipped.
+    public static func imd2025() throws -> Deprivation {
+        guard let url = Bundle.module.url(forResource: "imd2025_lsoa21_england", withExtension: "csv") else {
+            throw ReferenceDataError("the bundled IMD 2025 file is missing from this build")
+        }
+        return try load(url, edition: "IMD 2025", codeColumn: "lsoa21cd", rankColumn: "imd25_rank", decileColumn: "imd25_decile")
+    }
+
+    /// Reads an IMD CSV with the named columns.
+    public static func load(_ url: URL, edition: String, codeColumn: String, rankColumn: String, decileColumn: String) throws
+        -> Deprivation
+    {
+        let text = try String(contentsOf: url, encoding: .utf8)
+        var lines = text.split(whereSeparator: \.isNewline).makeIterator()
+        guard let header = lines.next()?.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }),
+            let c = header.firstIndex(of: codeColumn), let r = header.firstIndex(of: rankColumn),
+            let d = header.firstIndex(of: decileColumn)
+        else { throw ReferenceDataError("\(url.lastPathComponent): expected columns \(codeColumn), \(rankColumn), \(decileColumn)") }
+        var areas: [Area] = []
+        while let line = lines.next() {
+            // LSOA names may contain commas only when quoted; the columns we need are unquoted codes and numbers.
+            let fields = line.split(separator: ",", omittingEmptySubsequences: false)
+            guard fields.count == header.count, let rank = Int(fields[r]), let decile = Int(fields[d]) else { continue }
+            areas.append(Area(lsoa: String(fields[c]), rank: rank, decile: decile))
+        }
+        return Deprivation(edition: edition, areas: areas)
+    }
+}
+
+/// Reference data that could not be read.
+public struct ReferenceDataError: Error, Sendable, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
