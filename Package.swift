@@ -123,6 +123,11 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
+            name: "ExtractsTests",
+            dependencies: ["Extracts", "Clinical", "Synth", "Clusters", "ReferenceData"],
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "StorageTests",
             dependencies: ["Storage", "Postgres", "TestSupport"],
             swiftSettings: strict

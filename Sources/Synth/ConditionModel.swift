@@ -13,8 +13,10 @@ struct ConditionModel: Sendable {
     let id: ID
     /// Cluster whose codes record the diagnosis (e.g. HYP_COD).
     let cluster: String
-    /// Target prevalence over the eligible list (ages ≥ `minimumAge`).
+    /// Target prevalence over the published list type (all ages for TOTAL, else ages ≥ `listAge`).
     let prevalence: Double
+    /// The age floor of the list the prevalence is published over (0 = whole list, 17 = 17OV, …).
+    let listAge: Int
     let minimumAge: Int
     /// Relative risk by age (piecewise linear between knots).
     let ageKnots: [(age: Int, risk: Double)]
@@ -34,41 +36,41 @@ struct ConditionModel: Sendable {
     }
 
     static let all: [ConditionModel] = [
-        .init(id: .hypertension, cluster: "HYP_COD", prevalence: 0.148, minimumAge: 18,
+        .init(id: .hypertension, cluster: "HYP_COD", prevalence: 0.148, listAge: 0, minimumAge: 18,
               ageKnots: [(18, 0.02), (35, 0.08), (50, 0.35), (65, 0.85), (80, 1.25), (95, 1.3)],
               resolvedShare: 0.02, resolvedCluster: "HYPRES_COD"),
-        .init(id: .diabetes, cluster: "DM_COD", prevalence: 0.077, minimumAge: 17,
+        .init(id: .diabetes, cluster: "DM_COD", prevalence: 0.077, listAge: 17, minimumAge: 17,
               ageKnots: [(17, 0.05), (40, 0.35), (60, 1.3), (75, 1.9), (95, 1.4)],
               resolvedShare: 0.01, resolvedCluster: "DMRES_COD"),
-        .init(id: .asthma, cluster: "AST_COD", prevalence: 0.065, minimumAge: 6,
+        .init(id: .asthma, cluster: "AST_COD", prevalence: 0.065, listAge: 6, minimumAge: 6,
               ageKnots: [(6, 1.1), (20, 1.0), (60, 0.9), (90, 0.8)], resolvedShare: 0.05, resolvedCluster: "ASTRES_COD"),
-        .init(id: .copd, cluster: "COPD_COD", prevalence: 0.019, minimumAge: 35,
+        .init(id: .copd, cluster: "COPD_COD", prevalence: 0.019, listAge: 0, minimumAge: 35,
               ageKnots: [(35, 0.1), (55, 0.8), (70, 2.2), (90, 2.6)], resolvedShare: 0, resolvedCluster: nil),
-        .init(id: .chd, cluster: "CHD_COD", prevalence: 0.030, minimumAge: 30,
+        .init(id: .chd, cluster: "CHD_COD", prevalence: 0.030, listAge: 0, minimumAge: 30,
               ageKnots: [(30, 0.05), (55, 0.6), (70, 2.0), (85, 3.5)], resolvedShare: 0, resolvedCluster: nil),
-        .init(id: .af, cluster: "AFIB_COD", prevalence: 0.022, minimumAge: 30,
+        .init(id: .af, cluster: "AFIB_COD", prevalence: 0.022, listAge: 0, minimumAge: 30,
               ageKnots: [(30, 0.02), (60, 0.6), (75, 2.5), (90, 5.0)], resolvedShare: 0.02, resolvedCluster: nil),
-        .init(id: .stroke, cluster: "STRK_COD", prevalence: 0.019, minimumAge: 30,
+        .init(id: .stroke, cluster: "STRK_COD", prevalence: 0.019, listAge: 0, minimumAge: 30,
               ageKnots: [(30, 0.05), (60, 0.8), (75, 2.2), (90, 3.8)], resolvedShare: 0, resolvedCluster: nil),
-        .init(id: .heartFailure, cluster: "HF_COD", prevalence: 0.011, minimumAge: 40,
+        .init(id: .heartFailure, cluster: "HF_COD", prevalence: 0.011, listAge: 0, minimumAge: 40,
               ageKnots: [(40, 0.05), (65, 0.7), (80, 3.0), (95, 5.0)], resolvedShare: 0.03, resolvedCluster: "HFRES_COD"),
-        .init(id: .ckd, cluster: "CKD_COD", prevalence: 0.041, minimumAge: 18,
+        .init(id: .ckd, cluster: "CKD_COD", prevalence: 0.041, listAge: 18, minimumAge: 18,
               ageKnots: [(18, 0.02), (50, 0.3), (70, 2.0), (90, 5.0)], resolvedShare: 0.03, resolvedCluster: "CKDRES_COD"),
-        .init(id: .smi, cluster: "MH_COD", prevalence: 0.0096, minimumAge: 16,
+        .init(id: .smi, cluster: "MH_COD", prevalence: 0.0096, listAge: 0, minimumAge: 16,
               ageKnots: [(16, 0.6), (30, 1.1), (60, 1.0), (90, 0.7)], resolvedShare: 0.03, resolvedCluster: nil),
-        .init(id: .dementia, cluster: "DEM_COD", prevalence: 0.0072, minimumAge: 50,
+        .init(id: .dementia, cluster: "DEM_COD", prevalence: 0.0072, listAge: 0, minimumAge: 50,
               ageKnots: [(50, 0.01), (70, 0.3), (80, 3.0), (95, 10.0)], resolvedShare: 0, resolvedCluster: nil),
-        .init(id: .depression, cluster: "DEPR_COD", prevalence: 0.133, minimumAge: 18,
+        .init(id: .depression, cluster: "DEPR_COD", prevalence: 0.133, listAge: 18, minimumAge: 18,
               ageKnots: [(18, 1.0), (40, 1.1), (70, 0.8), (90, 0.7)], resolvedShare: 0.1, resolvedCluster: "DEPRES_COD"),
-        .init(id: .ndh, cluster: "NDH_COD", prevalence: 0.060, minimumAge: 18,
+        .init(id: .ndh, cluster: "NDH_COD", prevalence: 0.060, listAge: 18, minimumAge: 18,
               ageKnots: [(18, 0.05), (45, 0.6), (65, 1.6), (85, 2.0)], resolvedShare: 0, resolvedCluster: nil),
-        .init(id: .cancer, cluster: "pcd-solid-cancer-diagnosis-codes", prevalence: 0.036, minimumAge: 0,
+        .init(id: .cancer, cluster: "pcd-solid-cancer-diagnosis-codes", prevalence: 0.036, listAge: 0, minimumAge: 0,
               ageKnots: [(0, 0.02), (40, 0.3), (65, 1.6), (85, 3.5)], resolvedShare: 0, resolvedCluster: nil),
-        .init(id: .learningDisability, cluster: "LD_COD", prevalence: 0.006, minimumAge: 0,
+        .init(id: .learningDisability, cluster: "LD_COD", prevalence: 0.006, listAge: 0, minimumAge: 0,
               ageKnots: [(0, 1.0), (60, 0.8), (90, 0.3)], resolvedShare: 0, resolvedCluster: nil),
-        .init(id: .epilepsy, cluster: "EPIL_COD", prevalence: 0.008, minimumAge: 18,
+        .init(id: .epilepsy, cluster: "EPIL_COD", prevalence: 0.008, listAge: 18, minimumAge: 18,
               ageKnots: [(18, 1.0), (90, 1.0)], resolvedShare: 0.02, resolvedCluster: "EPILRES_COD"),
-        .init(id: .pad, cluster: "PAD_COD", prevalence: 0.006, minimumAge: 40,
+        .init(id: .pad, cluster: "PAD_COD", prevalence: 0.006, listAge: 0, minimumAge: 40,
               ageKnots: [(40, 0.1), (65, 1.2), (85, 3.0)], resolvedShare: 0, resolvedCluster: nil),
     ]
 }
@@ -103,9 +105,9 @@ enum AgeStructure {
         var eligible = 0.0
         for band in bands {
             let years = Double(band.to - band.from + 1)
-            for age in band.from...band.to where age >= condition.minimumAge {
+            for age in band.from...band.to {
                 weighted += band.percent / years * condition.relativeRisk(age)
-                eligible += band.percent / years
+                if age >= condition.listAge { eligible += band.percent / years }
             }
         }
         return weighted > 0 ? condition.prevalence * eligible / weighted : 0
