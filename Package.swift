@@ -105,6 +105,12 @@ let package = Package(
             path: "Benchmarks/CopyBenchmark",
             swiftSettings: strict
         ),
+        .executableTarget(
+            name: "extract-benchmark",
+            dependencies: ["Extracts", "Clinical", "Clusters", "ReferenceData", "Synth"],
+            path: "Benchmarks/ExtractBenchmark",
+            swiftSettings: strict
+        ),
 
         // Test support: one throwaway PostgreSQL cluster per test run, a fresh database per test.
         .target(

@@ -1,12 +1,12 @@
 /// NHS number checks (Modulus 11, NHS Data Dictionary).
 public enum NHSNumber {
     /// True for a 10-digit NHS number whose check digit is right. Spaces are not accepted here.
-    public static func isValid(_ bytes: some Collection<UInt8>) -> Bool {
+    public static func isValid(_ bytes: UnsafeRawBufferPointer) -> Bool {
         guard bytes.count == 10 else { return false }
         var sum = 0
         var check = 0
-        for (i, b) in bytes.enumerated() {
-            let d = Int(b) - 48
+        for i in 0..<10 {
+            let d = Int(bytes[i]) - 48
             guard d >= 0, d <= 9 else { return false }
             if i < 9 { sum += d * (10 - i) } else { check = d }
         }
@@ -15,7 +15,9 @@ public enum NHSNumber {
         return expected != 10 && expected == check
     }
 
-    public static func isValid(_ text: String) -> Bool { isValid(Array(text.utf8)) }
+    public static func isValid(_ text: String) -> Bool {
+        Array(text.utf8).withUnsafeBytes { isValid($0) }
+    }
 
     /// Makes a valid NHS number from nine digits (for synthetic data); nil when none exists.
     public static func completing(_ nine: Int) -> String? {

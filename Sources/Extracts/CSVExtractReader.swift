@@ -31,7 +31,7 @@ struct CSVExtractReader {
             problems.file(file, line: 1, "the file is empty: a header row is required")
             return nil
         }
-        let names = (0..<scanner.fields.count).map { scanner.string($0).trimmingCharacters(in: .whitespaces).lowercased() }
+        let names = (0..<scanner.fieldCount).map { scanner.string($0).trimmingCharacters(in: .whitespaces).lowercased() }
         let expected = Self.columns[file]!
         let missing = expected.filter { !names.contains($0) }
         let unknown = names.filter { !expected.contains($0) }
@@ -51,7 +51,7 @@ struct CSVExtractReader {
     }
 
     /// Reports a record the scanner could not split; returns false when the file cannot go on.
-    private mutating func handle(_ outcome: CSVScanner.Outcome, _ scanner: CSVScanner, file: String, width: Int) -> Bool? {
+    private mutating func handle(_ outcome: CSVScanner.Outcome, _ scanner: borrowing CSVScanner, file: String, width: Int) -> Bool? {
         switch outcome {
         case .end: return nil
         case .truncated(let reason):
@@ -61,10 +61,10 @@ struct CSVExtractReader {
             problems.row(file, line: scanner.recordLine, column: "field \(column)", "malformed CSV: \(reason)")
             return false
         case .record:
-            if scanner.fields.count != width {
+            if scanner.fieldCount != width {
                 problems.row(
                     file, line: scanner.recordLine,
-                    "has \(scanner.fields.count) fields, the header has \(width)")
+                    "has \(scanner.fieldCount) fields, the header has \(width)")
                 return false
             }
             return true
@@ -172,9 +172,11 @@ struct CSVExtractReader {
     // MARK: the three per-patient files
 
     /// The patient index of the id in `field`, remembering the last id (extracts are mostly grouped by patient).
-    private func lookup(_ scanner: CSVScanner, _ field: Int, cache: inout ([UInt8], Int32)) -> Int32? {
+    private func lookup(_ scanner: borrowing CSVScanner, _ field: Int, cache: inout ([UInt8], Int32)) -> Int32? {
         let raw = scanner.raw(field)
-        if raw.elementsEqual(cache.0) { return cache.1 }
+        if raw.count > 0, raw.count == cache.0.count, cache.0.withUnsafeBytes({ memcmp($0.baseAddress!, raw.baseAddress!, raw.count) == 0 }) {
+            return cache.1
+        }
         guard let p = patientIndex[scanner.string(field)] else { return nil }
         cache = (Array(raw), p)
         return p
@@ -185,13 +187,13 @@ struct CSVExtractReader {
     private func countRows(_ bytes: UnsafeRawBufferPointer, file: String, idColumn: String) -> [Int32]? {
         var counts = [Int32](repeating: 0, count: population.patientCount + 1)
         var scanner = CSVScanner(bytes)
-        guard case .record = scanner.next(), let c = (0..<scanner.fields.count).first(where: {
+        guard case .record = scanner.next(), let c = (0..<scanner.fieldCount).first(where: {
             scanner.string($0).trimmingCharacters(in: .whitespaces).lowercased() == idColumn
         }) else { return nil }
         var cache: ([UInt8], Int32) = ([], -1)
         while true {
             let outcome = scanner.next()
-            if case .record = outcome, c < scanner.fields.count, let p = lookup(scanner, c, cache: &cache) {
+            if case .record = outcome, c < scanner.fieldCount, let p = lookup(scanner, c, cache: &cache) {
                 counts[Int(p)] += 1
             } else if case .end = outcome {
                 break
@@ -313,19 +315,25 @@ struct CSVExtractReader {
                 problems.row(file, line: line, column: "code", "not a SNOMED CT concept id")
                 continue
             }
-            var values: (Float, Float) = (.nan, .nan)
-            var bad: String?
-            for (column, c) in [("value", cV1), ("value2", cV2)] {
-                let raw = scanner.raw(c)
-                guard !raw.isEmpty else { continue }
-                guard let v = parseDecimal(raw) else { bad = column; break }
-                if column == "value" { values.0 = Float(v) } else { values.1 = Float(v) }
+            var value: Float = .nan
+            var value2: Float = .nan
+            let raw1 = scanner.raw(cV1)
+            if !raw1.isEmpty {
+                guard let v = parseDecimal(raw1) else {
+                    problems.row(file, line: line, column: "value", "not a number")
+                    continue
+                }
+                value = Float(v)
             }
-            if let bad {
-                problems.row(file, line: line, column: bad, "not a number")
-                continue
+            let raw2 = scanner.raw(cV2)
+            if !raw2.isEmpty {
+                guard let v = parseDecimal(raw2) else {
+                    problems.row(file, line: line, column: "value2", "not a number")
+                    continue
+                }
+                value2 = Float(v)
             }
-            let event = Event(date: date, code: population.codes.intern(concept), value: values.0, value2: values.1)
+            let event = Event(date: date, code: population.codes.intern(concept), value: value, value2: value2)
             let slot = Int(offsets[Int(p)] + fill[Int(p)])
             placed[slot] = event
             lines[slot] = Int32(line)

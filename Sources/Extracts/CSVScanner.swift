@@ -5,7 +5,9 @@
 /// and newlines, LF and CRLF line ends, and a leading UTF-8 byte-order mark. A malformed record is
 /// reported with its line and column and skipped; an unterminated quote at the end of the file is
 /// reported as truncation.
-struct CSVScanner {
+import Foundation
+
+struct CSVScanner: ~Copyable {
     /// A field as a byte range; `escaped` means it was quoted and contains `""` pairs to undo.
     struct Field {
         var start: Int
@@ -25,14 +27,26 @@ struct CSVScanner {
     /// The 1-based line where the record just returned starts.
     private(set) var recordLine = 0
     private var nextLine = 1
-    var fields: [Field] = []
+    /// The fields of the current record (`fieldCount` of them); a record has at most `maxFields`.
+    private let fieldStorage: UnsafeMutablePointer<Field>
+    private(set) var fieldCount = 0
+    static let maxFields = 64
 
     init(_ bytes: UnsafeRawBufferPointer) {
         self.bytes = bytes
         var start = 0
         if bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF { start = 3 }
         position = start
-        fields.reserveCapacity(16)
+        fieldStorage = .allocate(capacity: Self.maxFields)
+    }
+
+    deinit { fieldStorage.deallocate() }
+
+    @inline(__always) private mutating func appendField(_ f: Field) -> Bool {
+        guard fieldCount < Self.maxFields else { return false }
+        fieldStorage[fieldCount] = f
+        fieldCount += 1
+        return true
     }
 
     /// Reads the next record into `fields`. Blank lines are skipped.
@@ -44,7 +58,7 @@ struct CSVScanner {
             nextLine += 1
         }
         guard position < n else { return .end }
-        fields.removeAll(keepingCapacity: true)
+        fieldCount = 0
         recordLine = nextLine
         var column = 1
         while true {
@@ -69,7 +83,10 @@ struct CSVScanner {
                     if b == 10 { nextLine += 1 }
                     position += 1
                 }
-                fields.append(Field(start: start, end: position, escaped: escaped))
+                guard appendField(Field(start: start, end: position, escaped: escaped)) else {
+                    skipLine()
+                    return .malformed(column: column, reason: "more than \(Self.maxFields) fields")
+                }
                 position += 1  // closing quote
                 if position >= n { nextLine += 1; return .record }
                 let b = bytes[position]
@@ -91,7 +108,10 @@ struct CSVScanner {
                 }
                 var end = position
                 if position < n, bytes[position] == 10, end > start, bytes[end - 1] == 13 { end -= 1 }
-                fields.append(Field(start: start, end: end, escaped: false))
+                guard appendField(Field(start: start, end: end, escaped: false)) else {
+                    skipLine()
+                    return .malformed(column: column, reason: "more than \(Self.maxFields) fields")
+                }
                 if position >= n { nextLine += 1; return .record }
                 if bytes[position] == 44 { position += 1; column += 1; continue }
                 position += 1
@@ -109,13 +129,13 @@ struct CSVScanner {
 
     /// The raw bytes of field `i` (quotes removed; `""` pairs still doubled when `escaped`).
     @inline(__always) func raw(_ i: Int) -> UnsafeRawBufferPointer {
-        let f = fields[i]
-        return UnsafeRawBufferPointer(rebasing: bytes[f.start..<f.end])
+        let f = fieldStorage[i]
+        return UnsafeRawBufferPointer(start: bytes.baseAddress.map { $0 + f.start }, count: f.end - f.start)
     }
 
     /// Field `i` as a String, with `""` escapes undone.
     func string(_ i: Int) -> String {
-        let f = fields[i]
+        let f = fieldStorage[i]
         let text = String(decoding: raw(i), as: UTF8.self)
         return f.escaped ? text.replacingOccurrences(of: "\"\"", with: "\"") : text
     }

@@ -100,6 +100,7 @@ struct Monitoring {
         }
         if r.chance(cardiovascular ? 0.5 : 0.05) { add(&p, "MEDRVW_COD", on: recent(&r), kind: .procedure, &r) }
 
+        history(&p, conditions: conditions, &r)
         smoking(&p, longTermCondition: !conditions.isEmpty, &r)
         vaccinations(&p, atRisk: !conditions.isEmpty, &r)
         if p.sex == .female, age >= 16, age <= 45, r.chance(0.015) { add(&p, "PREG_COD", on: recent(&r, months: 6), kind: .condition, &r) }
@@ -108,6 +109,42 @@ struct Monitoring {
         if age >= 18, r.chance(0.45) {
             add(&p, "BMIVAL_COD", on: recent(&r, months: 36), value: (r.normal(mean: 27.5, sd: 5) * 10).rounded() / 10,
                 unit: "kg/m2", &r)
+        }
+    }
+
+    /// Earlier years' monitoring: what a practice recorded before this QOF year, back to the diagnosis
+    /// (at most five years), at the same imperfect rates.
+    private func history(_ p: inout SynthPatient, conditions: [ConditionModel.ID: Day], _ r: inout SynthRandom) {
+        guard let firstDiagnosis = conditions.values.min() else {
+            if age >= 40, r.chance(0.5) { bloodPressure(&p, on: recent(&r, months: 120), controlled: r.chance(0.8), &r) }
+            return
+        }
+        for yearsBack in 1...5 {
+            let from = dataTo.adding(years: -yearsBack - 1).adding(days: 1)
+            let to = dataTo.adding(years: -yearsBack)
+            guard to > firstDiagnosis, to > p.birth else { break }
+            if r.chance(0.8) {
+                for _ in 0..<r.int(1...2) { bloodPressure(&p, on: generator.day(between: from, and: to, &r), controlled: r.chance(0.7), &r) }
+            }
+            if conditions[.diabetes] != nil {
+                for _ in 0..<r.int(1...3) where r.chance(0.85) {
+                    let hba1c = max(30, min(150, exp(r.normal(mean: log(55), sd: 0.24))).rounded())
+                    add(&p, "IFCCHBAM_COD", on: generator.day(between: from, and: to, &r), value: hba1c, unit: "mmol/mol", &r)
+                }
+            }
+            if conditions[.asthma] != nil, r.chance(0.6) {
+                add(&p, "ASTCONTASS_COD", on: generator.day(between: from, and: to, &r), value: Double(r.int(12...25)), &r)
+            }
+            if conditions[.copd] != nil, r.chance(0.7) {
+                add(&p, "COPDRVW_COD", on: generator.day(between: from, and: to, &r), kind: .procedure, &r)
+            }
+            if r.chance(0.5) {
+                add(&p, "BMIVAL_COD", on: generator.day(between: from, and: to, &r), value: (r.normal(mean: 28, sd: 5) * 10).rounded() / 10,
+                    unit: "kg/m2", &r)
+            }
+            if r.chance(0.6) {
+                add(&p, r.chance(0.13) ? "LSMOK_COD" : "gmsde-smoking-status-never", on: generator.day(between: from, and: to, &r), &r)
+            }
         }
     }
 

@@ -8,7 +8,7 @@ struct CSVScannerTests {
         return bytes.withUnsafeMutableBytes { raw in
             var scanner = CSVScanner(UnsafeRawBufferPointer(raw))
             var out: [[String]] = []
-            while case .record = scanner.next() { out.append((0..<scanner.fields.count).map { scanner.string($0) }) }
+            while case .record = scanner.next() { out.append((0..<scanner.fieldCount).map { scanner.string($0) }) }
             return out
         }
     }
