@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
     targets: [
         // The system C library, libpq, as Debian's libpq-dev installs it.
@@ -56,6 +57,13 @@ let package = Package(
         .target(
             name: "Synth",
             dependencies: ["Clinical", "Clusters", "ReferenceData", "Extracts"],
+            swiftSettings: strict
+        ),
+        // The rules engine: versioned rule files (YAML), expressions, evaluation, trace and explanation.
+        .target(
+            name: "RulesEngine",
+            dependencies: ["Clinical", "Clusters", .product(name: "Yams", package: "Yams")],
+            resources: [.copy("Rulesets")],
             swiftSettings: strict
         ),
         // Schema migrations and the database side of qofd.
