@@ -62,7 +62,10 @@ let package = Package(
         // The rules engine: versioned rule files (YAML), expressions, evaluation, trace and explanation.
         .target(
             name: "RulesEngine",
-            dependencies: ["Clinical", "Clusters", .product(name: "Yams", package: "Yams")],
+            dependencies: [
+                "Clinical", "Clusters", .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             resources: [.copy("Rulesets")],
             swiftSettings: strict
         ),

@@ -1,0 +1,202 @@
+import Clinical
+import Clusters
+
+/// A value while a rule is evaluated: null, a number, a calendar day, a boolean or text.
+enum Value: Sendable, Equatable {
+    case null, number(Double), day(Day), bool(Bool), text(String)
+
+    var truthy: Bool {
+        switch self {
+        case .bool(let b): return b
+        case .null: return false
+        case .number(let n): return n != 0
+        case .day: return true
+        case .text(let t): return !t.isEmpty
+        }
+    }
+}
+
+/// An expression with every name resolved to a slot, and constants folded (`PPED - 12 months`
+/// becomes a day once per run, not once per patient).
+indirect enum Resolved: Sendable {
+    enum Member: Sendable { case date, value, value2, code, count }
+    case constant(Value)
+    case field(Int, Member)
+    case register(Int)
+    case age, sex, birth, registrationStart
+    case shift(Resolved, amount: Int, unit: Expression.DateUnit)
+    case compare(Resolved, Expression.Comparison, Resolved)
+    case isNull(Resolved, negated: Bool)
+    case inCluster(Resolved, cluster: Int)
+    case and(Resolved, Resolved)
+    case or(Resolved, Resolved)
+    case not(Resolved)
+}
+
+/// A ruleset bound to an achievement date and a cluster library: key dates fixed, names resolved,
+/// clusters turned into concept sets, fields ordered by dependency level.
+public struct CompiledRuleset: Sendable {
+    public let ruleset: Ruleset
+    public let achievementDate: Day
+    public let ageOn: Day
+    /// Concepts per cluster name used anywhere in the ruleset.
+    let clusterConcepts: [Set<UInt64>]
+    let clusterNames: [String]
+    /// Per field: cluster indexes, dependency level, window expressions.
+    let fieldClusters: [[Int]]
+    let fieldLevel: [Int]
+    let levels: Int
+    let windows: [(after: Resolved?, onOrAfter: Resolved?, before: Resolved?, onOrBefore: Resolved?)]
+    let registerOrder: [Int]
+    let registerRules: [[ResolvedRule]]
+    let indicatorRules: [(denominator: [ResolvedRule], numerator: [ResolvedRule], register: Int)]
+    /// Which library version of each cluster was used: name → fingerprint (or "missing").
+    public let clusterVersions: [String: String]
+
+    struct ResolvedRule: Sendable {
+        let condition: Resolved
+        let then: RuleAction
+        let otherwise: RuleAction
+    }
+
+    /// A short fingerprint of every cluster used, for the run record.
+    public var clusterVersion: String {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for (name, fp) in clusterVersions.sorted(by: { $0.key < $1.key }) {
+            for b in (name + "=" + fp + ";").utf8 {
+                h ^= UInt64(b)
+                h &*= 0x100_0000_01b3
+            }
+        }
+        return String(h, radix: 16)
+    }
+
+    public init(_ ruleset: Ruleset, achievementDate: Day? = nil, library: ClusterLibrary) throws {
+        self.ruleset = ruleset
+        let achv = achievementDate ?? ruleset.payPeriodEnd
+        self.achievementDate = achv
+        switch ruleset.ageOn {
+        case .achievementDate: ageOn = achv
+        case .fixed(let d): ageOn = d
+        }
+        // Clusters: every name used by a field or an `in` test.
+        var names: [String] = []
+        var index: [String: Int] = [:]
+        func clusterIndex(_ name: String) -> Int {
+            if let i = index[name] { return i }
+            index[name] = names.count
+            names.append(name)
+            return names.count - 1
+        }
+        let fieldIndex = Dictionary(uniqueKeysWithValues: ruleset.fields.enumerated().map { ($1.name, $0) })
+        let registerIndex = Dictionary(uniqueKeysWithValues: ruleset.registers.enumerated().map { ($1.id, $0) })
+        let constants: [String: Value] = [
+            "PPSD": .day(ruleset.payPeriodStart), "PPED": .day(ruleset.payPeriodEnd), "ACHV_DAT": .day(achv),
+        ]
+        func resolve(_ e: Expression) -> Resolved {
+            switch e {
+            case .number(let v): return .constant(.number(v))
+            case .date(let d): return .constant(.day(d))
+            case .string(let s): return .constant(.text(s))
+            case .null: return .constant(.null)
+            case .boolean(let b): return .constant(.bool(b))
+            case .reference(let name, let member):
+                if let c = constants[name] { return .constant(c) }
+                if let f = fieldIndex[name] {
+                    let kind = ruleset.fields[f].kind
+                    let m: Resolved.Member = switch member {
+                    case "value": .value
+                    case "value2": .value2
+                    case "code": .code
+                    default: kind == .count ? .count : .date
+                    }
+                    return .field(f, m)
+                }
+                if let r = registerIndex[name] { return .register(r) }
+                switch name {
+                case "PAT_AGE": return .age
+                case "PAT_SEX": return .sex
+                case "PAT_DOB": return .birth
+                default: return .registrationStart
+                }
+            case .shift(let inner, let amount, let unit):
+                let r = resolve(inner)
+                if case .constant(.day(let d)) = r { return .constant(.day(Self.shift(d, amount, unit))) }
+                return .shift(r, amount: amount, unit: unit)
+            case .compare(let a, let op, let b): return .compare(resolve(a), op, resolve(b))
+            case .isNull(let inner, let negated): return .isNull(resolve(inner), negated: negated)
+            case .inCluster(let inner, let cluster):
+                let r = resolve(inner)
+                // `FIELD in CLUSTER` tests the field's code.
+                if case .field(let f, .date) = r { return .inCluster(.field(f, .code), cluster: clusterIndex(cluster)) }
+                return .inCluster(r, cluster: clusterIndex(cluster))
+            case .and(let a, let b): return .and(resolve(a), resolve(b))
+            case .or(let a, let b): return .or(resolve(a), resolve(b))
+            case .not(let inner): return .not(resolve(inner))
+            }
+        }
+        fieldClusters = ruleset.fields.map { $0.clusters.map(clusterIndex) }
+        windows = ruleset.fields.map { f in
+            (f.after.map(resolve), f.onOrAfter.map(resolve), f.before.map(resolve), f.onOrBefore.map(resolve))
+        }
+        // Dependency levels of fields (validated acyclic).
+        var level = [Int](repeating: -1, count: ruleset.fields.count)
+        func levelOf(_ i: Int) -> Int {
+            if level[i] >= 0 { return level[i] }
+            let deps = ruleset.fields[i].dependencies.compactMap { fieldIndex[$0] }
+            level[i] = deps.isEmpty ? 0 : deps.map(levelOf).max()! + 1
+            return level[i]
+        }
+        for i in ruleset.fields.indices { _ = levelOf(i) }
+        fieldLevel = level
+        levels = (level.max() ?? -1) + 1
+
+        func rules(_ chain: Chain) -> [ResolvedRule] {
+            chain.rules.map { ResolvedRule(condition: resolve($0.condition), then: $0.then, otherwise: $0.otherwise) }
+        }
+        registerRules = ruleset.registers.map(rules)
+        // Registers in dependency order.
+        var order: [Int] = []
+        var placed = Set<Int>()
+        func place(_ r: Int) {
+            guard !placed.contains(r) else { return }
+            placed.insert(r)
+            let deps = ruleset.registers[r].rules.flatMap { $0.condition.references }.compactMap { registerIndex[$0] }
+            for d in deps where d != r { place(d) }
+            order.append(r)
+        }
+        for r in ruleset.registers.indices { place(r) }
+        registerOrder = order
+        indicatorRules = ruleset.indicators.map { (rules($0.denominator), rules($0.numerator), registerIndex[$0.register]!) }
+
+        var concepts: [Set<UInt64>] = []
+        var versions: [String: String] = [:]
+        for name in names {
+            let ref = ruleset.clusters[name]
+            if let list = library[name] {
+                concepts.append(list.concepts)
+                versions[name] = "\(list.source)#\(list.fingerprint)"
+            } else if let standIn = ref?.standIn, let list = library[standIn] {
+                concepts.append(list.concepts)
+                versions[name] = "stand-in \(list.source)#\(list.fingerprint)"
+            } else {
+                concepts.append([])
+                versions[name] = "missing"
+            }
+        }
+        clusterConcepts = concepts
+        clusterNames = names
+        clusterVersions = versions
+    }
+
+    static func shift(_ d: Day, _ amount: Int, _ unit: Expression.DateUnit) -> Day {
+        switch unit {
+        case .days: return d.adding(days: amount)
+        case .months: return d.adding(months: amount)
+        case .years: return d.adding(years: amount)
+        }
+    }
+
+    /// Clusters the rules use that the library does not have (evaluated as empty).
+    public var missingClusters: [String] { clusterVersions.filter { $0.value == "missing" }.keys.sorted() }
+}

@@ -1,0 +1,106 @@
+import Clinical
+
+/// A versioned set of business rules (e.g. `qof-2025-26`): key dates, fields, registers and
+/// indicators. Rules are data: the engine knows this vocabulary, never the indicators.
+public struct Ruleset: Sendable {
+    public var id: String
+    public var title: String
+    /// Where the rules came from (business rules version, guidance), for people.
+    public var source: String
+    /// SHA-256 of the rule file's text: the exact rules a run used.
+    public var sha256: String
+    public var payPeriodStart: Day
+    public var payPeriodEnd: Day
+    /// Age is in whole years on this date (default: the achievement date).
+    public var ageOn: AgeReference
+    public var fields: [FieldDefinition]
+    public var registers: [Chain]
+    public var indicators: [Indicator]
+    /// Clusters the rules name, with any declared stand-in or refset.
+    public var clusters: [String: ClusterReference]
+
+    public enum AgeReference: Sendable, Hashable {
+        case achievementDate
+        case fixed(Day)
+    }
+}
+
+/// A cluster named by a ruleset: normally a PCD cluster found by name in the library; optionally
+/// declared with its refset id, a stand-in list when the official one is not available, or as
+/// optional (evaluated as empty, and reported by `qofd clusters check`).
+public struct ClusterReference: Sendable, Hashable {
+    public var name: String
+    public var refset: String?
+    public var standIn: String?
+    public var optional: Bool
+    public var note: String?
+}
+
+/// A value computed once per patient from their records, e.g. `BP_DAT`: the latest BP_COD in the
+/// 12 months to PPED, with its values.
+public struct FieldDefinition: Sendable {
+    public enum Kind: String, Sendable { case latest, earliest, count }
+    public enum SameDay: String, Sendable { case lowest, highest }
+
+    public var name: String
+    public var kind: Kind
+    public var clusters: [String]
+    /// Read medication issues (dm+d) instead of clinical events.
+    public var medications: Bool
+    var after: Expression?
+    var onOrAfter: Expression?
+    var before: Expression?
+    var onOrBefore: Expression?
+    public var sameDay: SameDay
+    public var describe: String
+    public var line: Int
+
+    /// Field names this field's window depends on.
+    var dependencies: Set<String> {
+        [after, onOrAfter, before, onOrBefore].compactMap { $0 }.reduce(into: Set<String>()) { $0.formUnion($1.references) }
+    }
+}
+
+/// What a rule does when its condition is true or false.
+public enum RuleAction: String, Sendable { case select, reject, next }
+
+/// One step of a chain: `if condition -> then | else`, naming the CQRS field a reject counts in.
+public struct Rule: Sendable {
+    var condition: Expression
+    public var conditionText: String
+    public var then: RuleAction
+    public var otherwise: RuleAction
+    /// CQRS field counted when this rule rejects (e.g. `PAT_AGEO79`, `HYPPCADEC`).
+    public var field: String?
+    public var kind: RejectKind
+    public var describe: String?
+    public var line: Int
+
+    public enum RejectKind: String, Sendable { case pca, exclusion }
+}
+
+/// An ordered chain of rules: the first Select or Reject decides.
+public struct Chain: Sendable {
+    public var id: String
+    public var describe: String
+    public var rules: [Rule]
+    public var line: Int
+}
+
+/// A QOF indicator (or vaccination cohort): a register, a denominator chain, a numerator chain
+/// that selects from the denominator, and what achievement earns.
+public struct Indicator: Sendable {
+    public var id: String
+    public var describe: String
+    public var group: String
+    public var register: String
+    public var denominator: Chain
+    public var numerator: Chain
+    public var points: Double
+    public var lowerThreshold: Double
+    public var upperThreshold: Double
+    /// Source of the definition and thresholds; `verified` false where the facts are not confirmed.
+    public var source: String
+    public var verified: Bool
+    public var line: Int
+}

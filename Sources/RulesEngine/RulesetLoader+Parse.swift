@@ -1,0 +1,138 @@
+import Clinical
+import Clusters
+import Yams
+
+extension NodeReader {
+    func ruleset(_ root: Node, sha256: String, library: ClusterLibrary) throws -> Ruleset {
+        let top = try mapping(root, "ruleset")
+        try checkKeys(top, allowed: ["ruleset", "title", "source", "dates", "clusters", "fields", "registers", "indicators"], root, "ruleset")
+        let id = try string(top["ruleset"], "ruleset", key: "ruleset")
+        guard let datesNode = top["dates"] else { throw fail(root, "dates", "dates (PPSD, PPED) are required") }
+        let dates = try mapping(datesNode, "dates")
+        let ppsd = try date(dates["PPSD"], "dates", key: "PPSD")
+        let pped = try date(dates["PPED"], "dates", key: "PPED")
+        var ageOn = Ruleset.AgeReference.achievementDate
+        if let node = dates["AGE_ON"] { ageOn = .fixed(try date(node, "dates", key: "AGE_ON")) }
+
+        var clusters: [String: ClusterReference] = [:]
+        if let node = top["clusters"] {
+            for (k, v) in try mapping(node, "clusters") {
+                let name = try string(k, "clusters", key: "cluster name")
+                let m = v.mapping ?? [:]
+                clusters[name] = ClusterReference(
+                    name: name, refset: m["refset"]?.scalar?.string, standIn: m["stand_in"]?.scalar?.string,
+                    optional: m["optional"]?.bool ?? false, note: m["note"]?.scalar?.string)
+            }
+        }
+
+        var fields: [FieldDefinition] = []
+        if let node = top["fields"] {
+            for (k, v) in try mapping(node, "fields") { fields.append(try field(k, v)) }
+        }
+        var registers: [Chain] = []
+        if let node = top["registers"] {
+            for (k, v) in try mapping(node, "registers") {
+                let name = try string(k, "registers", key: "register name")
+                let m = try mapping(v, name)
+                try checkKeys(m, allowed: ["describe", "rules"], v, name)
+                registers.append(Chain(
+                    id: name, describe: m["describe"]?.scalar?.string ?? name,
+                    rules: try rules(m["rules"], owner: name), line: k.mark?.line ?? 0))
+            }
+        }
+        var indicators: [Indicator] = []
+        if let node = top["indicators"] {
+            for (k, v) in try mapping(node, "indicators") { indicators.append(try indicator(k, v)) }
+        }
+        let ruleset = Ruleset(
+            id: id, title: top["title"]?.scalar?.string ?? id, source: top["source"]?.scalar?.string ?? "",
+            sha256: sha256, payPeriodStart: ppsd, payPeriodEnd: pped, ageOn: ageOn, fields: fields, registers: registers,
+            indicators: indicators, clusters: clusters)
+        try RulesetValidator(file: file, library: library).validate(ruleset)
+        return ruleset
+    }
+
+    private func field(_ key: Node, _ value: Node) throws -> FieldDefinition {
+        let name = try string(key, "fields", key: "field name")
+        let m = try mapping(value, name)
+        try checkKeys(m, allowed: ["latest", "earliest", "count", "medications", "after", "on_or_after", "before", "on_or_before",
+                                   "same_day", "describe"], value, name)
+        let kinds = ["latest", "earliest", "count"].filter { m[$0] != nil }
+        guard kinds.count == 1, let kind = FieldDefinition.Kind(rawValue: kinds[0]), let clusterNode = m[kinds[0]] else {
+            throw fail(value, name, "a field needs exactly one of latest, earliest or count (naming its cluster or clusters)")
+        }
+        let clusters: [String]
+        if let seq = clusterNode.sequence { clusters = seq.compactMap { $0.scalar?.string } } else {
+            clusters = [try string(clusterNode, name, key: kinds[0])]
+        }
+        func window(_ key: String) throws -> Expression? {
+            guard let node = m[key] else { return nil }
+            return try expression(node, name, key: key).0
+        }
+        var sameDay = FieldDefinition.SameDay.lowest
+        if let node = m["same_day"] {
+            guard let s = node.scalar?.string, let v = FieldDefinition.SameDay(rawValue: s) else {
+                throw fail(node, name, "same_day must be lowest or highest")
+            }
+            sameDay = v
+        }
+        return FieldDefinition(
+            name: name, kind: kind, clusters: clusters, medications: m["medications"]?.bool ?? false,
+            after: try window("after"), onOrAfter: try window("on_or_after"), before: try window("before"),
+            onOrBefore: try window("on_or_before"), sameDay: sameDay, describe: m["describe"]?.scalar?.string ?? name,
+            line: key.mark?.line ?? 0)
+    }
+
+    private func rules(_ node: Node?, owner: String) throws -> [Rule] {
+        guard let node, let seq = node.sequence, !seq.isEmpty else {
+            throw fail(node, owner, "rules must be a non-empty list")
+        }
+        return try seq.enumerated().map { i, ruleNode in
+            let context = "\(owner) rule \(i + 1)"
+            let m = try mapping(ruleNode, context)
+            try checkKeys(m, allowed: ["if", "then", "else", "field", "kind", "describe"], ruleNode, context)
+            let (condition, text) = try expression(m["if"], context, key: "if")
+            func action(_ key: String, _ fallback: RuleAction) throws -> RuleAction {
+                guard let n = m[key] else { return fallback }
+                guard let s = n.scalar?.string, let a = RuleAction(rawValue: s) else {
+                    throw fail(n, context, "\(key) must be select, reject or next")
+                }
+                return a
+            }
+            var kind = Rule.RejectKind.exclusion
+            if let n = m["kind"] {
+                guard let s = n.scalar?.string, let k = Rule.RejectKind(rawValue: s) else {
+                    throw fail(n, context, "kind must be pca or exclusion")
+                }
+                kind = k
+            }
+            return Rule(
+                condition: condition, conditionText: text, then: try action("then", .next), otherwise: try action("else", .next),
+                field: m["field"]?.scalar?.string, kind: kind, describe: m["describe"]?.scalar?.string,
+                line: ruleNode.mark?.line ?? 0)
+        }
+    }
+
+    private func indicator(_ key: Node, _ value: Node) throws -> Indicator {
+        let id = try string(key, "indicators", key: "indicator id")
+        let m = try mapping(value, id)
+        try checkKeys(m, allowed: ["describe", "group", "register", "points", "thresholds", "source", "verified", "denominator",
+                                   "numerator"], value, id)
+        var lower = 0.0
+        var upper = 100.0
+        if let t = m["thresholds"] {
+            let tm = try mapping(t, id)
+            lower = try number(tm["lower"], id, key: "thresholds.lower")
+            upper = try number(tm["upper"], id, key: "thresholds.upper")
+            guard lower >= 0, lower < upper, upper <= 100 else { throw fail(t, id, "thresholds must satisfy 0 ≤ lower < upper ≤ 100") }
+        }
+        let line = key.mark?.line ?? 0
+        return Indicator(
+            id: id, describe: m["describe"]?.scalar?.string ?? id, group: m["group"]?.scalar?.string ?? "",
+            register: try string(m["register"], id, key: "register"),
+            denominator: Chain(id: "\(id) denominator", describe: "denominator", rules: try rules(m["denominator"], owner: "\(id) denominator"), line: line),
+            numerator: Chain(id: "\(id) numerator", describe: "numerator", rules: try rules(m["numerator"], owner: "\(id) numerator"), line: line),
+            points: m["points"] == nil ? 0 : try number(m["points"], id, key: "points"), lowerThreshold: lower, upperThreshold: upper,
+            source: m["source"]?.scalar?.string ?? "", verified: m["verified"]?.bool ?? true, line: line)
+    }
+}
