@@ -103,6 +103,7 @@ let package = Package(
                 "Clusters",
                 "ReferenceData",
                 "Synth",
+                "RulesEngine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -1,0 +1,136 @@
+import Clinical
+import Clusters
+
+/// The rule-by-rule story of one patient: which rules were evaluated, with the values and dates
+/// that decided them, in words a practice manager can follow.
+public struct Explanation: Sendable, Codable {
+    public struct Step: Sendable, Codable {
+        public var chain: String
+        public var rule: Int
+        public var condition: String
+        public var describe: String?
+        public var result: Bool
+        public var action: String
+        public var field: String?
+        /// The facts the condition looked at ("latest blood pressure: 146/88 on 2026-01-12").
+        public var facts: [String]
+    }
+
+    public var patient: String
+    public var inPopulation: Bool
+    public var age: Int
+    public var steps: [Step]
+    public var outcomes: [String: String]
+
+    /// Plain text, one line per step.
+    public var text: String {
+        var lines = ["Patient \(patient), aged \(age) on the age date\(inPopulation ? "" : " — not registered and alive on the achievement date, so not counted")."]
+        var lastChain = ""
+        for s in steps {
+            if s.chain != lastChain {
+                lines.append("")
+                lines.append("\(s.chain):")
+                lastChain = s.chain
+            }
+            let verdict = s.action == "next" ? "go on" : s.action
+            var line = "  rule \(s.rule): \(s.describe ?? s.condition) — \(s.result ? "yes" : "no") → \(verdict)"
+            if let f = s.field, s.action == "reject" { line += " (\(f))" }
+            lines.append(line)
+            for fact in s.facts { lines.append("      \(fact)") }
+        }
+        if !outcomes.isEmpty {
+            lines.append("")
+            for (k, v) in outcomes.sorted(by: { $0.key < $1.key }) { lines.append("\(k): \(v)") }
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+extension Engine {
+    /// Explains one patient: every register rule and, for the chosen indicators (all when empty),
+    /// every denominator and numerator rule evaluated.
+    public func explain(_ population: Population, patient p: Int, indicators: Set<String> = [], library: ClusterLibrary? = nil)
+        -> Explanation
+    {
+        let ev = PatientEvaluator(compiled: compiled, population: population)
+        let rs = compiled.ruleset
+        var values: [FieldValue] = []
+        ev.fields(p, into: &values)
+        var onRegister = [Bool](repeating: false, count: rs.registers.count)
+        var steps: [Explanation.Step] = []
+        var outcomes: [String: String] = [:]
+
+        func facts(_ rule: Rule) -> [String] {
+            let names = rule.condition.references.sorted()
+            return names.compactMap { name -> String? in
+                if let f = rs.fields.firstIndex(where: { $0.name == name }) {
+                    return describe(field: f, values[f], population: population, library: library)
+                }
+                switch name {
+                case "PAT_AGE": return "age: \(population.birthDates[p].age(on: compiled.ageOn)) on \(compiled.ageOn)"
+                case "REG_DAT": return "registered since: \(ev.registrationStart(p).map { "\($0)" } ?? "not registered")"
+                case "PAT_DOB": return "born: \(population.birthDates[p])"
+                case "PAT_SEX": return "sex: \(population.sexes[p].letter)"
+                default:
+                    if let r = rs.registers.firstIndex(where: { $0.id == name }) {
+                        return "\(name): \(onRegister[r] ? "on the register" : "not on the register")"
+                    }
+                    return nil
+                }
+            }
+        }
+        func walk(_ chain: Chain, _ resolved: [CompiledRuleset.ResolvedRule], label: String) -> (RuleAction, Int) {
+            for (i, rule) in resolved.enumerated() {
+                let result = ev.evaluate(rule.condition, p, values, registers: onRegister).truthy
+                let action = result ? rule.then : rule.otherwise
+                let def = chain.rules[i]
+                steps.append(Explanation.Step(
+                    chain: label, rule: i + 1, condition: def.conditionText, describe: def.describe, result: result,
+                    action: action.rawValue, field: def.field, facts: facts(def)))
+                if action != .next { return (action, i) }
+            }
+            return (.reject, resolved.count - 1)
+        }
+        for r in compiled.registerOrder {
+            let chain = rs.registers[r]
+            onRegister[r] = walk(chain, compiled.registerRules[r], label: "\(chain.id) (\(chain.describe))").0 == .select
+        }
+        for (i, ind) in rs.indicators.enumerated() where indicators.isEmpty || indicators.contains(ind.id) {
+            let compiledRules = compiled.indicatorRules[i]
+            guard onRegister[compiledRules.register] else {
+                outcomes[ind.id] = "not on \(ind.register), so not in \(ind.id)"
+                continue
+            }
+            let (action, rule) = walk(ind.denominator, compiledRules.denominator, label: "\(ind.id) denominator")
+            if action == .reject {
+                let def = ind.denominator.rules[rule]
+                outcomes[ind.id] = "\(def.kind == .pca ? "personalised care adjustment" : "excluded") at denominator rule \(rule + 1)\(def.field.map { " (\($0))" } ?? "")"
+                continue
+            }
+            let (numeratorAction, _) = walk(ind.numerator, compiledRules.numerator, label: "\(ind.id) numerator")
+            outcomes[ind.id] = numeratorAction == .select ? "achieved (numerator)" : "in the denominator, not yet achieved"
+        }
+        return Explanation(
+            patient: population.patientIDs[p], inPopulation: ev.isInPopulation(p), age: population.birthDates[p].age(on: compiled.ageOn),
+            steps: steps, outcomes: outcomes)
+    }
+
+    private func describe(field f: Int, _ v: FieldValue, population: Population, library: ClusterLibrary?) -> String {
+        let def = compiled.ruleset.fields[f]
+        guard !v.isNull else { return "\(def.describe): none recorded" }
+        if def.kind == .count { return "\(def.describe): \(v.count) (latest \(v.date))" }
+        var text = "\(def.describe): "
+        func number(_ x: Float) -> String { x == x.rounded() ? String(Int(x)) : String(x) }
+        if !v.value.isNaN, !v.value2.isNaN {
+            text += "\(number(v.value))/\(number(v.value2)) on \(v.date)"
+        } else if !v.value.isNaN {
+            text += "\(number(v.value)) on \(v.date)"
+        } else {
+            text += "on \(v.date)"
+        }
+        let concept = population.codes[v.code]
+        let term = def.clusters.lazy.compactMap { library?[$0]?.terms[concept] }.first
+        text += " (\(concept)\(term.map { " \($0)" } ?? ""))"
+        return text
+    }
+}

@@ -1,0 +1,80 @@
+import ArgumentParser
+import Clinical
+import Dispatch
+import Extracts
+import Foundation
+import RulesEngine
+
+/// `qofd compute`: evaluates a ruleset over extracts, without a database, to stdout.
+struct ComputeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "compute",
+        abstract: "Compute registers and indicators from extracts (no database); JSON or CSV on stdout.",
+        discussion: "Practices are evaluated in parallel on all cores. The JSON shape is documented in deploy/compute-output.md.")
+
+    @Option(name: .customLong("extract"), help: ArgumentHelp("An extract directory; repeat for several practices.", valueName: "dir"))
+    var extracts: [String]
+
+    @OptionGroup var rules: RuleOptions
+
+    @Option(help: "Output format: json or csv.")
+    var format: String = "json"
+
+    @Flag(help: "Include each patient's outcome for each indicator (patient-identifiable: handle with care).")
+    var patients = false
+
+    func run() throws {
+        guard format == "json" || format == "csv" else { throw ValidationError("--format must be json or csv") }
+        guard !extracts.isEmpty else { throw ValidationError("give at least one --extract DIR") }
+        let library = try rules.library()
+        let compiled = try rules.compiled(library: library)
+        let engine = Engine(compiled)
+        let loader = ExtractLoader()
+        let slots = Slots<Result<PracticeResult, ExtractFailure>>(count: extracts.count)
+        let dirs = extracts
+        let withPatients = patients
+        DispatchQueue.concurrentPerform(iterations: dirs.count) { i in
+            let check = loader.load(URL(fileURLWithPath: dirs[i]))
+            guard let population = check.population else {
+                slots[i] = .failure(ExtractFailure(directory: dirs[i], problems: check.problems.fileProblems.map(\.description)))
+                return
+            }
+            slots[i] = .success(engine.evaluate(population, patientOutcomes: withPatients))
+        }
+        var results: [PracticeResult] = []
+        var failed = 0
+        for i in 0..<dirs.count {
+            switch slots[i]! {
+            case .success(let r): results.append(r)
+            case .failure(let f):
+                failed += 1
+                FileHandle.standardError.write(Data("rejected extract \(f.directory):\n  \(f.problems.joined(separator: "\n  "))\n".utf8))
+            }
+        }
+        let output = ComputeOutput(ruleset: compiled.ruleset.id, rulesetSHA256: compiled.ruleset.sha256,
+                                   achievementDate: compiled.achievementDate.description, clusterVersion: compiled.clusterVersion,
+                                   missingClusters: compiled.missingClusters, practices: results)
+        if format == "json" {
+            print(String(decoding: try output.json(), as: UTF8.self))
+        } else {
+            print(output.csv(), terminator: "")
+        }
+        if failed > 0 { throw ExitCode(2) }
+    }
+}
+
+struct ExtractFailure: Error {
+    let directory: String
+    let problems: [String]
+}
+
+/// Per-index result slots filled from `concurrentPerform`.
+final class Slots<T>: @unchecked Sendable {
+    private var items: [T?]
+    private let lock = NSLock()
+    init(count: Int) { items = Array(repeating: nil, count: count) }
+    subscript(i: Int) -> T? {
+        get { lock.withLock { items[i] } }
+        set { lock.withLock { items[i] = newValue } }
+    }
+}
