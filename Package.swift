@@ -146,6 +146,11 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
+            name: "RulesEngineTests",
+            dependencies: ["RulesEngine", "Clinical", "Clusters", "Extracts", "Synth", "ReferenceData"],
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "StorageTests",
             dependencies: ["Storage", "Postgres", "TestSupport"],
             swiftSettings: strict

@@ -1,0 +1,96 @@
+import Clinical
+import Clusters
+import RulesEngine
+
+/// Builds small populations in code for known-answer tests: each patient a history written as the
+/// business rules speak of it (cluster names, dates, values).
+struct PatientBuilder: Sendable {
+    var id: String
+    var born: String
+    var sex: Sex = .female
+    var registered: String = "2000-01-01"
+    var deregistered: String? = nil
+    var died: String? = nil
+    /// (cluster, date, value, value2)
+    var events: [(String, String, Float, Float)] = []
+    var medications: [(String, String)] = []
+
+    init(_ id: String, born: String, registered: String = "2000-01-01") {
+        self.id = id
+        self.born = born
+        self.registered = registered
+    }
+
+    func with(_ cluster: String, on date: String, _ value: Float = .nan, _ value2: Float = .nan) -> PatientBuilder {
+        var copy = self
+        copy.events.append((cluster, date, value, value2))
+        return copy
+    }
+
+    func bp(_ systolic: Float, _ diastolic: Float, on date: String, cluster: String = "BP_COD") -> PatientBuilder {
+        with(cluster, on: date, systolic, diastolic)
+    }
+
+    func issued(_ cluster: String, on date: String) -> PatientBuilder {
+        var copy = self
+        copy.medications.append((cluster, date))
+        return copy
+    }
+}
+
+enum Fixtures {
+    static let library: ClusterLibrary = try! ClusterLibrary.bundled()
+    static let rulesets: [String: Ruleset] = try! RulesetLoader(library: library).loadAll()
+
+    /// A concept of the cluster (the smallest, for repeatability; BP_COD uses 75367002 Blood pressure).
+    static func concept(_ cluster: String) -> UInt64 {
+        if cluster == "BP_COD" { return 75_367_002 }
+        if cluster == "ASTTRT_COD" { return library["primis-astrx"]!.concepts.min()! }
+        if cluster == "NSMOK_COD" { return library["gmsde-smoking-status-never"]!.concepts.min()! }
+        guard let list = library[cluster] else { fatalError("no cluster \(cluster) in the library") }
+        return list.concepts.min()!
+    }
+
+    static func population(_ patients: [PatientBuilder], dataTo: String = "2026-03-31") -> Population {
+        var p = Population(practice: PracticeInfo(ods: "A81001", name: "Test", pcnODS: "U12345"), dataTo: Day(iso: dataTo)!)
+        for b in patients {
+            p.patientIDs.append(b.id)
+            p.nhsNumbers.append(0)
+            p.birthDates.append(Day(iso: b.born)!)
+            p.sexes.append(b.sex)
+            p.deathDates.append(b.died.map { Day(iso: $0)! } ?? .distantFuture)
+            p.lsoa.append(-1)
+            p.ethnicity.append(-1)
+            p.registrations.append(Registration(start: Day(iso: b.registered)!, end: b.deregistered.map { Day(iso: $0)! } ?? .distantFuture))
+            p.registrationOffsets.append(Int32(p.registrations.count))
+            let events = b.events.map { e in
+                Event(date: Day(iso: e.1)!, code: p.codes.intern(concept(e.0)), value: e.2, value2: e.3)
+            }.sorted { $0.date < $1.date }
+            p.events += events
+            p.eventOffsets.append(Int32(p.events.count))
+            p.medications += b.medications.map { m in Medication(date: Day(iso: m.1)!, code: p.codes.intern(concept(m.0))) }
+                .sorted { $0.date < $1.date }
+            p.medicationOffsets.append(Int32(p.medications.count))
+        }
+        return p
+    }
+
+    /// Evaluates and returns each patient's outcome and field for one indicator.
+    static func outcomes(_ patients: [PatientBuilder], ruleset: String = "qof-2025-26", indicator: String,
+                         achievementDate: String? = nil) throws -> [String: (Outcome, String?)] {
+        let compiled = try CompiledRuleset(rulesets[ruleset]!, achievementDate: achievementDate.map { Day(iso: $0)! }, library: library)
+        let result = Engine(compiled).evaluate(population(patients), patientOutcomes: true)
+        var out: [String: (Outcome, String?)] = [:]
+        for o in result.patients! where o.indicator == indicator { out[o.patient] = (o.outcome, o.field) }
+        return out
+    }
+}
+
+/// One known-answer case: a patient history and the outcome the rules give it.
+struct RuleCase: Sendable, CustomStringConvertible {
+    let name: String
+    let patient: PatientBuilder
+    let outcome: Outcome
+    let field: String?
+    var description: String { name }
+}
