@@ -123,6 +123,12 @@ let package = Package(
             path: "Benchmarks/ExtractBenchmark",
             swiftSettings: strict
         ),
+        .executableTarget(
+            name: "engine-benchmark",
+            dependencies: ["Extracts", "Clinical", "Clusters", "ReferenceData", "Synth", "RulesEngine"],
+            path: "Benchmarks/EngineBenchmark",
+            swiftSettings: strict
+        ),
 
         // Test support: one throwaway PostgreSQL cluster per test run, a fresh database per test.
         .target(

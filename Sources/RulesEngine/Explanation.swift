@@ -91,7 +91,19 @@ extension Engine {
             }
             return (.reject, resolved.count - 1)
         }
-        for r in compiled.registerOrder {
+        // Registers the chosen indicators depend on (all when none are chosen).
+        var needed = Set<Int>()
+        func need(_ r: Int) {
+            guard needed.insert(r).inserted else { return }
+            let refs = rs.registers[r].rules.flatMap { $0.condition.references }
+            for (i, reg) in rs.registers.enumerated() where refs.contains(reg.id) { need(i) }
+        }
+        for (i, ind) in rs.indicators.enumerated() where indicators.isEmpty || indicators.contains(ind.id) {
+            need(compiled.indicatorRules[i].register)
+            let refs = (ind.denominator.rules + ind.numerator.rules).flatMap { $0.condition.references }
+            for (r, reg) in rs.registers.enumerated() where refs.contains(reg.id) { need(r) }
+        }
+        for r in compiled.registerOrder where indicators.isEmpty || needed.contains(r) {
             let chain = rs.registers[r]
             onRegister[r] = walk(chain, compiled.registerRules[r], label: "\(chain.id) (\(chain.describe))").0 == .select
         }

@@ -67,7 +67,7 @@ public struct RulesetLoader: Sendable {
         } catch let error as YamlError {
             throw RulesetError(file: file, line: nil, rule: nil, message: "not valid YAML: \(error)")
         }
-        var reader = NodeReader(file: file)
+        let reader = NodeReader(file: file)
         return try reader.ruleset(root, sha256: sha256(text), library: library)
     }
 
