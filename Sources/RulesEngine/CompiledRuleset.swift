@@ -3,16 +3,26 @@ import Clusters
 
 /// A value while a rule is evaluated: null, a number, a calendar day, a boolean or text.
 enum Value: Sendable, Equatable {
-    case null, number(Double), day(Day), bool(Bool), text(String)
+    /// Text is only ever compared for equality (`PAT_SEX = 'F'`), so it travels as a symbol.
+    case null, number(Double), day(Day), bool(Bool), symbol(UInt64)
 
     var truthy: Bool {
         switch self {
         case .bool(let b): return b
         case .null: return false
         case .number(let n): return n != 0
-        case .day: return true
-        case .text(let t): return !t.isEmpty
+        case .day, .symbol: return true
         }
+    }
+
+    /// A deterministic symbol for a text (FNV-1a).
+    static func symbol(_ text: String) -> Value {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in text.utf8 {
+            h ^= UInt64(b)
+            h &*= 0x100_0000_01b3
+        }
+        return .symbol(h)
     }
 }
 
@@ -55,9 +65,22 @@ public struct CompiledRuleset: Sendable {
 
     struct ResolvedRule: Sendable {
         let condition: Resolved
+        let root: Int32
         let then: RuleAction
         let otherwise: RuleAction
     }
+
+    /// Every condition and window as one flat node array.
+    let program: Program
+    /// Window roots per field in the program.
+    let windowRoots: [(after: Int32?, onOrAfter: Int32?, before: Int32?, onOrBefore: Int32?)]
+    /// Bounds of fields whose windows are constant (nil when they depend on another field).
+    let constantBounds: [(lower: Day, upper: Day)?]
+    /// For every concept a field or `in` test uses: the fields (with level and source) and clusters it belongs to.
+    let conceptFields: [UInt64: [(field: Int32, level: Int32, medication: Bool)]]
+    let conceptClusters: [UInt64: [Int32]]
+    let fieldKinds: [FieldDefinition.Kind]
+    let fieldSameDayLowest: [Bool]
 
     /// A short fingerprint of every cluster used, for the run record.
     public var clusterVersion: String {
@@ -97,7 +120,7 @@ public struct CompiledRuleset: Sendable {
             switch e {
             case .number(let v): return .constant(.number(v))
             case .date(let d): return .constant(.day(d))
-            case .string(let s): return .constant(.text(s))
+            case .string(let s): return .constant(Value.symbol(s))
             case .null: return .constant(.null)
             case .boolean(let b): return .constant(.bool(b))
             case .reference(let name, let member):
@@ -151,8 +174,12 @@ public struct CompiledRuleset: Sendable {
         fieldLevel = level
         levels = (level.max() ?? -1) + 1
 
+        var program = Program()
         func rules(_ chain: Chain) -> [ResolvedRule] {
-            chain.rules.map { ResolvedRule(condition: resolve($0.condition), then: $0.then, otherwise: $0.otherwise) }
+            chain.rules.map {
+                let r = resolve($0.condition)
+                return ResolvedRule(condition: r, root: program.add(r), then: $0.then, otherwise: $0.otherwise)
+            }
         }
         registerRules = ruleset.registers.map(rules)
         // Registers in dependency order.
@@ -187,6 +214,40 @@ public struct CompiledRuleset: Sendable {
         clusterConcepts = concepts
         clusterNames = names
         clusterVersions = versions
+
+        windowRoots = windows.map { w in (w.after.map { program.add($0) }, w.onOrAfter.map { program.add($0) },
+                                          w.before.map { program.add($0) }, w.onOrBefore.map { program.add($0) }) }
+        constantBounds = windows.map { w in
+            var lower = Day.distantPast
+            var upper = achv
+            for (e, kind) in [(w.after, 0), (w.onOrAfter, 1), (w.before, 2), (w.onOrBefore, 3)] {
+                guard let e else { continue }
+                guard case .constant(.day(let d)) = e else { return nil }
+                switch kind {
+                case 0: lower = max(lower, d.adding(days: 1))
+                case 1: lower = max(lower, d)
+                case 2: upper = min(upper, d.adding(days: -1))
+                default: upper = min(upper, d)
+                }
+            }
+            return (lower, upper)
+        }
+        self.program = program
+        var byConcept: [UInt64: [(field: Int32, level: Int32, medication: Bool)]] = [:]
+        for (f, clusters) in fieldClusters.enumerated() {
+            var seen = Set<UInt64>()
+            for c in clusters {
+                for concept in concepts[c] where seen.insert(concept).inserted {
+                    byConcept[concept, default: []].append((Int32(f), Int32(level[f]), ruleset.fields[f].medications))
+                }
+            }
+        }
+        conceptFields = byConcept
+        var clustersByConcept: [UInt64: [Int32]] = [:]
+        for (c, set) in concepts.enumerated() { for concept in set { clustersByConcept[concept, default: []].append(Int32(c)) } }
+        conceptClusters = clustersByConcept
+        fieldKinds = ruleset.fields.map(\.kind)
+        fieldSameDayLowest = ruleset.fields.map { $0.sameDay == .lowest }
     }
 
     static func shift(_ d: Day, _ amount: Int, _ unit: Expression.DateUnit) -> Day {

@@ -98,24 +98,23 @@ public struct Engine: Sendable {
              [(Int, Int)](repeating: (0, 0), count: ind.numerator.rules.count)]
         }
         var outcomes: [PatientOutcome] = []
-        var values: [FieldValue] = []
-        var onRegister = [Bool](repeating: false, count: rs.registers.count)
+        var s = Scratch()
         var listSize = 0
         for p in 0..<population.patientCount where ev.isInPopulation(p) {
             listSize += 1
-            ev.fields(p, into: &values)
+            ev.prepare(p, &s)
             for r in compiled.registerOrder {
-                onRegister[r] = ev.run(compiled.registerRules[r], p, values, registers: onRegister).0 == .select
-                if onRegister[r] { registerSizes[r] += 1 }
+                s.registers[r] = ev.run(compiled.registerRules[r], p, s).0 == .select
+                if s.registers[r] { registerSizes[r] += 1 }
             }
             for (i, ind) in compiled.indicatorRules.enumerated() {
-                guard onRegister[ind.register] else {
+                guard s.registers[ind.register] else {
                     if patientOutcomes {
                         outcomes.append(PatientOutcome(patient: population.patientIDs[p], indicator: rs.indicators[i].id, outcome: .notInRegister))
                     }
                     continue
                 }
-                let (action, rule) = ev.run(ind.denominator, p, values, registers: onRegister)
+                let (action, rule) = ev.run(ind.denominator, p, s)
                 var outcome: Outcome
                 var decidingRule = "denominator \(rule + 1)"
                 var field: String?
@@ -127,7 +126,7 @@ public struct Engine: Sendable {
                 } else {
                     exits[i][0][rule].0 += 1
                     denominators[i] += 1
-                    let (numeratorAction, numeratorRule) = ev.run(ind.numerator, p, values, registers: onRegister)
+                    let (numeratorAction, numeratorRule) = ev.run(ind.numerator, p, s)
                     if numeratorAction == .select {
                         exits[i][1][numeratorRule].0 += 1
                         numerators[i] += 1

@@ -54,9 +54,8 @@ extension Engine {
     {
         let ev = PatientEvaluator(compiled: compiled, population: population)
         let rs = compiled.ruleset
-        var values: [FieldValue] = []
-        ev.fields(p, into: &values)
-        var onRegister = [Bool](repeating: false, count: rs.registers.count)
+        var scratch = Scratch()
+        ev.prepare(p, &scratch)
         var steps: [Explanation.Step] = []
         var outcomes: [String: String] = [:]
 
@@ -64,7 +63,7 @@ extension Engine {
             let names = rule.condition.references.sorted()
             return names.compactMap { name -> String? in
                 if let f = rs.fields.firstIndex(where: { $0.name == name }) {
-                    return describe(field: f, values[f], population: population, library: library)
+                    return describe(field: f, scratch.values[f], population: population, library: library)
                 }
                 switch name {
                 case "PAT_AGE": return "age: \(population.birthDates[p].age(on: compiled.ageOn)) on \(compiled.ageOn)"
@@ -73,7 +72,7 @@ extension Engine {
                 case "PAT_SEX": return "sex: \(population.sexes[p].letter)"
                 default:
                     if let r = rs.registers.firstIndex(where: { $0.id == name }) {
-                        return "\(name): \(onRegister[r] ? "on the register" : "not on the register")"
+                        return "\(name): \(scratch.registers[r] ? "on the register" : "not on the register")"
                     }
                     return nil
                 }
@@ -81,7 +80,7 @@ extension Engine {
         }
         func walk(_ chain: Chain, _ resolved: [CompiledRuleset.ResolvedRule], label: String) -> (RuleAction, Int) {
             for (i, rule) in resolved.enumerated() {
-                let result = ev.evaluate(rule.condition, p, values, registers: onRegister).truthy
+                let result = ev.evaluate(rule.root, p, scratch).truthy
                 let action = result ? rule.then : rule.otherwise
                 let def = chain.rules[i]
                 steps.append(Explanation.Step(
@@ -105,11 +104,11 @@ extension Engine {
         }
         for r in compiled.registerOrder where indicators.isEmpty || needed.contains(r) {
             let chain = rs.registers[r]
-            onRegister[r] = walk(chain, compiled.registerRules[r], label: "\(chain.id) (\(chain.describe))").0 == .select
+            scratch.registers[r] = walk(chain, compiled.registerRules[r], label: "\(chain.id) (\(chain.describe))").0 == .select
         }
         for (i, ind) in rs.indicators.enumerated() where indicators.isEmpty || indicators.contains(ind.id) {
             let compiledRules = compiled.indicatorRules[i]
-            guard onRegister[compiledRules.register] else {
+            guard scratch.registers[compiledRules.register] else {
                 outcomes[ind.id] = "not on \(ind.register), so not in \(ind.id)"
                 continue
             }

@@ -12,119 +12,159 @@ struct FieldValue: Sendable {
     var isNull: Bool { date == .distantPast }
 }
 
+/// Per-patient working memory, reused from one patient to the next.
+struct Scratch {
+    var values: [FieldValue] = []
+    var lower: [Day] = []
+    var upper: [Day] = []
+    var open: [Bool] = []
+    var registers: [Bool] = []
+    var age = 0
+    var sex = Value.null
+    var registrationStart = Value.null
+}
+
 /// Evaluates a compiled ruleset against one practice's population: maps the population's codes to
-/// the fields and clusters that want them (once), then scans each patient's history once per
-/// dependency level and walks the chains.
+/// the fields and clusters that want them (once per practice), then scans each patient's history
+/// once per dependency level and walks the chains over a flat node array.
 struct PatientEvaluator {
     let compiled: CompiledRuleset
     let population: Population
+    private let nodes: [ProgramNode]
     /// Per level, per code: the fields of that level whose clusters contain the code.
     private let eventFields: [[[Int32]]]
     private let medicationFields: [[[Int32]]]
-    /// Per cluster (used by `in` tests), per code: membership.
+    /// Per cluster, per code: membership (for `in` tests).
     private let clusterMembership: [[Bool]]
+    private static let sexSymbols: [Sex: Value] = Dictionary(uniqueKeysWithValues: Sex.allCases.map { ($0, Value.symbol($0.letter)) })
 
     init(compiled: CompiledRuleset, population: Population) {
         self.compiled = compiled
         self.population = population
+        nodes = compiled.program.nodes
         let codes = population.codes
         let n = codes.count
-        var events = [[[Int32]]](repeating: [[Int32]](repeating: [], count: n), count: max(1, compiled.levels))
+        let levels = max(1, compiled.levels)
+        var events = [[[Int32]]](repeating: [[Int32]](repeating: [], count: n), count: levels)
         var meds = events
-        for (f, clusters) in compiled.fieldClusters.enumerated() {
-            let level = compiled.fieldLevel[f]
-            let medication = compiled.ruleset.fields[f].medications
-            for c in 0..<n {
-                let concept = codes[Int32(c)]
-                if clusters.contains(where: { compiled.clusterConcepts[$0].contains(concept) }) {
-                    if medication { meds[level][c].append(Int32(f)) } else { events[level][c].append(Int32(f)) }
+        var membership = [[Bool]](repeating: [Bool](repeating: false, count: n), count: compiled.clusterConcepts.count)
+        for c in 0..<n {
+            let concept = codes[Int32(c)]
+            if let entries = compiled.conceptFields[concept] {
+                for e in entries {
+                    if e.medication { meds[Int(e.level)][c].append(e.field) } else { events[Int(e.level)][c].append(e.field) }
                 }
             }
+            if let clusters = compiled.conceptClusters[concept] { for k in clusters { membership[Int(k)][c] = true } }
         }
         eventFields = events
         medicationFields = meds
-        clusterMembership = compiled.clusterConcepts.map { set in (0..<n).map { set.contains(codes[Int32($0)]) } }
+        clusterMembership = membership
     }
 
     /// The patients counted: registered on the achievement date and alive.
     func isInPopulation(_ p: Int) -> Bool { population.isRegisteredAndAlive(p, on: compiled.achievementDate) }
 
-    /// Computes every field for patient `p`.
-    func fields(_ p: Int, into values: inout [FieldValue]) {
-        let fieldCount = compiled.ruleset.fields.count
-        if values.count != fieldCount { values = [FieldValue](repeating: FieldValue(), count: fieldCount) } else {
-            for i in 0..<fieldCount { values[i] = FieldValue() }
+    /// Computes every field and the per-patient built-ins for patient `p`.
+    func prepare(_ p: Int, _ s: inout Scratch) {
+        let fieldCount = compiled.fieldKinds.count
+        if s.values.count != fieldCount {
+            s.values = [FieldValue](repeating: FieldValue(), count: fieldCount)
+            s.lower = [Day](repeating: .distantPast, count: fieldCount)
+            s.upper = [Day](repeating: .distantPast, count: fieldCount)
+            s.open = [Bool](repeating: true, count: fieldCount)
+            s.registers = [Bool](repeating: false, count: compiled.ruleset.registers.count)
         }
-        let achv = compiled.achievementDate
-        var lower = [Day](repeating: .distantPast, count: fieldCount)
-        var upper = [Day](repeating: achv, count: fieldCount)
-        var open = [Bool](repeating: true, count: fieldCount)
+        s.age = population.birthDates[p].age(on: compiled.ageOn)
+        s.sex = Self.sexSymbols[population.sexes[p]] ?? .null
+        s.registrationStart = registrationStart(p).map { .day($0) } ?? .null
+        for f in 0..<fieldCount {
+            s.values[f] = FieldValue()
+            s.open[f] = true
+            if let b = compiled.constantBounds[f] {
+                s.lower[f] = b.lower
+                s.upper[f] = b.upper
+            }
+        }
         for level in 0..<compiled.levels {
-            // Windows of this level's fields (they may depend on fields of earlier levels).
-            for f in 0..<fieldCount where compiled.fieldLevel[f] == level {
-                let w = compiled.windows[f]
-                func bound(_ e: Resolved?) -> Day?? {
-                    guard let e else { return .some(nil) }
-                    guard case .day(let d) = evaluate(e, p, values, registers: []) else { return nil }
-                    return .some(d)
-                }
-                guard let after = bound(w.after), let onOrAfter = bound(w.onOrAfter), let before = bound(w.before),
-                    let onOrBefore = bound(w.onOrBefore)
-                else { open[f] = false; continue }
-                if let d = after { lower[f] = max(lower[f], d.adding(days: 1)) }
-                if let d = onOrAfter { lower[f] = max(lower[f], d) }
-                if let d = before { upper[f] = min(upper[f], d.adding(days: -1)) }
-                if let d = onOrBefore { upper[f] = min(upper[f], d) }
+            for f in 0..<fieldCount where compiled.fieldLevel[f] == level && compiled.constantBounds[f] == nil {
+                dynamicWindow(f, p, &s)
             }
-            scan(population.eventRange(p), level: level, table: eventFields, lower: lower, upper: upper, open: open, &values) {
-                let e = population.events[$0]
-                return (e.date, e.code, e.value, e.value2)
+            scanEvents(p, level: level, &s)
+            scanMedications(p, level: level, &s)
+        }
+    }
+
+    private func dynamicWindow(_ f: Int, _ p: Int, _ s: inout Scratch) {
+        var lower = Day.distantPast
+        var upper = compiled.achievementDate
+        let w = compiled.windowRoots[f]
+        for (root, kind) in [(w.after, 0), (w.onOrAfter, 1), (w.before, 2), (w.onOrBefore, 3)] {
+            guard let root else { continue }
+            guard case .day(let d) = evaluate(root, p, s) else {
+                s.open[f] = false
+                return
             }
-            scan(population.medicationRange(p), level: level, table: medicationFields, lower: lower, upper: upper, open: open, &values) {
-                let m = population.medications[$0]
-                return (m.date, m.code, m.quantity, .nan)
+            switch kind {
+            case 0: lower = max(lower, d.adding(days: 1))
+            case 1: lower = max(lower, d)
+            case 2: upper = min(upper, d.adding(days: -1))
+            default: upper = min(upper, d)
+            }
+        }
+        s.lower[f] = lower
+        s.upper[f] = upper
+    }
+
+    private func scanEvents(_ p: Int, level: Int, _ s: inout Scratch) {
+        let table = eventFields[level]
+        population.events.withUnsafeBufferPointer { events in
+            for i in population.eventRange(p) {
+                let e = events[i]
+                let interested = table[Int(e.code)]
+                if interested.isEmpty { continue }
+                for f in interested { update(Int(f), e.date, e.code, e.value, e.value2, &s) }
+            }
+        }
+    }
+
+    private func scanMedications(_ p: Int, level: Int, _ s: inout Scratch) {
+        let table = medicationFields[level]
+        population.medications.withUnsafeBufferPointer { meds in
+            for i in population.medicationRange(p) {
+                let m = meds[i]
+                let interested = table[Int(m.code)]
+                if interested.isEmpty { continue }
+                for f in interested { update(Int(f), m.date, m.code, m.quantity, .nan, &s) }
             }
         }
     }
 
     @inline(__always)
-    private func scan(
-        _ range: Range<Int>, level: Int, table: [[[Int32]]], lower: [Day], upper: [Day], open: [Bool], _ values: inout [FieldValue],
-        record: (Int) -> (Day, Int32, Float, Float)
-    ) {
-        let byCode = table[level]
-        for i in range {
-            let (date, code, v1, v2) = record(i)
-            let interested = byCode[Int(code)]
-            if interested.isEmpty { continue }
-            for f32 in interested {
-                let f = Int(f32)
-                guard open[f], date >= lower[f], date <= upper[f] else { continue }
-                let def = compiled.ruleset.fields[f]
-                var cur = values[f]
-                switch def.kind {
-                case .count:
-                    cur.count += 1
-                    if cur.isNull || date > cur.date { cur.date = date }
-                case .latest, .earliest:
-                    let better = cur.isNull || (def.kind == .latest ? date > cur.date : date < cur.date)
-                    if better {
-                        cur = FieldValue(date: date, value: v1, value2: v2, code: code, count: cur.count + 1)
-                    } else if date == cur.date {
-                        // Several records on the chosen day: keep the lowest (or highest) values; the code of the
-                        // smallest concept id, so the choice does not depend on reading order.
-                        let lowest = def.sameDay == .lowest
-                        if !v1.isNaN, cur.value.isNaN || (lowest ? v1 < cur.value : v1 > cur.value) { cur.value = v1 }
-                        if !v2.isNaN, cur.value2.isNaN || (lowest ? v2 < cur.value2 : v2 > cur.value2) { cur.value2 = v2 }
-                        if population.codes[code] < population.codes[cur.code] { cur.code = code }
-                        cur.count += 1
-                    } else {
-                        cur.count += 1
-                    }
-                }
-                values[f] = cur
+    private func update(_ f: Int, _ date: Day, _ code: Int32, _ v1: Float, _ v2: Float, _ s: inout Scratch) {
+        guard s.open[f], date >= s.lower[f], date <= s.upper[f] else { return }
+        var cur = s.values[f]
+        switch compiled.fieldKinds[f] {
+        case .count:
+            cur.count += 1
+            if cur.isNull || date > cur.date { cur.date = date }
+        case .latest, .earliest:
+            let latest = compiled.fieldKinds[f] == .latest
+            if cur.isNull || (latest ? date > cur.date : date < cur.date) {
+                cur = FieldValue(date: date, value: v1, value2: v2, code: code, count: cur.count + 1)
+            } else if date == cur.date {
+                // Several records on the chosen day: keep the lowest (or highest) values, and the code with the
+                // smallest concept id, so that the choice does not depend on reading order.
+                let lowest = compiled.fieldSameDayLowest[f]
+                if !v1.isNaN, cur.value.isNaN || (lowest ? v1 < cur.value : v1 > cur.value) { cur.value = v1 }
+                if !v2.isNaN, cur.value2.isNaN || (lowest ? v2 < cur.value2 : v2 > cur.value2) { cur.value2 = v2 }
+                if population.codes[code] < population.codes[cur.code] { cur.code = code }
+                cur.count += 1
+            } else {
+                cur.count += 1
             }
         }
+        s.values[f] = cur
     }
 
     /// The start of the registration that covers the achievement date.
@@ -135,11 +175,11 @@ struct PatientEvaluator {
         return nil
     }
 
-    func evaluate(_ e: Resolved, _ p: Int, _ values: [FieldValue], registers: [Bool]) -> Value {
-        switch e {
+    func evaluate(_ index: Int32, _ p: Int, _ s: Scratch) -> Value {
+        switch nodes[Int(index)] {
         case .constant(let v): return v
         case .field(let f, let member):
-            let v = values[f]
+            let v = s.values[Int(f)]
             switch member {
             case .count: return .number(Double(v.count))
             case .date: return v.isNull ? .null : .day(v.date)
@@ -147,36 +187,33 @@ struct PatientEvaluator {
             case .value2: return v.isNull || v.value2.isNaN ? .null : .number(Double(v.value2))
             case .code: return v.isNull ? .null : .number(Double(population.codes[v.code]))
             }
-        case .register(let r): return r < registers.count ? .bool(registers[r]) : .null
-        case .age: return .number(Double(population.birthDates[p].age(on: compiled.ageOn)))
-        case .sex: return .text(population.sexes[p].letter)
+        case .register(let r): return .bool(s.registers[Int(r)])
+        case .age: return .number(Double(s.age))
+        case .sex: return s.sex
         case .birth: return .day(population.birthDates[p])
-        case .registrationStart: return registrationStart(p).map { .day($0) } ?? .null
+        case .registrationStart: return s.registrationStart
         case .shift(let inner, let amount, let unit):
-            guard case .day(let d) = evaluate(inner, p, values, registers: registers) else { return .null }
-            return .day(CompiledRuleset.shift(d, amount, unit))
+            guard case .day(let d) = evaluate(inner, p, s) else { return .null }
+            return .day(CompiledRuleset.shift(d, Int(amount), unit))
         case .compare(let a, let op, let b):
-            return .bool(compare(evaluate(a, p, values, registers: registers), op, evaluate(b, p, values, registers: registers)))
+            return .bool(Self.compare(evaluate(a, p, s), op, evaluate(b, p, s)))
         case .isNull(let inner, let negated):
-            let isNull = evaluate(inner, p, values, registers: registers) == .null
+            let isNull = evaluate(inner, p, s) == .null
             return .bool(negated ? !isNull : isNull)
-        case .inCluster(let inner, let cluster):
-            if case .field(let f, _) = inner {
-                let v = values[f]
-                return .bool(!v.isNull && v.code >= 0 && clusterMembership[cluster][Int(v.code)])
-            }
-            guard case .number(let n) = evaluate(inner, p, values, registers: registers) else { return .bool(false) }
-            return .bool(compiled.clusterConcepts[cluster].contains(UInt64(n)))
-        case .and(let a, let b):
-            return .bool(evaluate(a, p, values, registers: registers).truthy && evaluate(b, p, values, registers: registers).truthy)
-        case .or(let a, let b):
-            return .bool(evaluate(a, p, values, registers: registers).truthy || evaluate(b, p, values, registers: registers).truthy)
-        case .not(let inner): return .bool(!evaluate(inner, p, values, registers: registers).truthy)
+        case .fieldInCluster(let f, let cluster):
+            let v = s.values[Int(f)]
+            return .bool(!v.isNull && v.code >= 0 && clusterMembership[Int(cluster)][Int(v.code)])
+        case .valueInCluster(let inner, let cluster):
+            guard case .number(let n) = evaluate(inner, p, s) else { return .bool(false) }
+            return .bool(compiled.clusterConcepts[Int(cluster)].contains(UInt64(n)))
+        case .and(let a, let b): return .bool(evaluate(a, p, s).truthy && evaluate(b, p, s).truthy)
+        case .or(let a, let b): return .bool(evaluate(a, p, s).truthy || evaluate(b, p, s).truthy)
+        case .not(let inner): return .bool(!evaluate(inner, p, s).truthy)
         }
     }
 
     /// Comparisons with null are false (a missing reading is never "at or below target").
-    private func compare(_ a: Value, _ op: Expression.Comparison, _ b: Value) -> Bool {
+    private static func compare(_ a: Value, _ op: Expression.Comparison, _ b: Value) -> Bool {
         func order<T: Comparable>(_ x: T, _ y: T) -> Bool {
             switch op {
             case .lt: return x < y
@@ -190,7 +227,7 @@ struct PatientEvaluator {
         switch (a, b) {
         case (.number(let x), .number(let y)): return order(x, y)
         case (.day(let x), .day(let y)): return order(x, y)
-        case (.text(let x), .text(let y)): return order(x, y)
+        case (.symbol(let x), .symbol(let y)): return op == .eq ? x == y : op == .ne ? x != y : false
         case (.bool(let x), .bool(let y)): return op == .eq ? x == y : op == .ne ? x != y : false
         default: return false
         }
@@ -198,9 +235,9 @@ struct PatientEvaluator {
 
     /// Walks a chain: the first rule whose action is Select or Reject decides.
     /// - Returns: the action and the index of the deciding rule.
-    func run(_ rules: [CompiledRuleset.ResolvedRule], _ p: Int, _ values: [FieldValue], registers: [Bool]) -> (RuleAction, Int) {
+    func run(_ rules: [CompiledRuleset.ResolvedRule], _ p: Int, _ s: Scratch) -> (RuleAction, Int) {
         for (i, rule) in rules.enumerated() {
-            let action = evaluate(rule.condition, p, values, registers: registers).truthy ? rule.then : rule.otherwise
+            let action = evaluate(rule.root, p, s).truthy ? rule.then : rule.otherwise
             if action != .next { return (action, i) }
         }
         return (.reject, rules.count - 1)  // unreachable for validated chains

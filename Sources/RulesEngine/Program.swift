@@ -1,0 +1,50 @@
+import Clinical
+
+/// A resolved expression flattened into an array of nodes that refer to each other by index, so
+/// evaluating it for millions of patients touches no reference counts.
+enum ProgramNode: Sendable {
+    case constant(Value)
+    case field(Int32, Resolved.Member)
+    case register(Int32)
+    case age, sex, birth, registrationStart
+    case shift(Int32, amount: Int32, unit: Expression.DateUnit)
+    case compare(Int32, Expression.Comparison, Int32)
+    case isNull(Int32, negated: Bool)
+    /// `FIELD in CLUSTER`: the field's code is in the cluster.
+    case fieldInCluster(field: Int32, cluster: Int32)
+    case valueInCluster(Int32, cluster: Int32)
+    case and(Int32, Int32)
+    case or(Int32, Int32)
+    case not(Int32)
+}
+
+/// Every expression of a ruleset in one node array; each expression is the index of its root.
+struct Program: Sendable {
+    private(set) var nodes: [ProgramNode] = []
+
+    /// Appends `e` and returns its root index.
+    mutating func add(_ e: Resolved) -> Int32 {
+        let node: ProgramNode
+        switch e {
+        case .constant(let v): node = .constant(v)
+        case .field(let f, let m): node = .field(Int32(f), m)
+        case .register(let r): node = .register(Int32(r))
+        case .age: node = .age
+        case .sex: node = .sex
+        case .birth: node = .birth
+        case .registrationStart: node = .registrationStart
+        case .shift(let inner, let amount, let unit): node = .shift(add(inner), amount: Int32(amount), unit: unit)
+        case .compare(let a, let op, let b): node = .compare(add(a), op, add(b))
+        case .isNull(let inner, let negated): node = .isNull(add(inner), negated: negated)
+        case .inCluster(let inner, let cluster):
+            if case .field(let f, _) = inner { node = .fieldInCluster(field: Int32(f), cluster: Int32(cluster)) } else {
+                node = .valueInCluster(add(inner), cluster: Int32(cluster))
+            }
+        case .and(let a, let b): node = .and(add(a), add(b))
+        case .or(let a, let b): node = .or(add(a), add(b))
+        case .not(let inner): node = .not(add(inner))
+        }
+        nodes.append(node)
+        return Int32(nodes.count - 1)
+    }
+}
