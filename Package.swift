@@ -74,6 +74,8 @@ let package = Package(
             name: "Storage",
             dependencies: [
                 "Postgres",
+                "Clinical",
+                "RulesEngine",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -92,6 +94,15 @@ let package = Package(
             dependencies: ["embed-migrations"],
             path: "Sources/EmbedMigrationsPlugin"
         ),
+        // The daemon: inbox, leases, the pipeline from extract to stored runs, services.
+        .target(
+            name: "Daemon",
+            dependencies: [
+                "Clinical", "Extracts", "RulesEngine", "Storage", "Postgres",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "qofd",
             dependencies: [
@@ -104,6 +115,7 @@ let package = Package(
                 "ReferenceData",
                 "Synth",
                 "RulesEngine",
+                "Daemon",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -154,6 +166,11 @@ let package = Package(
         .testTarget(
             name: "RulesEngineTests",
             dependencies: ["RulesEngine", "Clinical", "Clusters", "Extracts", "Synth", "ReferenceData"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "DaemonTests",
+            dependencies: ["Daemon", "Storage", "Postgres", "RulesEngine", "Clusters", "Synth", "ReferenceData", "Extracts", "Clinical", "TestSupport"],
             swiftSettings: strict
         ),
         .testTarget(

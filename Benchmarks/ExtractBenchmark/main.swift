@@ -13,7 +13,7 @@ import Foundation
 import ReferenceData
 import Synth
 
-nonisolated(unsafe) let arguments = Array(CommandLine.arguments.dropFirst())
+let arguments = Array(CommandLine.arguments.dropFirst())
 nonisolated func option(_ name: String, _ fallback: String) -> String {
     guard let i = arguments.firstIndex(of: name), i + 1 < arguments.count else { return fallback }
     return arguments[i + 1]

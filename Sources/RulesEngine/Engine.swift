@@ -35,6 +35,8 @@ public struct IndicatorResult: Sendable, Codable, Hashable {
     public var numerator: Int
     /// Patients removed by each PCA and exclusion field.
     public var fields: [String: Int]
+    /// Whether each field is a `pca` or an `exclusion`.
+    public var fieldKinds: [String: String]
     /// Percent achieved (numerator / denominator × 100); nil when the denominator is 0.
     public var achievement: Double?
     public var points: Double
@@ -146,6 +148,7 @@ public struct Engine: Sendable {
         }
         let indicators = rs.indicators.enumerated().map { i, ind -> IndicatorResult in
             var fields: [String: Int] = [:]
+            var fieldKinds: [String: String] = [:]
             var ruleCounts: [RuleCount] = []
             for (c, chain) in [ind.denominator, ind.numerator].enumerated() {
                 for (r, rule) in chain.rules.enumerated() {
@@ -156,14 +159,17 @@ public struct Engine: Sendable {
                     if rejected > 0 || rule.then == .reject || rule.otherwise == .reject {
                         ruleCounts.append(RuleCount(chain: c == 0 ? "denominator" : "numerator", rule: r + 1, action: "reject", field: rule.field,
                                                     count: rejected))
-                        if c == 0, let f = rule.field { fields[f, default: 0] += rejected }
+                        if c == 0, let f = rule.field {
+                            fields[f, default: 0] += rejected
+                            fieldKinds[f] = rule.kind.rawValue
+                        }
                     }
                 }
             }
             let achievement = denominators[i] > 0 ? 100 * Double(numerators[i]) / Double(denominators[i]) : nil
             return IndicatorResult(
                 id: ind.id, register: ind.register, registerSize: registerSizes[compiled.indicatorRules[i].register],
-                denominator: denominators[i], numerator: numerators[i], fields: fields, achievement: achievement,
+                denominator: denominators[i], numerator: numerators[i], fields: fields, fieldKinds: fieldKinds, achievement: achievement,
                 points: points(achievement: achievement, lower: ind.lowerThreshold, upper: ind.upperThreshold, max: ind.points),
                 maxPoints: ind.points, ruleCounts: ruleCounts)
         }

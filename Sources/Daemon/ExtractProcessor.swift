@@ -1,0 +1,162 @@
+import Clinical
+import Extracts
+import Foundation
+import Logging
+import Postgres
+import RulesEngine
+import Storage
+
+/// Takes one extract from the inbox to the database: claim it (lease), check and read it, evaluate
+/// every configured ruleset, store all the runs and mark it processed in one transaction, then
+/// archive it. A rejected extract is marked rejected and quarantined with its error report.
+///
+/// Crash-safe at every step: the database is changed only in transactions guarded by the lease, and
+/// files move only after the database says what happened, so a restart finds each extract either
+/// still to do (claim again, or take over an expired lease) or done (archive or quarantine it).
+public struct ExtractProcessor: Sendable {
+    public struct Directories: Sendable {
+        public var inbox: URL
+        public var archive: URL
+        public var quarantine: URL
+        public init(inbox: URL, archive: URL, quarantine: URL) {
+            self.inbox = inbox
+            self.archive = archive
+            self.quarantine = quarantine
+        }
+    }
+
+    /// What happened to one extract.
+    public enum Outcome: Sendable, Equatable {
+        case processed(extractID: Int64, runs: [Int64])
+        case rejected(extractID: Int64?, problems: Int)
+        case duplicate(extractID: Int64)
+        case busy
+        case incomplete
+    }
+
+    public let directories: Directories
+    public let rulesets: [CompiledRuleset]
+    public let worker: String
+    public let leaseSeconds: Int
+    public let storePatientOutcomes: Bool
+    public let loader: ExtractLoader
+    public let logger: Logger
+    public static let engineVersion = "qofd-0.1.0"
+
+    public init(
+        directories: Directories, rulesets: [CompiledRuleset], worker: String, leaseSeconds: Int = 120,
+        storePatientOutcomes: Bool = true, loader: ExtractLoader = ExtractLoader(), logger: Logger = Logger(label: "qofd.pipeline")
+    ) {
+        self.directories = directories
+        self.rulesets = rulesets
+        self.worker = worker
+        self.leaseSeconds = leaseSeconds
+        self.storePatientOutcomes = storePatientOutcomes
+        self.loader = loader
+        self.logger = logger
+    }
+
+    /// Processes the extract in `directory` (a subdirectory of the inbox).
+    public func process(_ directory: URL, using conn: PostgresConnection) async throws -> Outcome {
+        guard ExtractLoader.isComplete(directory) else { return .incomplete }
+        let name = directory.lastPathComponent
+        let manifestData = try Data(contentsOf: directory.appending(path: Manifest.fileName))
+        let sha = sha256Hex(manifestData)
+        guard let manifest = try? JSONDecoder().decode(Manifest.self, from: manifestData), let dataTo = Day(iso: manifest.dataTo),
+            manifest.practice.ods.range(of: #"^[A-Z][0-9]{5}$"#, options: .regularExpression) != nil
+        else {
+            // Not even identifiable: quarantine without a database row.
+            let check = loader.load(directory)
+            try Quarantine.move(check, to: directories.quarantine)
+            logger.warning("extract rejected before claiming: unreadable manifest", metadata: ["extract": "\(name)"])
+            return .rejected(extractID: nil, problems: check.problems.listed.count)
+        }
+        let identity = ExtractQueue.Identity(
+            sha256: sha, practice: PracticeInfo(ods: manifest.practice.ods, name: manifest.practice.name, pcnODS: manifest.pcn?.ods,
+                                                pcnName: manifest.pcn?.name),
+            sourceName: name, system: manifest.system, encoding: manifest.encoding.rawValue, extractedAt: manifest.extractedAt,
+            dataTo: dataTo)
+        let worker = self.worker
+        let leaseSeconds = self.leaseSeconds
+        let claim = try await conn.withTransaction { c in try ExtractQueue.claim(identity, worker: worker, leaseSeconds: leaseSeconds, in: c) }
+        let metadata: Logger.Metadata = ["extract": "\(name)", "practice": "\(identity.practice.ods)"]
+        switch claim {
+        case .busy:
+            return .busy
+        case .alreadyProcessed(let id):
+            try move(directory, to: archiveDirectory(for: identity.practice.ods))
+            logger.info("extract already processed; archived the duplicate", metadata: metadata)
+            return .duplicate(extractID: id)
+        case .alreadyRejected(let id):
+            try Quarantine.move(loader.load(directory), to: directories.quarantine)
+            return .rejected(extractID: id, problems: 0)
+        case .claimed(let id, let takeover):
+            if takeover { logger.notice("took over an extract whose worker stopped renewing its lease", metadata: metadata) }
+            return try await work(on: directory, id: id, identity: identity, conn: conn, metadata: metadata)
+        }
+    }
+
+    private func work(on directory: URL, id: Int64, identity: ExtractQueue.Identity, conn: PostgresConnection,
+                      metadata: Logger.Metadata) async throws -> Outcome {
+        let worker = self.worker
+        let leaseSeconds = self.leaseSeconds
+        // Renew the lease while working; stop when done.
+        let heartbeat = Task {
+            while !Task.isCancelled {
+                try await Task.sleep(for: .seconds(max(1, leaseSeconds / 3)))
+                guard try await conn.withTransaction({ c in try ExtractQueue.renew(id, worker: worker, leaseSeconds: leaseSeconds, in: c) })
+                else { return }
+            }
+        }
+        defer { heartbeat.cancel() }
+
+        let check = loader.load(directory)
+        guard let population = check.population else {
+            let summary = check.problems.fileProblems.prefix(5).map(\.description).joined(separator: "; ")
+            try await conn.withTransaction { c in try ExtractQueue.reject(id, worker: worker, reason: summary, in: c) }
+            try Quarantine.move(check, to: directories.quarantine)
+            logger.warning("extract rejected and quarantined", metadata: metadata.merging(["problems": "\(check.problems.listed.count)"]) { a, _ in a })
+            return .rejected(extractID: id, problems: check.problems.listed.count)
+        }
+        let withPatients = storePatientOutcomes
+        let records = rulesets.map { compiled in
+            RunRecord(
+                extractID: id, practice: population.practice, rulesetID: compiled.ruleset.id, rulesetSHA256: compiled.ruleset.sha256,
+                clusterVersion: compiled.clusterVersion, achievementDate: compiled.achievementDate,
+                result: Engine(compiled).evaluate(population, patientOutcomes: withPatients), engineVersion: Self.engineVersion,
+                worker: worker)
+        }
+        let counts = (population.patientCount, population.events.count, population.medications.count)
+        let runs = try await conn.withTransaction { c in
+            let ids = try records.map { try RunStore.store($0, in: c) }
+            try ExtractQueue.complete(id, worker: worker, patients: counts.0, events: counts.1, medications: counts.2, in: c)
+            return ids
+        }
+        try move(directory, to: archiveDirectory(for: identity.practice.ods))
+        logger.info("extract processed", metadata: metadata.merging(["runs": "\(runs.count)", "patients": "\(counts.0)"]) { a, _ in a })
+        return .processed(extractID: id, runs: runs)
+    }
+
+    private func archiveDirectory(for ods: String) -> URL { directories.archive.appending(path: ods) }
+
+    /// Renames a directory into `parent` (adding a suffix if the name is taken): never half-moved.
+    private func move(_ directory: URL, to parent: URL) throws {
+        let fm = FileManager.default
+        try fm.createDirectory(at: parent, withIntermediateDirectories: true)
+        var target = parent.appending(path: directory.lastPathComponent)
+        var n = 1
+        while fm.fileExists(atPath: target.path) {
+            n += 1
+            target = parent.appending(path: "\(directory.lastPathComponent).\(n)")
+        }
+        try fm.moveItem(at: directory, to: target)
+    }
+
+    /// Complete extract directories in the inbox, oldest name first.
+    public func pending() -> [URL] {
+        let fm = FileManager.default
+        guard let names = try? fm.contentsOfDirectory(atPath: directories.inbox.path) else { return [] }
+        return names.sorted().filter { !$0.hasPrefix(".") }.map { directories.inbox.appending(path: $0) }
+            .filter { ExtractLoader.isComplete($0) }
+    }
+}
