@@ -32,13 +32,18 @@ struct DatabaseOptions: ParsableArguments {
     /// Opens the database (starting the embedded cluster if needed), runs `body`, then stops the
     /// cluster again if this command started it.
     func withConnection<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        try await withDatabase { _, connection in try await body(connection) }
+    }
+
+    /// As `withConnection`, also handing over the conninfo (for opening more connections).
+    func withDatabase<T: Sendable>(_ body: (String, PostgresConnection) async throws -> T) async throws -> T {
         bootstrapLogging(level: logLevel)
         let logger = Logger(label: "qofd")
         let (conninfo, cluster) = try await location.open(logger: logger)
         defer { if let cluster { try? cluster.stop() } }
         let connection = try await PostgresConnection.connect(conninfo, logger: Logger(label: "qofd.postgres"))
         do {
-            let value = try await body(connection)
+            let value = try await body(conninfo, connection)
             await connection.close()
             return value
         } catch {

@@ -1,0 +1,57 @@
+import Foundation
+import Logging
+import Postgres
+
+/// Runs the pipeline over everything in the inbox once, with a number of concurrent workers (one
+/// connection each), as the daemon does on every poll.
+public enum PipelineRunner {
+    public struct Summary: Sendable {
+        public var processed = 0
+        public var rejected = 0
+        public var duplicates = 0
+        public var busy = 0
+        public var runs: [Int64] = []
+    }
+
+    public static func runOnce(_ processor: ExtractProcessor, conninfo: String, workers: Int, logger: Logger) async throws -> Summary {
+        let queue = WorkList(processor.pending())
+        return try await withThrowingTaskGroup(of: Summary.self) { group in
+            for _ in 0..<max(1, workers) {
+                group.addTask {
+                    let conn = try await PostgresConnection.connect(conninfo, logger: logger)
+                    var s = Summary()
+                    while let dir = await queue.next() {
+                        guard FileManager.default.fileExists(atPath: dir.path) else { continue }
+                        switch try await processor.process(dir, using: conn) {
+                        case .processed(_, let runs):
+                            s.processed += 1
+                            s.runs += runs
+                        case .rejected: s.rejected += 1
+                        case .duplicate: s.duplicates += 1
+                        case .busy: s.busy += 1
+                        case .incomplete: break
+                        }
+                    }
+                    await conn.close()
+                    return s
+                }
+            }
+            var total = Summary()
+            for try await s in group {
+                total.processed += s.processed
+                total.rejected += s.rejected
+                total.duplicates += s.duplicates
+                total.busy += s.busy
+                total.runs += s.runs
+            }
+            return total
+        }
+    }
+}
+
+/// Hands out inbox directories to workers, each once.
+actor WorkList {
+    private var items: [URL]
+    init(_ items: [URL]) { self.items = items.reversed() }
+    func next() -> URL? { items.popLast() }
+}
