@@ -1,4 +1,5 @@
 import Clinical
+import Clusters
 import Extracts
 import Foundation
 import Logging
@@ -27,7 +28,7 @@ public struct ExtractProcessor: Sendable {
 
     /// What happened to one extract.
     public enum Outcome: Sendable, Equatable {
-        case processed(extractID: Int64, runs: [Int64])
+        case processed(extractID: Int64, runs: [Int64], patients: Int)
         case rejected(extractID: Int64?, problems: Int)
         case duplicate(extractID: Int64)
         case busy
@@ -35,7 +36,9 @@ public struct ExtractProcessor: Sendable {
     }
 
     public let directories: Directories
-    public let rulesets: [CompiledRuleset]
+    /// The rulesets to run; each extract is evaluated by those whose year covers its data-to date.
+    public let rulesets: [Ruleset]
+    public let library: ClusterLibrary
     public let worker: String
     public let leaseSeconds: Int
     public let storePatientOutcomes: Bool
@@ -44,11 +47,12 @@ public struct ExtractProcessor: Sendable {
     public static let engineVersion = "qofd-0.1.0"
 
     public init(
-        directories: Directories, rulesets: [CompiledRuleset], worker: String, leaseSeconds: Int = 120,
+        directories: Directories, rulesets: [Ruleset], library: ClusterLibrary, worker: String, leaseSeconds: Int = 120,
         storePatientOutcomes: Bool = true, loader: ExtractLoader = ExtractLoader(), logger: Logger = Logger(label: "qofd.pipeline")
     ) {
         self.directories = directories
         self.rulesets = rulesets
+        self.library = library
         self.worker = worker
         self.leaseSeconds = leaseSeconds
         self.storePatientOutcomes = storePatientOutcomes
@@ -119,7 +123,12 @@ public struct ExtractProcessor: Sendable {
             return .rejected(extractID: id, problems: check.problems.listed.count)
         }
         let withPatients = storePatientOutcomes
-        let records = rulesets.map { compiled in
+        let compiledRulesets = try applicableRulesets(for: population.dataTo)
+        if compiledRulesets.isEmpty {
+            logger.warning("no configured ruleset covers this extract's date; stored without runs",
+                           metadata: metadata.merging(["dataTo": "\(population.dataTo)"]) { a, _ in a })
+        }
+        let records = compiledRulesets.map { compiled in
             RunRecord(
                 extractID: id, practice: population.practice, rulesetID: compiled.ruleset.id, rulesetSHA256: compiled.ruleset.sha256,
                 clusterVersion: compiled.clusterVersion, achievementDate: compiled.achievementDate,
@@ -134,7 +143,14 @@ public struct ExtractProcessor: Sendable {
         }
         try move(directory, to: archiveDirectory(for: identity.practice.ods))
         logger.info("extract processed", metadata: metadata.merging(["runs": "\(runs.count)", "patients": "\(counts.0)"]) { a, _ in a })
-        return .processed(extractID: id, runs: runs)
+        return .processed(extractID: id, runs: runs, patients: counts.0)
+    }
+
+    /// Rulesets whose payment year covers `dataTo`, bound to the achievement date: the data-to date
+    /// during the year (in-year reporting), the payment period end after it (year end).
+    public func applicableRulesets(for dataTo: Day) throws -> [CompiledRuleset] {
+        try rulesets.filter { dataTo >= $0.payPeriodStart && dataTo <= $0.payPeriodEnd.adding(months: 3) }
+            .map { try CompiledRuleset($0, achievementDate: min(dataTo, $0.payPeriodEnd), library: library) }
     }
 
     private func archiveDirectory(for ods: String) -> URL { directories.archive.appending(path: ods) }

@@ -10,21 +10,28 @@ public enum PipelineRunner {
         public var rejected = 0
         public var duplicates = 0
         public var busy = 0
+        public var patients = 0
         public var runs: [Int64] = []
     }
 
-    public static func runOnce(_ processor: ExtractProcessor, conninfo: String, workers: Int, logger: Logger) async throws -> Summary {
+    /// - Parameter shouldStop: checked before each extract; true stops taking new work.
+    public static func runOnce(
+        _ processor: ExtractProcessor, conninfo: String, workers: Int, logger: Logger,
+        shouldStop: @escaping @Sendable () -> Bool = { false }
+    ) async throws -> Summary {
         let queue = WorkList(processor.pending())
+        guard await queue.count > 0 else { return Summary() }
         return try await withThrowingTaskGroup(of: Summary.self) { group in
             for _ in 0..<max(1, workers) {
                 group.addTask {
                     let conn = try await PostgresConnection.connect(conninfo, logger: logger)
                     var s = Summary()
-                    while let dir = await queue.next() {
+                    while !shouldStop(), let dir = await queue.next() {
                         guard FileManager.default.fileExists(atPath: dir.path) else { continue }
                         switch try await processor.process(dir, using: conn) {
-                        case .processed(_, let runs):
+                        case .processed(_, let runs, let patients):
                             s.processed += 1
+                            s.patients += patients
                             s.runs += runs
                         case .rejected: s.rejected += 1
                         case .duplicate: s.duplicates += 1
@@ -42,6 +49,7 @@ public enum PipelineRunner {
                 total.rejected += s.rejected
                 total.duplicates += s.duplicates
                 total.busy += s.busy
+                total.patients += s.patients
                 total.runs += s.runs
             }
             return total
@@ -53,5 +61,6 @@ public enum PipelineRunner {
 actor WorkList {
     private var items: [URL]
     init(_ items: [URL]) { self.items = items.reversed() }
+    var count: Int { items.count }
     func next() -> URL? { items.popLast() }
 }

@@ -47,12 +47,12 @@ struct DemoCommand: AsyncParsableCommand {
         print("   \(written.count) extracts in \(dirs.inbox.path)")
 
         let rulesets = try RulesetLoader(library: library).loadAll()
-        let compiled = try rulesets.keys.sorted().map { try CompiledRuleset(rulesets[$0]!, library: library) }
+        let chosen = rulesets.keys.sorted().map { rulesets[$0]! }
         let summary = try await database.withDatabase { conninfo, conn in
             print("2. PostgreSQL \(await conn.serverVersion / 10000) ready; applying migrations …")
             try await Migrator().migrate(on: conn)
-            print("3. Running the pipeline: claim, check, evaluate \(compiled.map(\.ruleset.id).joined(separator: ", ")), store, archive …")
-            let processor = ExtractProcessor(directories: dirs, rulesets: compiled, worker: "demo-\(getpid())")
+            print("3. Running the pipeline: claim, check, evaluate \(chosen.map(\.id).joined(separator: ", ")), store, archive …")
+            let processor = ExtractProcessor(directories: dirs, rulesets: chosen, library: library, worker: "demo-\(getpid())")
             let s = try await PipelineRunner.runOnce(processor, conninfo: conninfo, workers: 2, logger: Logger(label: "qofd.postgres"))
             print("   processed \(s.processed), rejected \(s.rejected), duplicates \(s.duplicates); \(s.runs.count) runs stored")
             return try await report(conn, runs: s.runs, to: demo.appending(path: "reports"))

@@ -15,8 +15,8 @@ import TestSupport
 @Suite("Extract pipeline: inbox to stored runs")
 struct ExtractProcessorTests {
     static let library: ClusterLibrary = try! ClusterLibrary.bundled()
-    static let compiled: CompiledRuleset = try! CompiledRuleset(
-        RulesetLoader(library: library).loadAll()["qof-2025-26"]!, library: library)
+    static let ruleset: Ruleset = try! RulesetLoader(library: library).loadAll()["qof-2025-26"]!
+    static let compiled: CompiledRuleset = try! CompiledRuleset(ruleset, library: library)
 
     struct Site {
         let base: URL
@@ -38,7 +38,7 @@ struct ExtractProcessorTests {
     }
 
     func processor(_ site: Site, worker: String = "test-worker", lease: Int = 60) -> ExtractProcessor {
-        ExtractProcessor(directories: site.directories, rulesets: [Self.compiled], worker: worker, leaseSeconds: lease)
+        ExtractProcessor(directories: site.directories, rulesets: [Self.ruleset], library: Self.library, worker: worker, leaseSeconds: lease)
     }
 
     @Test("an extract is stored whole (runs, results, rule counts, patient outcomes) and archived")
@@ -48,7 +48,7 @@ struct ExtractProcessorTests {
         let p = processor(site)
         let dir = try #require(p.pending().first)
         let outcome = try await p.process(dir, using: conn)
-        guard case .processed(let extractID, let runs) = outcome else { Issue.record("expected processed, got \(outcome)"); return }
+        guard case .processed(let extractID, let runs, _) = outcome else { Issue.record("expected processed, got \(outcome)"); return }
         #expect(runs.count == 1)
         #expect(!FileManager.default.fileExists(atPath: dir.path))
         #expect(FileManager.default.fileExists(atPath: site.directories.archive.appending(path: site.written[0].practice.ods).appending(path: dir.lastPathComponent).path))
@@ -126,7 +126,7 @@ struct ExtractProcessorTests {
         #expect(try await processor(site, worker: "B").process(dir, using: conn) == .busy)
         try await Task.sleep(for: .milliseconds(1_300))
         let outcome = try await processor(site, worker: "B").process(dir, using: conn)
-        guard case .processed(let extractID, _) = outcome else { Issue.record("B should take over: \(outcome)"); return }
+        guard case .processed(let extractID, _, _) = outcome else { Issue.record("B should take over: \(outcome)"); return }
         #expect(extractID == id)
         // A comes back and tries to finish: refused, nothing written twice.
         await #expect(throws: LeaseLost.self) {
@@ -144,7 +144,7 @@ struct ExtractProcessorTests {
             for w in 0..<3 {
                 group.addTask {
                     let conn = try await PostgresConnection.connect(conninfo)
-                    let p = ExtractProcessor(directories: site.directories, rulesets: [Self.compiled], worker: "w\(w)")
+                    let p = ExtractProcessor(directories: site.directories, rulesets: [Self.ruleset], library: Self.library, worker: "w\(w)")
                     var outcomes: [ExtractProcessor.Outcome] = []
                     for dir in p.pending() {
                         do { outcomes.append(try await p.process(dir, using: conn)) } catch {

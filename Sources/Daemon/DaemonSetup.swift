@@ -1,0 +1,78 @@
+import Clusters
+import Foundation
+import Logging
+import RulesEngine
+import ServiceLifecycle
+import UnixSignals
+
+extension ExtractProcessor {
+    /// Builds the pipeline a configuration describes: directories, rulesets (shipped plus
+    /// `rules_dir`), code lists (shipped plus `clusters_dir`). Throws, naming the option, when
+    /// something named does not exist.
+    public static func make(_ c: DaemonConfiguration, worker: String, logger: Logger) throws -> ExtractProcessor {
+        var library = try ClusterLibrary.bundled()
+        if let dir = c.clustersDirectory {
+            do {
+                for list in try ClusterLibrary.load(directory: URL(fileURLWithPath: dir)).lists.values { library.add(list) }
+            } catch { throw ConfigurationError(option: "clusters_dir", message: "cannot read \(dir): \(error)") }
+        }
+        let all: [String: Ruleset]
+        do {
+            all = try RulesetLoader(library: library).loadAll(directories: c.rulesDirectory.map { [URL(fileURLWithPath: $0)] } ?? [])
+        } catch let e as RulesetError {
+            throw ConfigurationError(option: "rules_dir", message: e.description)
+        }
+        let chosen = try c.rulesets.map { id -> Ruleset in
+            guard let r = all[id] else {
+                throw ConfigurationError(option: "rulesets", message: "unknown ruleset \(id); available: \(all.keys.sorted().joined(separator: ", "))")
+            }
+            return r
+        }
+        let dirs = Directories(
+            inbox: URL(fileURLWithPath: c.inbox), archive: URL(fileURLWithPath: c.archive), quarantine: URL(fileURLWithPath: c.quarantine))
+        for (key, url) in [("inbox", dirs.inbox), ("archive", dirs.archive), ("quarantine", dirs.quarantine)] {
+            do { try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true) } catch {
+                throw ConfigurationError(option: key, message: "cannot create \(url.path)")
+            }
+        }
+        return ExtractProcessor(
+            directories: dirs, rulesets: chosen, library: library, worker: worker, leaseSeconds: c.leaseSeconds,
+            storePatientOutcomes: c.storePatientOutcomes, logger: logger)
+    }
+}
+
+/// Reloads configuration and rule files on SIGHUP without a restart. An invalid reload is refused
+/// and logged; the running configuration stays.
+public struct ReloadService: Service {
+    let state: DaemonState
+    let load: @Sendable () throws -> (DaemonConfiguration, ExtractProcessor)
+    let logger: Logger
+
+    public init(state: DaemonState, logger: Logger, load: @escaping @Sendable () throws -> (DaemonConfiguration, ExtractProcessor)) {
+        self.state = state
+        self.load = load
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() {
+            do {
+                let (configuration, processor) = try load()
+                await state.replace(processor, configuration: configuration)
+                logger.notice("configuration and rules reloaded", metadata: ["rulesets": "\(configuration.rulesets.joined(separator: ","))"])
+            } catch {
+                logger.error("reload refused; keeping the running configuration", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+}
+
+/// Tells systemd `STOPPING=1` as soon as a graceful shutdown begins.
+public struct StoppingNotifier: Service {
+    let notifier: SystemdNotifier
+    public init(notifier: SystemdNotifier) { self.notifier = notifier }
+    public func run() async throws {
+        try? await gracefulShutdown()
+        notifier.notify("STOPPING=1\nSTATUS=stopping")
+    }
+}

@@ -1,0 +1,66 @@
+import Foundation
+import Metrics
+
+/// What the daemon is doing, shared by the poller, the HTTP surface and the watchdog: the current
+/// pipeline (replaced on reload), readiness, and the last successful poll.
+public actor DaemonState {
+    public private(set) var processor: ExtractProcessor
+    public private(set) var configuration: DaemonConfiguration
+    public private(set) var databaseReachable = false
+    public private(set) var lastSuccessfulPoll: Date?
+    public private(set) var lastTick = Date()
+    public private(set) var status = "starting"
+
+    let processed = Counter(label: "qofd_extracts_processed_total")
+    let rejected = Counter(label: "qofd_extracts_rejected_total")
+    let duplicates = Counter(label: "qofd_extracts_duplicate_total")
+    let patients = Counter(label: "qofd_patients_evaluated_total")
+    let databaseErrors = Counter(label: "qofd_database_errors_total")
+    let pollDuration = Timer(label: "qofd_poll_duration_seconds")
+    let lastSuccess = Gauge(label: "qofd_last_success_timestamp_seconds")
+    let reloads = Counter(label: "qofd_reloads_total")
+
+    public init(processor: ExtractProcessor, configuration: DaemonConfiguration) {
+        self.processor = processor
+        self.configuration = configuration
+    }
+
+    /// Ready: the database answered on the last attempt.
+    public var isReady: Bool { databaseReachable }
+
+    func tick() { lastTick = Date() }
+
+    func pollSucceeded(_ s: PipelineRunner.Summary, seconds: Double) {
+        databaseReachable = true
+        lastSuccessfulPoll = Date()
+        lastTick = Date()
+        processed.increment(by: s.processed)
+        rejected.increment(by: s.rejected)
+        duplicates.increment(by: s.duplicates)
+        patients.increment(by: s.patients)
+        pollDuration.recordNanoseconds(Int64(seconds * 1e9))
+        lastSuccess.record(Date().timeIntervalSince1970)
+        status = s.processed + s.rejected > 0
+            ? "last poll \(Self.time()): \(s.processed) processed, \(s.rejected) rejected"
+            : "idle since \(Self.time())"
+    }
+
+    func pollFailed(databaseDown: Bool, message: String) {
+        if databaseDown { databaseReachable = false; databaseErrors.increment() }
+        lastTick = Date()
+        status = databaseDown ? "database unreachable, retrying" : "last poll failed: \(message)"
+    }
+
+    func replace(_ processor: ExtractProcessor, configuration: DaemonConfiguration) {
+        self.processor = processor
+        self.configuration = configuration
+        reloads.increment()
+    }
+
+    static func time() -> String {
+        let f = DateFormatter()
+        f.dateFormat = "yyyy-MM-dd HH:mm:ss"
+        f.timeZone = TimeZone(identifier: "Europe/London")
+        return f.string(from: Date())
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+import Logging
+import Postgres
+import ServiceLifecycle
+
+/// Scans the inbox every interval and runs the pipeline over what it finds. On graceful shutdown it
+/// stops taking new extracts and lets the one in hand finish (its transaction commits or rolls
+/// back); a database outage is logged, reported as not ready, and retried with backoff — never a crash.
+public struct PollerService: Service {
+    let state: DaemonState
+    let conninfo: String
+    let notifier: SystemdNotifier
+    let logger: Logger
+
+    public init(state: DaemonState, conninfo: String, notifier: SystemdNotifier, logger: Logger) {
+        self.state = state
+        self.conninfo = conninfo
+        self.notifier = notifier
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        var failures = 0
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            let processor = await state.processor
+            let configuration = await state.configuration
+            let started = ContinuousClock.now
+            do {
+                let summary = try await PipelineRunner.runOnce(
+                    processor, conninfo: conninfo, workers: configuration.workers, logger: logger,
+                    shouldStop: { Task.isShuttingDownGracefully })
+                await state.pollSucceeded(summary, seconds: (ContinuousClock.now - started) / .seconds(1))
+                failures = 0
+            } catch let error as PostgresError where error.isConnectionLoss {
+                failures += 1
+                logger.error("database unreachable; will retry", metadata: ["error": "\(error)", "attempt": "\(failures)"])
+                await state.pollFailed(databaseDown: true, message: "\(error)")
+            } catch {
+                failures += 1
+                logger.error("poll failed", metadata: ["error": "\(error)"])
+                await state.pollFailed(databaseDown: false, message: "\(error)")
+            }
+            notifier.notify("STATUS=\(await state.status)")
+            // Wait for the next poll (longer after failures), waking early for shutdown.
+            let wait = failures == 0 ? configuration.pollInterval : min(300, configuration.pollInterval * Double(1 << min(failures, 5)))
+            let deadline = ContinuousClock.now + .milliseconds(Int(wait * 1000))
+            while ContinuousClock.now < deadline && !Task.isShuttingDownGracefully && !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(200))
+                await state.tick()
+            }
+        }
+        logger.info("poller stopped")
+    }
+}
+
+/// Pings the systemd watchdog at half its interval, but only while the poller is alive.
+public struct WatchdogService: Service {
+    let state: DaemonState
+    let notifier: SystemdNotifier
+
+    public init(state: DaemonState, notifier: SystemdNotifier) {
+        self.state = state
+        self.notifier = notifier
+    }
+
+    public func run() async throws {
+        guard let interval = notifier.watchdogInterval else {
+            try? await gracefulShutdown()
+            return
+        }
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            let lastTick = await state.lastTick
+            let configuration = await state.configuration
+            // A poll may take a while; allow the lease time before declaring the loop stuck.
+            if Date().timeIntervalSince(lastTick) < configuration.pollInterval + Double(configuration.leaseSeconds) {
+                notifier.notify("WATCHDOG=1")
+            }
+            try? await Task.sleep(for: interval)
+        }
+    }
+}

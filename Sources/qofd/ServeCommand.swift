@@ -1,0 +1,85 @@
+import ArgumentParser
+import Daemon
+import Foundation
+import Logging
+import Metrics
+import Postgres
+import PostgresCluster
+import Prometheus
+import ServiceLifecycle
+import Storage
+
+/// `qofd serve`: the long-running daemon.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the daemon: poll the inbox, compute, store in PostgreSQL; HTTP health and metrics on loopback.",
+        discussion: """
+            Configuration comes from --config (YAML; see deploy/qofd.yaml) and QOFD_<OPTION> environment \
+            variables. SIGTERM/SIGINT stop gracefully; SIGHUP reloads the configuration and rule files.
+            """)
+
+    @Option(help: ArgumentHelp("Configuration file (YAML). Default: $QOFD_CONFIG.", valueName: "file"))
+    var config: String?
+
+    func run() async throws {
+        let env = ProcessInfo.processInfo.environment
+        let file = config ?? env["QOFD_CONFIG"]
+        let defaultState = DatabaseLocation.defaultStateDirectory().path
+        let configuration: DaemonConfiguration
+        do {
+            configuration = try DaemonConfiguration.load(file: file, environment: env, defaultStateDirectory: defaultState)
+        } catch let error as ConfigurationError {
+            FileHandle.standardError.write(Data("qofd: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        bootstrapLogging(level: Logger.Level(rawValue: configuration.logLevel) ?? .info)
+        let logger = Logger(label: "qofd")
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        let notifier = SystemdNotifier()
+        notifier.notify("STATUS=starting: database and migrations")
+
+        let worker = "\(ProcessInfo.processInfo.hostName)-\(getpid())"
+        let processor: ExtractProcessor
+        do { processor = try ExtractProcessor.make(configuration, worker: worker, logger: Logger(label: "qofd.pipeline")) } catch {
+            FileHandle.standardError.write(Data("qofd: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        let location: DatabaseLocation = configuration.databaseURL.map { .url($0) }
+            ?? .embedded(stateDirectory: URL(fileURLWithPath: configuration.stateDirectory))
+        let (base, cluster) = try await location.open(logger: logger)
+        defer { if let cluster { try? cluster.stop() } }
+        let conninfo = try configuration.conninfo(embedded: base)
+        // First contact: keep trying while the database is down, then migrate.
+        let connection = try await PostgresConnection.connect(
+            conninfo, logger: Logger(label: "qofd.postgres"), retry: Backoff(initial: 0.5, maximum: 30))
+        try await Migrator().migrate(on: connection)
+        await connection.close()
+
+        let state = DaemonState(processor: processor, configuration: configuration)
+        guard let address = configuration.listenAddress else { throw ExitCode(2) }
+        let http = HTTPSurface.application(state: state, registry: registry, host: address.host, port: address.port, logger: Logger(label: "qofd.http"))
+        let poller = PollerService(state: state, conninfo: conninfo, notifier: notifier, logger: Logger(label: "qofd.poller"))
+        let reload = ReloadService(state: state, logger: logger) {
+            let c = try DaemonConfiguration.load(file: file, environment: ProcessInfo.processInfo.environment, defaultStateDirectory: defaultState)
+            return (c, try ExtractProcessor.make(c, worker: worker, logger: Logger(label: "qofd.pipeline")))
+        }
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [
+                    .init(service: StoppingNotifier(notifier: notifier)),
+                    .init(service: http),
+                    .init(service: WatchdogService(state: state, notifier: notifier)),
+                    .init(service: reload),
+                    .init(service: poller, successTerminationBehavior: .gracefullyShutdownGroup),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                cancellationSignals: [],
+                logger: logger))
+        notifier.notify("READY=1\nSTATUS=ready: polling \(configuration.inbox) every \(Int(configuration.pollInterval)) s")
+        logger.info("qofd serving", metadata: ["inbox": "\(configuration.inbox)", "listen": "\(configuration.listen)", "worker": "\(worker)"])
+        try await group.run()
+        logger.info("qofd stopped")
+    }
+}
