@@ -21,11 +21,19 @@ public struct PollerService: Service {
 
     public func run() async throws {
         var failures = 0
+        var health: PostgresConnection?
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             let processor = await state.processor
             let configuration = await state.configuration
             let started = ContinuousClock.now
             do {
+                // Readiness: the database must answer every poll, even when the inbox is empty.
+                if health == nil { health = try await PostgresConnection.connect(conninfo, logger: logger) }
+                do { try await health!.query("SELECT 1") } catch {
+                    await health?.close()
+                    health = nil
+                    throw error
+                }
                 let summary = try await PipelineRunner.runOnce(
                     processor, conninfo: conninfo, workers: configuration.workers, logger: logger,
                     shouldStop: { Task.isShuttingDownGracefully })
@@ -49,6 +57,7 @@ public struct PollerService: Service {
                 await state.tick()
             }
         }
+        await health?.close()
         logger.info("poller stopped")
     }
 }

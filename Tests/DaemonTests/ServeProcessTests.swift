@@ -1,0 +1,186 @@
+import Clusters
+import Foundation
+import Postgres
+import PostgresCluster
+import Synth
+import Testing
+import TestSupport
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `qofd serve` as a real process: notify messages on a datagram socket, extracts dropped into its
+/// inbox, results read from PostgreSQL, real signals.
+@Suite("The daemon as a process", .serialized)
+struct ServeProcessTests {
+    struct Setup {
+        let base: URL
+        let config: URL
+        let inbox: URL
+        let port: Int
+    }
+
+    static func setup(conninfo: String, pollInterval: Int = 1, lease: Int = 10, extra: String = "") throws -> Setup {
+        let base = FileManager.default.temporaryDirectory.appending(path: "qofd-serve-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
+        let port = 20_000 + Int(getpid() % 5_000) + Int.random(in: 0..<5_000)
+        let config = base.appending(path: "qofd.yaml")
+        let text = """
+            database_url: "\(conninfo)"
+            state_dir: \(base.path)/state
+            inbox: \(base.path)/inbox
+            archive: \(base.path)/archive
+            quarantine: \(base.path)/quarantine
+            poll_interval: \(pollInterval)
+            lease_seconds: \(lease)
+            listen: 127.0.0.1:\(port)
+            workers: 2
+            \(extra)
+            """
+        try Data(text.utf8).write(to: config)
+        return Setup(base: base, config: config, inbox: base.appending(path: "inbox"), port: port)
+    }
+
+    static func drop(_ practices: Int, patients: Int, seed: UInt64, into inbox: URL) throws {
+        var o = Synthesizer.Options()
+        o.seed = seed
+        o.practices = practices
+        o.patients = patients
+        // Written beside the inbox, then renamed in: the daemon never sees half an extract.
+        let staging = inbox.deletingLastPathComponent().appending(path: "staging-\(seed)")
+        let written = try Synthesizer(library: try ClusterLibrary.bundled()).write(o, to: staging)
+        try FileManager.default.createDirectory(at: inbox, withIntermediateDirectories: true)
+        for w in written { try FileManager.default.moveItem(at: w.directory, to: inbox.appending(path: w.directory.lastPathComponent)) }
+    }
+
+    /// A count, or -1 while the database or the table is not there yet.
+    static func count(_ conninfo: String, _ sql: String) async throws -> Int {
+        guard let conn = try? await PostgresConnection.connect(conninfo) else { return -1 }
+        defer { Task { await conn.close() } }
+        return (try? await conn.query(PostgresQuery(sql))[0].decode(0, as: Int.self)) ?? -1
+    }
+
+    @Test("serve: READY over notify, extracts stored, health and Prometheus metrics, SIGHUP good and bad, SIGTERM clean")
+    func lifecycle() async throws {
+        let conninfo = try await TestDatabase.fresh()
+        let s = try Self.setup(conninfo: conninfo)
+        let notify = NotifySocket()
+        let daemon = try DaemonProcess(config: s.config, environment: [:], notify: notify, port: s.port, log: s.base.appending(path: "log"))
+        #expect(await eventually(30) { notify.messages.contains { $0.contains("READY=1") } }, "no READY=1: \(daemon.logText)")
+        #expect(daemon.get("/healthz").0 == 200)
+
+        try Self.drop(3, patients: 1_500, seed: 11, into: s.inbox)
+        #expect(try await eventually(60) { try await Self.count(conninfo, "SELECT count(*) FROM extract WHERE status = 'processed'") == 3 })
+        #expect(try await Self.count(conninfo, "SELECT count(*) FROM computation_run") == 3)
+        #expect(await eventually(10) { daemon.get("/readyz").0 == 200 })
+        #expect(await eventually(10) { notify.messages.contains { $0.hasPrefix("WATCHDOG=1") } })
+        #expect(notify.messages.contains { $0.contains("STATUS=") })
+
+        // /metrics parsed by the Prometheus client library's own parser.
+        let (status, metrics) = daemon.get("/metrics")
+        #expect(status == 200)
+        let parsed = try Self.parsePrometheus(metrics)
+        #expect(parsed["qofd_extracts_processed_total"] == 3)
+        #expect(parsed["qofd_database_errors_total"] == 0)
+        #expect((parsed["qofd_patients_evaluated_total"] ?? 0) > 1_000)
+
+        // A bad configuration on SIGHUP is refused; the daemon keeps running.
+        let good = try Data(contentsOf: s.config)
+        try Data((String(decoding: good, as: UTF8.self) + "\npoll_interval: -5\n").utf8).write(to: s.config)
+        daemon.signal(SIGHUP)
+        #expect(await eventually(10) { daemon.logText.contains("reload refused") })
+        #expect(daemon.get("/healthz").0 == 200)
+        try good.write(to: s.config)
+        daemon.signal(SIGHUP)
+        #expect(await eventually(10) { daemon.logText.contains("configuration and rules reloaded") })
+
+        // No patient identifier in the logs.
+        #expect(!daemon.logText.contains("Y1") || !daemon.logText.contains("-28,"))
+        #expect(daemon.logText.range(of: #"999[0-9]{7}"#, options: .regularExpression) == nil)
+
+        daemon.signal(SIGTERM)
+        #expect(daemon.waitForExit(seconds: 30) == 0, "log: \(daemon.logText)")
+        #expect(notify.messages.contains { $0.contains("STOPPING=1") })
+    }
+
+    @Test("SIGKILL mid-run, then restart: every extract is completed exactly once")
+    func killAndRestart() async throws {
+        let conninfo = try await TestDatabase.fresh()
+        let s = try Self.setup(conninfo: conninfo, lease: 10)
+        try Self.drop(6, patients: 12_000, seed: 12, into: s.inbox)
+        let first = try DaemonProcess(config: s.config, environment: [:], notify: nil, port: s.port, log: s.base.appending(path: "log1"))
+        // Kill it as soon as it has claimed work, before it can finish everything.
+        #expect(try await eventually(60) { try await Self.count(conninfo, "SELECT count(*) FROM extract") > 0 })
+        first.signal(SIGKILL)
+        _ = first.waitForExit(seconds: 10)
+        let done = try await Self.count(conninfo, "SELECT count(*) FROM extract WHERE status = 'processed'")
+        #expect(done < 6, "the kill came too late to test anything")
+
+        let second = try DaemonProcess(config: s.config, environment: [:], notify: nil, port: s.port + 1, log: s.base.appending(path: "log2"))
+        #expect(try await eventually(90) { try await Self.count(conninfo, "SELECT count(*) FROM extract WHERE status = 'processed'") == 6 },
+                "log: \(second.logText)")
+        #expect(try await Self.count(conninfo, "SELECT count(*) FROM computation_run") == 6)
+        #expect(try await Self.count(conninfo, "SELECT count(*) FROM (SELECT extract_id FROM computation_run GROUP BY extract_id HAVING count(*) > 1) d") == 0)
+        second.signal(SIGTERM)
+        #expect(second.waitForExit(seconds: 30) == 0)
+    }
+
+    @Test("the database stopped and restarted under the daemon: not ready, then it recovers by itself")
+    func databaseOutage() async throws {
+        let dir = URL(fileURLWithPath: "/tmp/qofd-test-\(getpid())-outage")
+        let cluster = try PrivateCluster(directory: dir, settings: ["fsync": "off"])
+        ClusterRegistry.register(cluster)
+        defer { try? cluster.destroy() }
+        try cluster.start()
+        try await cluster.createDatabaseIfMissing()
+        let s = try Self.setup(conninfo: cluster.conninfo())
+        let daemon = try DaemonProcess(config: s.config, environment: [:], notify: nil, port: s.port, log: s.base.appending(path: "log"))
+        #expect(await eventually(30) { daemon.get("/readyz").0 == 200 })
+
+        try cluster.stop()
+        #expect(await eventually(20) { daemon.get("/readyz").0 == 503 }, "log: \(daemon.logText)")
+        try Self.drop(1, patients: 800, seed: 13, into: s.inbox)
+        try await Task.sleep(for: .seconds(2))
+        #expect(daemon.get("/healthz").0 == 200)  // alive throughout
+
+        try cluster.start()
+        #expect(try await eventually(90) {
+            (try? await Self.count(cluster.conninfo(), "SELECT count(*) FROM extract WHERE status = 'processed'")) == 1
+        }, "log: \(daemon.logText)")
+        #expect(daemon.get("/readyz").0 == 200)
+        daemon.signal(SIGTERM)
+        #expect(daemon.waitForExit(seconds: 30) == 0)
+    }
+
+    /// Parses Prometheus text with the `prometheus_client` parser (installed by `.ci/run`).
+    static func parsePrometheus(_ text: String) throws -> [String: Double] {
+        let script = """
+            import sys
+            from prometheus_client.parser import text_string_to_metric_families
+            for family in text_string_to_metric_families(sys.stdin.read()):
+                for sample in family.samples:
+                    if not sample.labels:
+                        print(f"{sample.name} {sample.value}")
+            """
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3", "-c", script]
+        let input = Pipe()
+        let output = Pipe()
+        p.standardInput = input
+        p.standardOutput = output
+        try p.run()
+        input.fileHandleForWriting.write(Data(text.utf8))
+        try input.fileHandleForWriting.close()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        guard p.terminationStatus == 0 else { throw CocoaError(.coderReadCorrupt) }
+        var out: [String: Double] = [:]
+        for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
+            let parts = line.split(separator: " ")
+            if parts.count == 2 { out[String(parts[0])] = Double(parts[1]) }
+        }
+        return out
+    }
+}
