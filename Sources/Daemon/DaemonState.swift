@@ -10,6 +10,9 @@ public actor DaemonState {
     public private(set) var lastSuccessfulPoll: Date?
     public private(set) var lastTick = Date()
     public private(set) var status = "starting"
+    /// Recompute and purge at start, after a reload, and daily at `recompute_at`.
+    private var maintenanceDue = true
+    private var nextMaintenance: Date?
 
     let processed = Counter(label: "qofd_extracts_processed_total")
     let rejected = Counter(label: "qofd_extracts_rejected_total")
@@ -54,7 +57,25 @@ public actor DaemonState {
     func replace(_ processor: ExtractProcessor, configuration: DaemonConfiguration) {
         self.processor = processor
         self.configuration = configuration
+        maintenanceDue = true
         reloads.increment()
+    }
+
+    /// True (once) when maintenance should run now.
+    func takeMaintenance(now: Date = Date()) -> Bool {
+        let due = maintenanceDue || nextMaintenance.map { now >= $0 } ?? false
+        guard due else { return false }
+        maintenanceDue = false
+        nextMaintenance = Self.next(configuration.recomputeAt, after: now)
+        return true
+    }
+
+    /// The next time of day `hh:mm` in Europe/London after `now`.
+    static func next(_ time: String?, after now: Date) -> Date? {
+        guard let time, let (h, m) = DaemonConfiguration.parseTime(time) else { return nil }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "Europe/London")!
+        return calendar.nextDate(after: now, matching: DateComponents(hour: h, minute: m), matchingPolicy: .nextTime)
     }
 
     static func time() -> String {

@@ -1,3 +1,4 @@
+import Clinical
 import Foundation
 import Logging
 import Postgres
@@ -39,6 +40,13 @@ public struct PollerService: Service {
                     shouldStop: { Task.isShuttingDownGracefully })
                 await state.pollSucceeded(summary, seconds: (ContinuousClock.now - started) / .seconds(1))
                 failures = 0
+                if await state.takeMaintenance(), let conn = health {
+                    let maintenance = Maintenance(processor: processor, logger: logger)
+                    let added = try await maintenance.recomputeLatest(using: conn)
+                    let today = Day(iso: Self.londonToday()) ?? Day(year: 2026, month: 1, day: 1)!
+                    try await maintenance.purgePatientOutcomes(keepingYears: configuration.patientOutcomeYears, today: today, using: conn)
+                    if added > 0 { logger.notice("maintenance recomputed runs", metadata: ["runs": "\(added)"]) }
+                }
             } catch let error as PostgresError where error.isConnectionLoss {
                 failures += 1
                 logger.error("database unreachable; will retry", metadata: ["error": "\(error)", "attempt": "\(failures)"])
@@ -59,6 +67,14 @@ public struct PollerService: Service {
         }
         await health?.close()
         logger.info("poller stopped")
+    }
+
+    /// Today's calendar date in England.
+    static func londonToday() -> String {
+        let f = DateFormatter()
+        f.dateFormat = "yyyy-MM-dd"
+        f.timeZone = TimeZone(identifier: "Europe/London")
+        return f.string(from: Date())
     }
 }
 

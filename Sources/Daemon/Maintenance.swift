@@ -1,0 +1,85 @@
+import Clinical
+import Extracts
+import Foundation
+import Logging
+import Postgres
+import RulesEngine
+import Storage
+
+/// Scheduled work besides polling: recomputing every practice's latest extract when the rules or
+/// the code lists changed (and on the nightly schedule, as CQRS re-aggregates nightly), and purging
+/// patient-level outcomes past their retention.
+public struct Maintenance: Sendable {
+    public let processor: ExtractProcessor
+    public let logger: Logger
+
+    public init(processor: ExtractProcessor, logger: Logger) {
+        self.processor = processor
+        self.logger = logger
+    }
+
+    /// Re-evaluates the latest processed extract of every practice (read back from the archive) with
+    /// the current rulesets and code lists, storing a new run wherever this exact combination
+    /// (extract, ruleset version, cluster version, achievement date) has not been computed yet.
+    /// Safe with several workers: the unique index on runs turns a race into a no-op.
+    /// - Returns: the number of runs added.
+    @discardableResult
+    public func recomputeLatest(using conn: PostgresConnection) async throws -> Int {
+        let latest = try await conn.query(
+            """
+            SELECT DISTINCT ON (practice_ods) id, practice_ods, source_name
+            FROM extract WHERE status = 'processed'
+            ORDER BY practice_ods, data_to DESC, id DESC
+            """)
+        var added = 0
+        for row in latest {
+            let id = try row.decode(0, as: Int64.self)
+            let ods = try row.decode(1, as: String.self)
+            let directory = processor.directories.archive.appending(path: ods).appending(path: try row.decode(2, as: String.self))
+            guard FileManager.default.fileExists(atPath: directory.path) else {
+                logger.warning("latest extract is no longer in the archive; cannot recompute", metadata: ["practice": "\(ods)"])
+                continue
+            }
+            let existing = Set(try await conn.query(
+                "SELECT ruleset_sha256 || '/' || cluster_version || '/' || achievement_date::text FROM computation_run WHERE extract_id = \(id)"
+            ).map { try $0.decode(0, as: String.self) })
+            guard let population = processor.loader.load(directory).population else { continue }
+            let due = try processor.applicableRulesets(for: population.dataTo).filter {
+                !existing.contains("\($0.ruleset.sha256)/\($0.clusterVersion)/\($0.achievementDate)")
+            }
+            guard !due.isEmpty else { continue }
+            let withPatients = processor.storePatientOutcomes
+            let worker = processor.worker
+            let records = due.map { compiled in
+                RunRecord(
+                    extractID: id, practice: population.practice, rulesetID: compiled.ruleset.id, rulesetSHA256: compiled.ruleset.sha256,
+                    clusterVersion: compiled.clusterVersion, achievementDate: compiled.achievementDate,
+                    result: Engine(compiled).evaluate(population, patientOutcomes: withPatients),
+                    engineVersion: ExtractProcessor.engineVersion, worker: worker)
+            }
+            do {
+                try await conn.withTransaction { c in for r in records { try RunStore.store(r, in: c) } }
+                added += records.count
+                logger.info("recomputed the latest extract with changed rules or code lists", metadata: ["practice": "\(ods)", "runs": "\(records.count)"])
+            } catch let error as PostgresError where error.sqlState == "23505" {
+                // Another worker stored the same runs first.
+            }
+        }
+        return added
+    }
+
+    /// Deletes patient-level outcomes of runs whose achievement date is older than the retention
+    /// (the start of the QOF year `years - 1` before the current one). Aggregates are kept.
+    /// - Returns: rows deleted.
+    @discardableResult
+    public func purgePatientOutcomes(keepingYears years: Int, today: Day, using conn: PostgresConnection) async throws -> Int {
+        let c = today.components
+        let currentYearStart = c.month >= 4 ? Day(year: c.year, month: 4, day: 1)! : Day(year: c.year - 1, month: 4, day: 1)!
+        let cutoff = currentYearStart.adding(years: -(years - 1))
+        let cut = PostgresDate(year: cutoff.components.year, month: cutoff.components.month, day: cutoff.components.day)
+        let n = try await conn.execute(
+            "DELETE FROM patient_outcome WHERE run_id IN (SELECT id FROM computation_run WHERE achievement_date < \(cut))")
+        if n > 0 { logger.info("purged patient-level outcomes past retention", metadata: ["rows": "\(n)", "before": "\(cutoff)"]) }
+        return n
+    }
+}

@@ -1,0 +1,102 @@
+import Clinical
+import Clusters
+import Daemon
+import Foundation
+import Postgres
+import RulesEngine
+import Storage
+import Testing
+import TestSupport
+
+@Suite("Maintenance: recomputation and retention")
+struct MaintenanceTests {
+    @Test("a changed ruleset recomputes every practice's latest extract once; an unchanged one does nothing")
+    func recomputeOnRuleChange() async throws {
+        let conn = try await TestDatabase.connect(migrated: true)
+        let site = try ExtractProcessorTests.site(practices: 2, patients: 1_000, seed: 21)
+        let library = ExtractProcessorTests.library
+        let original = ExtractProcessorTests.ruleset
+        let p = ExtractProcessor(directories: site.directories, rulesets: [original], library: library, worker: "m")
+        for dir in p.pending() { _ = try await p.process(dir, using: conn) }
+        #expect(try await Maintenance(processor: p, logger: .init(label: "t")).recomputeLatest(using: conn) == 0)
+
+        // The same rules with a clarified comment: a new ruleset version.
+        let file = RulesetLoader.bundledFiles().first { $0.lastPathComponent == "qof-2025-26.yaml" }!
+        let text = try String(contentsOf: file, encoding: .utf8) + "\n# clarified\n"
+        let changed = try RulesetLoader(library: library).parse(text, file: "qof-2025-26.yaml")
+        #expect(changed.sha256 != original.sha256)
+        let q = ExtractProcessor(directories: site.directories, rulesets: [changed], library: library, worker: "m")
+        let m = Maintenance(processor: q, logger: .init(label: "t"))
+        #expect(try await m.recomputeLatest(using: conn) == 2)
+        #expect(try await m.recomputeLatest(using: conn) == 0)
+        #expect(try await conn.query("SELECT count(*) FROM computation_run")[0].decode(0, as: Int.self) == 4)
+    }
+
+    @Test("patient-level outcomes older than the current and previous QOF year are purged; aggregates stay")
+    func retention() async throws {
+        let conn = try await TestDatabase.connect(migrated: true)
+        try await conn.executeScript(
+            """
+            INSERT INTO organisation VALUES ('A81001', 'practice', 'T', now(), NULL);
+            INSERT INTO computation_run (id, practice_ods, ruleset_id, ruleset_sha256, cluster_version, achievement_date, list_size, engine_version)
+            VALUES (1, 'A81001', 'qof-2023-24', 'x', 'c', '2024-03-31', 10, 'e'),
+                   (2, 'A81001', 'qof-2025-26', 'x', 'c', '2026-03-31', 10, 'e');
+            INSERT INTO indicator_result (run_id, indicator_id, denominator, numerator) VALUES (1, 'HYP008', 1, 1), (2, 'HYP008', 1, 1);
+            INSERT INTO patient_outcome VALUES (1, 'HYP008', 'P1', 'numerator', 'numerator 1', NULL),
+                                               (2, 'HYP008', 'P1', 'numerator', 'numerator 1', NULL);
+            """)
+        let site = try ExtractProcessorTests.site(practices: 1, patients: 100, seed: 22)
+        let p = ExtractProcessor(directories: site.directories, rulesets: [], library: ExtractProcessorTests.library, worker: "m")
+        let n = try await Maintenance(processor: p, logger: .init(label: "t"))
+            .purgePatientOutcomes(keepingYears: 2, today: Day(year: 2026, month: 11, day: 23)!, using: conn)
+        #expect(n == 1)
+        #expect(try await conn.query("SELECT run_id FROM patient_outcome")[0].decode(0, as: Int.self) == 2)
+        #expect(try await conn.query("SELECT count(*) FROM indicator_result")[0].decode(0, as: Int.self) == 2)
+    }
+}
+
+@Suite("Daemon configuration")
+struct DaemonConfigurationTests {
+    func write(_ text: String) throws -> String {
+        let url = FileManager.default.temporaryDirectory.appending(path: "qofd-config-\(UUID().uuidString.prefix(8)).yaml")
+        try Data(text.utf8).write(to: url)
+        return url.path
+    }
+
+    @Test("defaults: embedded database, loopback HTTP, directories under the state directory")
+    func defaults() throws {
+        let c = try DaemonConfiguration.load(file: nil, environment: [:], defaultStateDirectory: "/var/lib/qofd")
+        #expect(c.databaseURL == nil)
+        #expect(c.listen == "127.0.0.1:8470")
+        #expect(c.inbox == "/var/lib/qofd/inbox")
+    }
+
+    @Test("environment variables win over the file")
+    func environmentOverrides() throws {
+        let file = try write("poll_interval: 10\nrulesets: [qof-2025-26]\n")
+        let c = try DaemonConfiguration.load(file: file, environment: ["QOFD_POLL_INTERVAL": "45", "QOFD_WORKERS": "3"], defaultStateDirectory: "/s")
+        #expect(c.pollInterval == 45 && c.workers == 3)
+    }
+
+    @Test("an invalid configuration names the option", arguments: [
+        ("poll_interval: fast\n", "poll_interval"), ("workers: 0\n", "workers"), ("listen: nowhere\n", "listen"),
+        ("recompute_at: 25:00\n", "recompute_at"), ("inbox: relative/path\n", "inbox"), ("pol_interval: 5\n", "pol_interval"),
+    ])
+    func invalid(_ text: String, _ option: String) throws {
+        let file = try write(text)
+        do {
+            _ = try DaemonConfiguration.load(file: file, environment: [:], defaultStateDirectory: "/s")
+            Issue.record("expected \(option) to be refused")
+        } catch let e as ConfigurationError {
+            #expect(e.option == option)
+        }
+    }
+
+    @Test("the password comes from a file and is added to the connection string, never from the command line")
+    func passwordFile() throws {
+        let secret = try write("s3cret'pw\n")
+        let file = try write("database_url: host=db dbname=qofd user=qofd_daemon\ndatabase_password_file: \(secret)\n")
+        let c = try DaemonConfiguration.load(file: file, environment: [:], defaultStateDirectory: "/s")
+        #expect(try c.conninfo(embedded: "") == "host=db dbname=qofd user=qofd_daemon password='s3cret\\'pw'")
+    }
+}
