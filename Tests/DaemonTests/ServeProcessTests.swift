@@ -24,7 +24,7 @@ struct ServeProcessTests {
     static func setup(conninfo: String, pollInterval: Int = 1, lease: Int = 10, extra: String = "") throws -> Setup {
         let base = FileManager.default.temporaryDirectory.appending(path: "qofd-serve-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
-        let port = 20_000 + Int(getpid() % 5_000) + Int.random(in: 0..<5_000)
+        let port = freePort()
         let config = base.appending(path: "qofd.yaml")
         let text = """
             database_url: "\(conninfo)"
@@ -117,13 +117,54 @@ struct ServeProcessTests {
         let done = try await Self.count(conninfo, "SELECT count(*) FROM extract WHERE status = 'processed'")
         #expect(done < 6, "the kill came too late to test anything")
 
-        let second = try DaemonProcess(config: s.config, environment: [:], notify: nil, port: s.port + 1, log: s.base.appending(path: "log2"))
+        let second = try DaemonProcess(config: s.config, environment: [:], notify: nil, port: s.port, log: s.base.appending(path: "log2"))
         #expect(try await eventually(90) { try await Self.count(conninfo, "SELECT count(*) FROM extract WHERE status = 'processed'") == 6 },
                 "log: \(second.logText)")
         #expect(try await Self.count(conninfo, "SELECT count(*) FROM computation_run") == 6)
         #expect(try await Self.count(conninfo, "SELECT count(*) FROM (SELECT extract_id FROM computation_run GROUP BY extract_id HAVING count(*) > 1) d") == 0)
         second.signal(SIGTERM)
         #expect(second.waitForExit(seconds: 30) == 0)
+    }
+
+    @Test("three daemons, 30 extracts: one killed mid-run, every extract processed exactly once")
+    func threeWorkers() async throws {
+        let conninfo = try await TestDatabase.fresh()
+        let s = try Self.setup(conninfo: conninfo, lease: 10)
+        try Self.drop(30, patients: 9_000, seed: 14, into: s.inbox)
+        let ports = (0..<3).map { _ in freePort() }
+        let daemons = try (0..<3).map { i in
+            try DaemonProcess(config: s.config, environment: ["QOFD_WORKERS": "1", "QOFD_LISTEN": "127.0.0.1:\(ports[i])"], notify: nil, port: ports[i],
+                              log: s.base.appending(path: "log\(i)"))
+        }
+        #expect(try await eventually(60) { try await Self.count(conninfo, "SELECT count(*) FROM extract WHERE status = 'processed'") >= 3 })
+        daemons[0].signal(SIGKILL)
+        _ = daemons[0].waitForExit(seconds: 10)
+        #expect(try await eventually(120) { try await Self.count(conninfo, "SELECT count(*) FROM extract WHERE status = 'processed'") == 30 },
+                "\(daemons[1].logText)")
+        #expect(try await Self.count(conninfo, "SELECT count(*) FROM computation_run") == 30)
+        #expect(try await Self.count(conninfo, "SELECT count(DISTINCT worker) FROM computation_run") >= 2)
+        for d in daemons.dropFirst() {
+            d.signal(SIGTERM)
+            #expect(d.waitForExit(seconds: 30) == 0)
+        }
+    }
+
+    @Test("SIGTERM mid-run: clean exit 0, and the database holds only whole runs")
+    func terminateMidRun() async throws {
+        let conninfo = try await TestDatabase.fresh()
+        let s = try Self.setup(conninfo: conninfo)
+        try Self.drop(8, patients: 16_000, seed: 15, into: s.inbox)
+        let daemon = try DaemonProcess(config: s.config, environment: [:], notify: nil, port: s.port, log: s.base.appending(path: "log"))
+        #expect(try await eventually(60) { try await Self.count(conninfo, "SELECT count(*) FROM extract") > 0 })
+        daemon.signal(SIGTERM)
+        #expect(daemon.waitForExit(seconds: 30) == 0, "\(daemon.logText)")
+        // Every processed extract has its run with results; nothing claimed is left half-written.
+        let processed = try await Self.count(conninfo, "SELECT count(*) FROM extract WHERE status = 'processed'")
+        #expect(try await Self.count(conninfo, "SELECT count(*) FROM computation_run") == processed)
+        #expect(try await Self.count(conninfo, "SELECT count(*) FROM computation_run r WHERE NOT EXISTS (SELECT 1 FROM indicator_result i WHERE i.run_id = r.id)") == 0)
+        #expect(processed < 8, "SIGTERM came after all the work was done")
+        let leftInInbox = try FileManager.default.contentsOfDirectory(atPath: s.inbox.path).count
+        #expect(leftInInbox == 8 - processed)
     }
 
     @Test("the database stopped and restarted under the daemon: not ready, then it recovers by itself")
