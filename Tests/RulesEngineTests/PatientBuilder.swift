@@ -47,6 +47,7 @@ enum Fixtures {
         if cluster == "BP_COD" { return 75_367_002 }
         if cluster == "ASTTRT_COD" { return library["primis-astrx"]!.concepts.min()! }
         if cluster == "NSMOK_COD" { return library["gmsde-smoking-status-never"]!.concepts.min()! }
+        if cluster == "LDLCCHOL_COD" { return library["gmsde-ldl-cholesterol"]!.concepts.min()! }
         guard let list = library[cluster] else { fatalError("no cluster \(cluster) in the library") }
         return list.concepts.min()!
     }
