@@ -73,6 +73,13 @@ let package = Package(
             resources: [.copy("Rulesets")],
             swiftSettings: strict
         ),
+        // QOF payment arithmetic and the versioned national figures it needs.
+        .target(
+            name: "Payments",
+            dependencies: ["RulesEngine", .product(name: "Yams", package: "Yams")],
+            resources: [.process("Resources")],
+            swiftSettings: strict
+        ),
         // Schema migrations and the database side of qofd.
         .target(
             name: "Storage",
@@ -184,6 +191,11 @@ let package = Package(
         .testTarget(
             name: "DaemonTests",
             dependencies: ["Daemon", "Storage", "Postgres", "RulesEngine", "Clusters", "Synth", "ReferenceData", "Extracts", "Clinical", "TestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "PaymentsTests",
+            dependencies: ["Payments", "RulesEngine", "Clusters"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -43,6 +43,21 @@ public struct IndicatorResult: Sendable, Codable, Hashable {
     public var maxPoints: Double
     /// How many patients left each chain at each rule (for the rule funnel).
     public var ruleCounts: [RuleCount]
+
+    public init(id: String, register: String, registerSize: Int, denominator: Int, numerator: Int, fields: [String: Int],
+                fieldKinds: [String: String], achievement: Double?, points: Double, maxPoints: Double, ruleCounts: [RuleCount]) {
+        self.id = id
+        self.register = register
+        self.registerSize = registerSize
+        self.denominator = denominator
+        self.numerator = numerator
+        self.fields = fields
+        self.fieldKinds = fieldKinds
+        self.achievement = achievement
+        self.points = points
+        self.maxPoints = maxPoints
+        self.ruleCounts = ruleCounts
+    }
 }
 
 /// How many patients a rule selected or rejected.
@@ -58,6 +73,10 @@ public struct RuleCount: Sendable, Codable, Hashable {
 public struct RegisterResult: Sendable, Codable, Hashable {
     public var id: String
     public var size: Int
+    public init(id: String, size: Int) {
+        self.id = id
+        self.size = size
+    }
 }
 
 /// Everything one ruleset computed for one practice.
@@ -68,6 +87,16 @@ public struct PracticeResult: Sendable, Codable {
     public var registers: [RegisterResult]
     public var indicators: [IndicatorResult]
     public var patients: [PatientOutcome]?
+
+    public init(ods: String, pcn: String?, listSize: Int, registers: [RegisterResult], indicators: [IndicatorResult],
+                patients: [PatientOutcome]?) {
+        self.ods = ods
+        self.pcn = pcn
+        self.listSize = listSize
+        self.registers = registers
+        self.indicators = indicators
+        self.patients = patients
+    }
 }
 
 /// Points for an achievement: none at or below the lower threshold, all at or above the upper,

@@ -1,0 +1,78 @@
+import Foundation
+import Yams
+
+/// The national figures a year's QOF payments depend on: value of a point, average list size,
+/// aspiration percentage and national prevalence per group. Data, versioned per year, each with its
+/// source and whether it is verified.
+public struct NationalFigures: Sendable {
+    public struct Prevalence: Sendable, Hashable {
+        public var register: String
+        /// Percent of the whole list.
+        public var percent: Double
+        public init(register: String, percent: Double) {
+            self.register = register
+            self.percent = percent
+        }
+    }
+
+    public var year: String
+    public var pointValue: Double
+    public var averageListSize: Double
+    public var aspirationPercent: Double
+    public var prevalence: [String: Prevalence]
+    public var unweightedGroups: Set<String>
+    /// Figures not yet confirmed from a primary source (for reports and the README).
+    public var unverified: [String]
+
+    public init(year: String, pointValue: Double, averageListSize: Double, aspirationPercent: Double,
+                prevalence: [String: Prevalence], unweightedGroups: Set<String>, unverified: [String] = []) {
+        self.year = year
+        self.pointValue = pointValue
+        self.averageListSize = averageListSize
+        self.aspirationPercent = aspirationPercent
+        self.prevalence = prevalence
+        self.unweightedGroups = unweightedGroups
+        self.unverified = unverified
+    }
+
+    /// The figures shipped for `year` (e.g. `qof-2025-26`), or from `directory` when given.
+    public static func load(year: String, directory: URL? = nil) throws -> NationalFigures {
+        let url = directory?.appending(path: "\(year).yaml") ?? Bundle.module.url(forResource: year, withExtension: "yaml")
+        guard let url, let text = try? String(contentsOf: url, encoding: .utf8) else {
+            throw PaymentError("no national figures for \(year)")
+        }
+        guard let root = try Yams.compose(yaml: text)?.mapping else { throw PaymentError("\(url.lastPathComponent): not a mapping") }
+        var unverified: [String] = []
+        func figure(_ key: String, _ field: String) throws -> Double {
+            guard let m = root[key]?.mapping, let s = m[field]?.scalar?.string, let v = Double(s) else {
+                throw PaymentError("\(url.lastPathComponent): \(key).\(field) must be a number")
+            }
+            if m["verified"]?.bool == false { unverified.append(key) }
+            return v
+        }
+        let pointValue = try figure("point_value", "pounds")
+        let list = try figure("average_list_size", "patients")
+        let aspiration = try figure("aspiration_percent", "percent")
+        var prevalence: [String: Prevalence] = [:]
+        if let p = root["prevalence"]?.mapping {
+            if p["verified"]?.bool == false { unverified.append("prevalence") }
+            for (k, v) in p["groups"]?.mapping ?? [:] {
+                let percentText: String? = v.mapping?["percent"]?.scalar?.string
+                guard let group = k.scalar?.string, let m = v.mapping, let register = m["register"]?.scalar?.string,
+                    let percent = percentText.flatMap({ Double($0) }), percent > 0
+                else { throw PaymentError("\(url.lastPathComponent): prevalence group needs register and a positive percent") }
+                prevalence[group] = Prevalence(register: register, percent: percent)
+            }
+        }
+        let unweighted = Set((root["unweighted_groups"]?.sequence ?? []).compactMap { $0.scalar?.string })
+        return NationalFigures(
+            year: root["year"]?.scalar?.string ?? year, pointValue: pointValue, averageListSize: list, aspirationPercent: aspiration,
+            prevalence: prevalence, unweightedGroups: unweighted, unverified: unverified)
+    }
+}
+
+/// Payment figures that cannot be worked out, with a reason.
+public struct PaymentError: Error, Sendable, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

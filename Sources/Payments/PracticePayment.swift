@@ -1,0 +1,100 @@
+import RulesEngine
+
+/// What one indicator earns a practice, what is still available, and what it would take to earn more.
+public struct IndicatorPayment: Sendable, Codable, Hashable {
+    public var id: String
+    public var group: String
+    public var achievement: Double?
+    public var points: Double
+    public var maxPoints: Double
+    /// False when the group's register is empty: its points are removed from the practice's maximum.
+    public var available: Bool
+    public var listSizeFactor: Double
+    /// Practice prevalence ÷ national prevalence; 1 for unweighted groups.
+    public var prevalenceFactor: Double
+    public var pounds: Double
+    public var poundsAvailable: Double
+    /// Pounds between today's achievement and the upper threshold.
+    public var poundsAtStake: Double
+    /// More patients reaching the numerator needed to gain the next point (nil at maximum or with no denominator).
+    public var patientsForNextPoint: Int?
+}
+
+/// A practice's QOF points and pounds for one ruleset and achievement date.
+public struct PracticePayment: Sendable, Codable {
+    public var ods: String
+    public var year: String
+    public var listSize: Int
+    public var pointsAchieved: Double
+    /// Maximum points after removing groups with an empty register.
+    public var pointsAvailable: Double
+    public var pounds: Double
+    public var poundsAvailable: Double
+    public var poundsAtStake: Double
+    /// Paid through the year in advance: aspiration % of last year's achievement (when known).
+    public var aspiration: Double?
+    /// Year-end pounds less the aspiration already paid.
+    public var balance: Double?
+    public var indicators: [IndicatorPayment]
+    /// National figures used that are not yet verified.
+    public var unverifiedFigures: [String]
+}
+
+/// QOF payment arithmetic (facts §3): points linear between thresholds; pounds = points × value of a
+/// point × list-size factor (practice list ÷ national average) × prevalence factor (practice
+/// prevalence ÷ national, prevalence-weighted groups only).
+public enum PaymentCalculator {
+    public static func practice(
+        _ result: PracticeResult, ruleset: Ruleset, national: NationalFigures, lastYearPounds: Double? = nil
+    ) -> PracticePayment {
+        let listFactor = national.averageListSize > 0 ? Double(result.listSize) / national.averageListSize : 0
+        let registers = Dictionary(uniqueKeysWithValues: result.registers.map { ($0.id, $0.size) })
+        let definitions = Dictionary(uniqueKeysWithValues: ruleset.indicators.map { ($0.id, $0) })
+        var payments: [IndicatorPayment] = []
+        for r in result.indicators {
+            guard let def = definitions[r.id] else { continue }
+            let available = r.registerSize > 0
+            var prevalenceFactor = 1.0
+            if !national.unweightedGroups.contains(def.group) && !national.unweightedGroups.contains(def.id),
+                let p = national.prevalence[def.group]
+            {
+                let size = registers[p.register] ?? r.registerSize
+                let practicePrevalence = result.listSize > 0 ? 100 * Double(size) / Double(result.listSize) : 0
+                prevalenceFactor = practicePrevalence / p.percent
+            }
+            let perPoint = national.pointValue * listFactor * prevalenceFactor
+            let points = available ? r.points : 0
+            let maxPoints = available ? r.maxPoints : 0
+            payments.append(IndicatorPayment(
+                id: r.id, group: def.group, achievement: r.achievement, points: points, maxPoints: r.maxPoints, available: available,
+                listSizeFactor: listFactor, prevalenceFactor: prevalenceFactor, pounds: points * perPoint,
+                poundsAvailable: maxPoints * perPoint, poundsAtStake: (maxPoints - points) * perPoint,
+                patientsForNextPoint: available ? patientsForNextPoint(r, def) : nil))
+        }
+        let pounds = payments.reduce(0) { $0 + $1.pounds }
+        let aspiration = lastYearPounds.map { $0 * national.aspirationPercent / 100 }
+        return PracticePayment(
+            ods: result.ods, year: national.year, listSize: result.listSize, pointsAchieved: payments.reduce(0) { $0 + $1.points },
+            pointsAvailable: payments.filter(\.available).reduce(0) { $0 + $1.maxPoints }, pounds: pounds,
+            poundsAvailable: payments.reduce(0) { $0 + $1.poundsAvailable }, poundsAtStake: payments.reduce(0) { $0 + $1.poundsAtStake },
+            aspiration: aspiration, balance: aspiration.map { pounds - $0 }, indicators: payments,
+            unverifiedFigures: national.unverified)
+    }
+
+    /// The smallest number of extra numerator patients that raises the points to the next whole point
+    /// (or to the maximum when less than a point remains).
+    static func patientsForNextPoint(_ r: IndicatorResult, _ def: Indicator) -> Int? {
+        guard r.denominator > 0, r.points < r.maxPoints else { return nil }
+        let target = min(r.maxPoints, (r.points + 1e-9).rounded(.down) + 1)
+        // Achievement needed for `target` points on the linear scale.
+        let needed = def.lowerThreshold + (def.upperThreshold - def.lowerThreshold) * target / r.maxPoints
+        var k = max(1, Int((needed / 100 * Double(r.denominator) - Double(r.numerator)).rounded(.up)))
+        // Guard against rounding at the boundary (points are strictly above the lower threshold).
+        while k <= r.denominator - r.numerator {
+            let a = 100 * Double(r.numerator + k) / Double(r.denominator)
+            if points(achievement: a, lower: def.lowerThreshold, upper: def.upperThreshold, max: r.maxPoints) >= target - 1e-9 { return k }
+            k += 1
+        }
+        return nil
+    }
+}

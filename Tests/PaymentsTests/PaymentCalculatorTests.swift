@@ -1,0 +1,87 @@
+import Clusters
+import Foundation
+import Payments
+import RulesEngine
+import Testing
+
+@Suite("QOF payment arithmetic")
+struct PaymentCalculatorTests {
+    static let library: ClusterLibrary = try! ClusterLibrary.bundled()
+    static let ruleset: Ruleset = try! RulesetLoader(library: library).loadAll()["qof-2025-26"]!
+
+    /// A national picture where an average practice has CPI = 1 and HYP prevalence APDF = 1.
+    static let national = NationalFigures(
+        year: "qof-2025-26", pointValue: 225.49, averageListSize: 10_000, aspirationPercent: 80,
+        prevalence: ["HYP": .init(register: "HYP_REG", percent: 15)], unweightedGroups: ["BP"])
+
+    static func result(listSize: Int, hypRegister: Int, denominator: Int, numerator: Int, bpDenominator: Int = 0) -> PracticeResult {
+        let a = denominator > 0 ? 100 * Double(numerator) / Double(denominator) : nil
+        return PracticeResult(
+            ods: "A81001", pcn: nil, listSize: listSize,
+            registers: [RegisterResult(id: "HYP_REG", size: hypRegister), RegisterResult(id: "LIST", size: listSize)],
+            indicators: [
+                IndicatorResult(id: "HYP008", register: "HYP_REG", registerSize: hypRegister, denominator: denominator, numerator: numerator,
+                                fields: [:], fieldKinds: [:], achievement: a, points: points(achievement: a, lower: 40, upper: 85, max: 38),
+                                maxPoints: 38, ruleCounts: []),
+                IndicatorResult(id: "BP002", register: "LIST", registerSize: listSize, denominator: bpDenominator, numerator: bpDenominator,
+                                fields: [:], fieldKinds: [:], achievement: bpDenominator > 0 ? 100 : nil, points: bpDenominator > 0 ? 15 : 0,
+                                maxPoints: 15, ruleCounts: []),
+            ],
+            patients: nil)
+    }
+
+    @Test("HYP008 at 70 % (thresholds 40–85) earns 25.33 of 38 points: £5,712.41 for an average practice")
+    func handWorked() {
+        let pay = PaymentCalculator.practice(Self.result(listSize: 10_000, hypRegister: 1_500, denominator: 1_000, numerator: 700),
+                                             ruleset: Self.ruleset, national: Self.national)
+        let hyp = pay.indicators.first { $0.id == "HYP008" }!
+        #expect(abs(hyp.points - 25.3333) < 0.001)
+        #expect(abs(hyp.listSizeFactor - 1) < 1e-9 && abs(hyp.prevalenceFactor - 1) < 1e-9)
+        #expect(abs(hyp.pounds - 25.3333 * 225.49) < 0.01)  // £5,712.41
+        #expect(abs(hyp.poundsAtStake - (38 - 25.3333) * 225.49) < 0.01)
+    }
+
+    @Test("list size and prevalence scale the pounds: double the list and half the prevalence")
+    func factors() {
+        let pay = PaymentCalculator.practice(Self.result(listSize: 20_000, hypRegister: 1_500, denominator: 1_000, numerator: 700),
+                                             ruleset: Self.ruleset, national: Self.national)
+        let hyp = pay.indicators.first { $0.id == "HYP008" }!
+        #expect(abs(hyp.listSizeFactor - 2) < 1e-9)
+        #expect(abs(hyp.prevalenceFactor - 0.5) < 1e-9)  // 7.5 % against 15 %
+        #expect(abs(hyp.pounds - 25.3333 * 225.49) < 0.01)
+        // BP is unweighted: no prevalence factor.
+        #expect(pay.indicators.first { $0.id == "BP002" }!.prevalenceFactor == 1)
+    }
+
+    @Test("an empty register removes the group's points from the practice's maximum")
+    func emptyRegister() {
+        let pay = PaymentCalculator.practice(Self.result(listSize: 5_000, hypRegister: 0, denominator: 0, numerator: 0, bpDenominator: 100),
+                                             ruleset: Self.ruleset, national: Self.national)
+        #expect(pay.pointsAvailable == 15)
+        #expect(pay.indicators.first { $0.id == "HYP008" }!.available == false)
+    }
+
+    @Test("patients needed for the next point", arguments: [(700, 1_000, 8), (400, 1_000, 12), (849, 1_000, 1), (850, 1_000, nil)] as [(Int, Int, Int?)])
+    func nextPoint(_ numerator: Int, _ denominator: Int, _ expected: Int?) {
+        // 38 points over 45 percentage points: one point per 1.184 pp. At 70 % (25.33 points) point 26 needs 70.79 %: 708 of 1,000.
+        let pay = PaymentCalculator.practice(Self.result(listSize: 10_000, hypRegister: 1_500, denominator: denominator, numerator: numerator),
+                                             ruleset: Self.ruleset, national: Self.national)
+        #expect(pay.indicators.first { $0.id == "HYP008" }!.patientsForNextPoint == expected)
+    }
+
+    @Test("aspiration is a share of last year's pounds; the balance is what remains at year end")
+    func aspiration() {
+        let pay = PaymentCalculator.practice(Self.result(listSize: 10_000, hypRegister: 1_500, denominator: 1_000, numerator: 700),
+                                             ruleset: Self.ruleset, national: Self.national, lastYearPounds: 5_000)
+        #expect(pay.aspiration == 4_000)
+        #expect(abs(pay.balance! - (pay.pounds - 4_000)) < 1e-9)
+    }
+
+    @Test("the shipped 2025/26 national figures load, with their unverified figures named")
+    func shippedFigures() throws {
+        let n = try NationalFigures.load(year: "qof-2025-26")
+        #expect(n.pointValue == 225.49)
+        #expect(n.unverified.contains("average_list_size"))
+        #expect(n.prevalence["HYP"]?.register == "HYP_REG")
+    }
+}
