@@ -87,6 +87,7 @@ let package = Package(
                 "Postgres",
                 "Clinical",
                 "RulesEngine",
+                "Payments",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -109,7 +110,7 @@ let package = Package(
         .target(
             name: "Daemon",
             dependencies: [
-                "Clinical", "Extracts", "RulesEngine", "Storage", "Postgres", "Clusters",
+                "Clinical", "Extracts", "RulesEngine", "Storage", "Postgres", "Clusters", "Payments",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -132,6 +133,7 @@ let package = Package(
                 "ReferenceData",
                 "Synth",
                 "RulesEngine",
+                "Payments",
                 "Daemon",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -3,6 +3,7 @@ import Clusters
 import Extracts
 import Foundation
 import Logging
+import Payments
 import Postgres
 import RulesEngine
 import Storage
@@ -128,12 +129,20 @@ public struct ExtractProcessor: Sendable {
             logger.warning("no configured ruleset covers this extract's date; stored without runs",
                            metadata: metadata.merging(["dataTo": "\(population.dataTo)"]) { a, _ in a })
         }
+        var results: [String: PracticeResult] = [:]
+        func result(_ compiled: CompiledRuleset) -> PracticeResult {
+            if let r = results[compiled.ruleset.id] { return r }
+            let r = Engine(compiled).evaluate(population, patientOutcomes: withPatients)
+            results[compiled.ruleset.id] = r
+            return r
+        }
+        func payment(_ compiled: CompiledRuleset) -> PracticePayment? { self.payment(compiled, result(compiled)) }
         let records = compiledRulesets.map { compiled in
             RunRecord(
                 extractID: id, practice: population.practice, rulesetID: compiled.ruleset.id, rulesetSHA256: compiled.ruleset.sha256,
                 clusterVersion: compiled.clusterVersion, achievementDate: compiled.achievementDate,
-                result: Engine(compiled).evaluate(population, patientOutcomes: withPatients), engineVersion: Self.engineVersion,
-                worker: worker)
+                result: result(compiled), engineVersion: Self.engineVersion,
+                worker: worker, payment: payment(compiled))
         }
         let counts = (population.patientCount, population.events.count, population.medications.count)
         let runs = try await conn.withTransaction { c in
@@ -151,6 +160,17 @@ public struct ExtractProcessor: Sendable {
     public func applicableRulesets(for dataTo: Day) throws -> [CompiledRuleset] {
         try rulesets.filter { dataTo >= $0.payPeriodStart && dataTo <= $0.payPeriodEnd.adding(months: 3) }
             .map { try CompiledRuleset($0, achievementDate: min(dataTo, $0.payPeriodEnd), library: library) }
+    }
+
+    /// Evaluates one ruleset over a population (with patient outcomes when they are stored).
+    func evaluate(_ compiled: CompiledRuleset, _ population: Population) -> PracticeResult {
+        Engine(compiled).evaluate(population, patientOutcomes: storePatientOutcomes)
+    }
+
+    /// Points and pounds for a result, when national figures exist for the ruleset's year.
+    func payment(_ compiled: CompiledRuleset, _ result: PracticeResult) -> PracticePayment? {
+        guard let national = try? NationalFigures.load(year: compiled.ruleset.id) else { return nil }
+        return PaymentCalculator.practice(result, ruleset: compiled.ruleset, national: national)
     }
 
     private func archiveDirectory(for ods: String) -> URL { directories.archive.appending(path: ods) }

@@ -2,6 +2,7 @@ import Clinical
 import Extracts
 import Foundation
 import Logging
+import Payments
 import Postgres
 import RulesEngine
 import Storage
@@ -48,14 +49,13 @@ public struct Maintenance: Sendable {
                 !existing.contains("\($0.ruleset.sha256)/\($0.clusterVersion)/\($0.achievementDate)")
             }
             guard !due.isEmpty else { continue }
-            let withPatients = processor.storePatientOutcomes
             let worker = processor.worker
             let records = due.map { compiled in
                 RunRecord(
                     extractID: id, practice: population.practice, rulesetID: compiled.ruleset.id, rulesetSHA256: compiled.ruleset.sha256,
                     clusterVersion: compiled.clusterVersion, achievementDate: compiled.achievementDate,
-                    result: Engine(compiled).evaluate(population, patientOutcomes: withPatients),
-                    engineVersion: ExtractProcessor.engineVersion, worker: worker)
+                    result: processor.evaluate(compiled, population), engineVersion: ExtractProcessor.engineVersion,
+                    worker: worker, payment: processor.payment(compiled, processor.evaluate(compiled, population)))
             }
             do {
                 try await conn.withTransaction { c in for r in records { try RunStore.store(r, in: c) } }

@@ -1,4 +1,6 @@
 import Clinical
+import Foundation
+import Payments
 import Postgres
 import RulesEngine
 
@@ -13,11 +15,14 @@ public struct RunRecord: Sendable {
     public var result: PracticeResult
     public var engineVersion: String
     public var worker: String?
+    /// Points and pounds, when national figures exist for the ruleset.
+    public var payment: PracticePayment?
 
     public init(
         extractID: Int64?, practice: PracticeInfo, rulesetID: String, rulesetSHA256: String, clusterVersion: String,
-        achievementDate: Day, result: PracticeResult, engineVersion: String, worker: String? = nil
+        achievementDate: Day, result: PracticeResult, engineVersion: String, worker: String? = nil, payment: PracticePayment? = nil
     ) {
+        self.payment = payment
         self.extractID = extractID
         self.practice = practice
         self.rulesetID = rulesetID
@@ -107,10 +112,11 @@ public enum RunStore {
             }
         }
         let indicators = r.indicators
+        let pounds = Dictionary(uniqueKeysWithValues: (run.payment?.indicators ?? []).map { ($0.id, $0.pounds) })
         try conn.copyIn(
             table: "indicator_result",
             columns: ["run_id", "indicator_id", "register_id", "register_size", "denominator", "numerator", "achievement",
-                      "points", "max_points"]
+                      "points", "max_points", "pounds"]
         ) { w in
             for i in indicators {
                 try w.append(Int(runID))
@@ -122,6 +128,7 @@ public enum RunStore {
                 if let a = i.achievement { try w.append(String(format4(a))) } else { try w.appendNull() }
                 try w.append(format4(i.points))
                 try w.append(format4(i.maxPoints))
+                if let p = pounds[i.id] { try w.append(String(format: "%.2f", p)) } else { try w.appendNull() }
                 try w.endRow()
             }
         }

@@ -3,6 +3,7 @@ import Clinical
 import Dispatch
 import Extracts
 import Foundation
+import Payments
 import RulesEngine
 
 /// `qofd compute`: evaluates a ruleset over extracts, without a database, to stdout.
@@ -22,6 +23,9 @@ struct ComputeCommand: ParsableCommand {
 
     @Flag(help: "Include each patient's outcome for each indicator (patient-identifiable: handle with care).")
     var patients = false
+
+    @Flag(help: "Include points and pounds (achieved, available, at stake, patients for the next point) from the national figures.")
+    var payments = false
 
     func run() throws {
         guard format == "json" || format == "csv" else { throw ValidationError("--format must be json or csv") }
@@ -55,11 +59,30 @@ struct ComputeCommand: ParsableCommand {
                                    achievementDate: compiled.achievementDate.description, clusterVersion: compiled.clusterVersion,
                                    missingClusters: compiled.missingClusters, practices: results)
         if format == "json" {
-            print(String(decoding: try output.json(), as: UTF8.self))
+            var data = try output.json()
+            if payments { data = try withPayments(data, results: results, ruleset: compiled.ruleset) }
+            print(String(decoding: data, as: UTF8.self))
         } else {
             print(output.csv(), terminator: "")
         }
         if failed > 0 { throw ExitCode(2) }
+    }
+}
+
+extension ComputeCommand {
+    /// Adds a `payment` object to every practice (see deploy/compute-output.md).
+    func withPayments(_ data: Data, results: [PracticeResult], ruleset: Ruleset) throws -> Data {
+        let national = try NationalFigures.load(year: ruleset.id)
+        guard var object = try JSONSerialization.jsonObject(with: data) as? [String: Any],
+            var practices = object["practices"] as? [[String: Any]]
+        else { return data }
+        let encoder = JSONEncoder()
+        for (i, result) in results.enumerated() where i < practices.count {
+            let payment = PaymentCalculator.practice(result, ruleset: ruleset, national: national)
+            practices[i]["payment"] = try JSONSerialization.jsonObject(with: encoder.encode(payment))
+        }
+        object["practices"] = practices
+        return try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
     }
 }
 
