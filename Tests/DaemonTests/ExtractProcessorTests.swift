@@ -119,12 +119,13 @@ struct ExtractProcessorTests {
             sha256: sha256Hex(manifest), practice: PracticeInfo(ods: m.practice.ods, name: m.practice.name, pcnODS: m.pcn?.ods),
             sourceName: dir.lastPathComponent, system: m.system, encoding: m.encoding.rawValue, extractedAt: m.extractedAt,
             dataTo: Day(iso: m.dataTo)!)
-        // Worker A claims with a 1-second lease and then "dies" (never renews).
-        let claim = try await conn.withTransaction { c in try ExtractQueue.claim(identity, worker: "A", leaseSeconds: 1, in: c) }
+        // Worker A claims and then "dies" (never renews).
+        let claim = try await conn.withTransaction { c in try ExtractQueue.claim(identity, worker: "A", leaseSeconds: 300, in: c) }
         guard case .claimed(let id, false) = claim else { Issue.record("A should claim: \(claim)"); return }
         // While A's lease is live, B finds it busy.
         #expect(try await processor(site, worker: "B").process(dir, using: conn) == .busy)
-        try await Task.sleep(for: .milliseconds(1_300))
+        // Time passes: A's lease runs out (set in the database rather than waited for, so a loaded machine cannot flake).
+        try await conn.execute("UPDATE extract SET lease_until = now() - interval '1 second' WHERE id = \(id)")
         let outcome = try await processor(site, worker: "B").process(dir, using: conn)
         guard case .processed(let extractID, _, _) = outcome else { Issue.record("B should take over: \(outcome)"); return }
         #expect(extractID == id)
