@@ -184,13 +184,18 @@ public struct Engine: Sendable {
                     let (selected, rejected) = exits[i][c][r]
                     if selected > 0 || rule.then == .select || rule.otherwise == .select {
                         ruleCounts.append(RuleCount(chain: c == 0 ? "denominator" : "numerator", rule: r + 1, action: "select", field: nil, count: selected))
+                        // A named numerator rule tallies within the denominator (e.g. vaccinated by the practice).
+                        if c == 1, let f = rule.field {
+                            fields[f, default: 0] += selected
+                            fieldKinds[f] = "select"
+                        }
                     }
                     if rejected > 0 || rule.then == .reject || rule.otherwise == .reject {
                         ruleCounts.append(RuleCount(chain: c == 0 ? "denominator" : "numerator", rule: r + 1, action: "reject", field: rule.field,
                                                     count: rejected))
-                        if c == 0, let f = rule.field {
+                        if let f = rule.field {
                             fields[f, default: 0] += rejected
-                            fieldKinds[f] = rule.kind.rawValue
+                            fieldKinds[f] = c == 0 ? rule.kind.rawValue : "reject"
                         }
                     }
                 }

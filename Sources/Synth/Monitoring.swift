@@ -175,7 +175,8 @@ struct Monitoring {
         if dataTo >= seasonStart {
             let uptake = age >= 65 ? 0.75 : atRisk && age >= 18 ? 0.42 : age >= 2 && age <= 3 ? 0.43 : 0.04
             if r.chance(uptake) {
-                add(&p, "FLU_COD", on: generator.day(between: seasonStart, and: dataTo, &r), kind: .immunization, &r)
+                let cluster = r.chance(0.7) ? "qofd-flu-given-by-practice" : "qofd-flu-given-elsewhere"
+                add(&p, cluster, on: generator.day(between: seasonStart, and: dataTo, &r), kind: .immunization, &r)
             }
         }
         if age >= 70, age <= 80, r.chance(0.6) {
