@@ -80,6 +80,8 @@ let package = Package(
             resources: [.process("Resources")],
             swiftSettings: strict
         ),
+        // CQRS extract layouts: write per-field values and achieved points, read values back.
+        .target(name: "CQRS", dependencies: ["RulesEngine", "Clinical"], swiftSettings: strict),
         // Schema migrations and the database side of qofd.
         .target(
             name: "Storage",
@@ -134,6 +136,7 @@ let package = Package(
                 "Synth",
                 "RulesEngine",
                 "Payments",
+                "CQRS",
                 "Daemon",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -198,6 +201,11 @@ let package = Package(
         .testTarget(
             name: "PaymentsTests",
             dependencies: ["Payments", "RulesEngine", "Clusters"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "CQRSTests",
+            dependencies: ["CQRS", "RulesEngine", "Clinical", "Clusters", "Extracts", "Synth"],
             swiftSettings: strict
         ),
         .testTarget(

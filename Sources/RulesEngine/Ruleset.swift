@@ -83,6 +83,9 @@ public struct Rule: Sendable {
 public struct Chain: Sendable {
     public var id: String
     public var describe: String
+    /// The register's name in CQRS files (e.g. "Hypertension Register"); the id when not given.
+    public var cqrs: String?
+    public var cqrsName: String { cqrs ?? id }
     public var rules: [Rule]
     public var line: Int
 }

@@ -34,9 +34,9 @@ extension NodeReader {
             for (k, v) in try mapping(node, "registers") {
                 let name = try string(k, "registers", key: "register name")
                 let m = try mapping(v, name)
-                try checkKeys(m, allowed: ["describe", "rules"], v, name)
+                try checkKeys(m, allowed: ["describe", "rules", "cqrs"], v, name)
                 registers.append(Chain(
-                    id: name, describe: m["describe"]?.scalar?.string ?? name,
+                    id: name, describe: m["describe"]?.scalar?.string ?? name, cqrs: m["cqrs"]?.scalar?.string,
                     rules: try rules(m["rules"], owner: name), line: k.mark?.line ?? 0))
             }
         }
@@ -130,8 +130,8 @@ extension NodeReader {
         return Indicator(
             id: id, describe: m["describe"]?.scalar?.string ?? id, group: m["group"]?.scalar?.string ?? "",
             register: try string(m["register"], id, key: "register"),
-            denominator: Chain(id: "\(id) denominator", describe: "denominator", rules: try rules(m["denominator"], owner: "\(id) denominator"), line: line),
-            numerator: Chain(id: "\(id) numerator", describe: "numerator", rules: try rules(m["numerator"], owner: "\(id) numerator"), line: line),
+            denominator: Chain(id: "\(id) denominator", describe: "denominator", cqrs: nil, rules: try rules(m["denominator"], owner: "\(id) denominator"), line: line),
+            numerator: Chain(id: "\(id) numerator", describe: "numerator", cqrs: nil, rules: try rules(m["numerator"], owner: "\(id) numerator"), line: line),
             points: m["points"] == nil ? 0 : try number(m["points"], id, key: "points"), lowerThreshold: lower, upperThreshold: upper,
             source: m["source"]?.scalar?.string ?? "", verified: m["verified"]?.bool ?? true, line: line)
     }

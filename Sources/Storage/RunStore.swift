@@ -91,14 +91,14 @@ public enum RunStore {
     /// Stores one run with its registers, indicator results, per-rule counts and (when present)
     /// per-patient outcomes, using COPY for the bulky parts. Returns the run id.
     @discardableResult
-    public static func store(_ run: RunRecord, in conn: isolated PostgresConnection) throws -> Int64 {
+    public static func store(_ run: RunRecord, in conn: isolated PostgresConnection, source: String = "extract") throws -> Int64 {
         let r = run.result
         let rows = try conn.query(
             """
             INSERT INTO computation_run (extract_id, practice_ods, ruleset_id, ruleset_sha256, cluster_version,
-                                         achievement_date, list_size, engine_version, worker, finished_at)
+                                         achievement_date, list_size, engine_version, worker, finished_at, source)
             VALUES (\(run.extractID), \(run.practice.ods), \(run.rulesetID), \(run.rulesetSHA256), \(run.clusterVersion),
-                    \(PostgresDate(run.achievementDate)), \(r.listSize), \(run.engineVersion), \(run.worker), now())
+                    \(PostgresDate(run.achievementDate)), \(r.listSize), \(run.engineVersion), \(run.worker), now(), \(source))
             RETURNING id
             """)
         let runID = try rows[0].decode(0, as: Int64.self)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CQRS
 import Clinical
 import Dispatch
 import Extracts
@@ -18,7 +19,7 @@ struct ComputeCommand: ParsableCommand {
 
     @OptionGroup var rules: RuleOptions
 
-    @Option(help: "Output format: json or csv.")
+    @Option(help: "Output format: json, csv (one row per indicator), cqrs (INDICATOR_VALUES layout) or cqrs-points (INDICATOR_ACHIEVED_POINTS).")
     var format: String = "json"
 
     @Flag(help: "Include each patient's outcome for each indicator (patient-identifiable: handle with care).")
@@ -28,7 +29,9 @@ struct ComputeCommand: ParsableCommand {
     var payments = false
 
     func run() throws {
-        guard format == "json" || format == "csv" else { throw ValidationError("--format must be json or csv") }
+        guard ["json", "csv", "cqrs", "cqrs-points"].contains(format) else {
+            throw ValidationError("--format must be json, csv, cqrs or cqrs-points")
+        }
         guard !extracts.isEmpty else { throw ValidationError("give at least one --extract DIR") }
         let library = try rules.library()
         let compiled = try rules.compiled(library: library)
@@ -62,6 +65,10 @@ struct ComputeCommand: ParsableCommand {
             var data = try output.json()
             if payments { data = try withPayments(data, results: results, ruleset: compiled.ruleset) }
             print(String(decoding: data, as: UTF8.self))
+        } else if format == "cqrs" {
+            print(CQRSFiles.values(results, ruleset: compiled.ruleset, achievementDate: compiled.achievementDate), terminator: "")
+        } else if format == "cqrs-points" {
+            print(CQRSFiles.points(results, ruleset: compiled.ruleset, achievementDate: compiled.achievementDate), terminator: "")
         } else {
             print(output.csv(), terminator: "")
         }
