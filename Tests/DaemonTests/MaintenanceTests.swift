@@ -100,3 +100,24 @@ struct DaemonConfigurationTests {
         #expect(try c.conninfo(embedded: "") == "host=db dbname=qofd user=qofd_daemon password='s3cret\\'pw'")
     }
 }
+
+@Suite("Stored results for a PCN")
+struct PCNResultsTests {
+    @Test("membership is effective-dated: a practice that moved PCN counts in the old one before the move only")
+    func membership() async throws {
+        let conn = try await TestDatabase.connect(migrated: true)
+        let a = PracticeInfo(ods: "A81001", name: "A", pcnODS: "U11111", pcnName: "North")
+        let moved = PracticeInfo(ods: "A81001", name: "A", pcnODS: "U22222", pcnName: "South")
+        let b = PracticeInfo(ods: "A81002", name: "B", pcnODS: "U11111", pcnName: "North")
+        try await conn.withTransaction { c in
+            try RunStore.recordOrganisations(a, on: Day(year: 2025, month: 3, day: 31)!, in: c)
+            try RunStore.recordOrganisations(b, on: Day(year: 2025, month: 3, day: 31)!, in: c)
+            try RunStore.recordOrganisations(moved, on: Day(year: 2026, month: 1, day: 1)!, in: c)
+        }
+        let before = try await ResultsQuery.members(of: "U11111", on: Day(year: 2025, month: 12, day: 31)!, in: conn)
+        let after = try await ResultsQuery.members(of: "U11111", on: Day(year: 2026, month: 1, day: 1)!, in: conn)
+        #expect(before == ["A81001", "A81002"])
+        #expect(after == ["A81002"])
+        #expect(try await ResultsQuery.members(of: "U22222", on: Day(year: 2026, month: 3, day: 31)!, in: conn) == ["A81001"])
+    }
+}

@@ -85,3 +85,21 @@ struct PaymentCalculatorTests {
         #expect(n.prevalence["HYP"]?.register == "HYP_REG")
     }
 }
+
+@Suite("PCN roll-up")
+struct PCNRollupTests {
+    @Test("numerators and denominators are summed over members, and practices are ranked by achievement")
+    func sums() {
+        let rolled = PCNRollup.rollUp([
+            .init(practice: "A81001", indicator: "HYP008", registerSize: 100, denominator: 80, numerator: 40, pounds: 1_000),
+            .init(practice: "A81002", indicator: "HYP008", registerSize: 200, denominator: 120, numerator: 108, pounds: 3_000),
+        ])
+        #expect(rolled.count == 1)
+        let r = rolled[0]
+        #expect(r.registerSize == 300 && r.denominator == 200 && r.numerator == 148)
+        #expect(abs(r.achievement! - 74) < 1e-9)
+        #expect(r.pounds == 4_000)
+        #expect(r.practices.first { $0.practice == "A81002" }?.rank == 1)
+        #expect(r.practices.first { $0.practice == "A81001" }?.rank == 2)
+    }
+}

@@ -1,0 +1,65 @@
+import Clinical
+import Postgres
+
+/// Reads stored results back: the latest run per practice, and PCN membership on a date.
+public enum ResultsQuery {
+    /// One stored indicator result of a practice's latest run.
+    public struct StoredIndicator: Sendable, Hashable, Codable {
+        public var practice: String
+        public var runID: Int64
+        public var indicator: String
+        public var registerSize: Int
+        public var denominator: Int
+        public var numerator: Int
+        public var achievement: Double?
+        public var points: Double
+        public var maxPoints: Double
+        public var pounds: Double?
+    }
+
+    /// Practices that were members of `pcn` on `day` (effective-dated membership).
+    public static func members(of pcn: String, on day: Day, in conn: isolated PostgresConnection) throws -> [String] {
+        let d = PostgresDate(day)
+        return try conn.query(
+            """
+            SELECT practice_ods FROM pcn_membership
+            WHERE pcn_ods = \(pcn) AND valid_from <= \(d) AND (valid_to IS NULL OR valid_to >= \(d))
+            ORDER BY practice_ods
+            """
+        ).map { try $0.decode(0, as: String.self) }
+    }
+
+    /// Each practice's latest run for the ruleset and achievement date, with its indicator results.
+    public static func latest(
+        ruleset: String, achievementDate: Day, practices: [String], in conn: isolated PostgresConnection
+    ) throws -> (listSizes: [String: Int], indicators: [StoredIndicator]) {
+        let d = PostgresDate(achievementDate)
+        let runs = try conn.query(
+            """
+            SELECT DISTINCT ON (practice_ods) id, practice_ods, list_size FROM computation_run
+            WHERE ruleset_id = \(ruleset) AND achievement_date = \(d) AND practice_ods = ANY(\(PostgresArrayLiteral(practices))::text[])
+            ORDER BY practice_ods, id DESC
+            """)
+        var sizes: [String: Int] = [:]
+        var ids: [String] = []
+        for row in runs {
+            sizes[try row.decode(1, as: String.self)] = try row.decode(2, as: Int.self)
+            ids.append(String(try row.decode(0, as: Int64.self)))
+        }
+        let rows = try conn.query(
+            """
+            SELECT r.practice_ods, r.id, i.indicator_id, coalesce(i.register_size, 0), i.denominator, i.numerator,
+                   i.achievement::float8, coalesce(i.points, 0)::float8, coalesce(i.max_points, 0)::float8, i.pounds::float8
+            FROM indicator_result i JOIN computation_run r ON r.id = i.run_id
+            WHERE r.id = ANY(\(PostgresArrayLiteral(ids))::bigint[])
+            ORDER BY i.indicator_id, r.practice_ods
+            """)
+        let indicators = try rows.map { row in
+            StoredIndicator(
+                practice: try row.decode(0), runID: try row.decode(1), indicator: try row.decode(2), registerSize: try row.decode(3),
+                denominator: try row.decode(4), numerator: try row.decode(5), achievement: try row.decode(6), points: try row.decode(7),
+                maxPoints: try row.decode(8), pounds: try row.decode(9))
+        }
+        return (sizes, indicators)
+    }
+}
