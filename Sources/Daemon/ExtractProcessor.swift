@@ -148,6 +148,11 @@ public struct ExtractProcessor: Sendable {
         let runs = try await conn.withTransaction { c in
             let ids = try records.map { try RunStore.store($0, in: c) }
             try ExtractQueue.complete(id, worker: worker, patients: counts.0, events: counts.1, medications: counts.2, in: c)
+            // A declared achievement whose figures this run changed goes back to the practice.
+            for r in records {
+                try DeclarationStore.checkForChanges(
+                    .init(practice: r.practice.ods, ruleset: r.rulesetID, achievementDate: r.achievementDate), actor: "qofd \(worker)", in: c)
+            }
             return ids
         }
         try move(directory, to: archiveDirectory(for: identity.practice.ods))

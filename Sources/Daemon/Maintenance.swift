@@ -58,7 +58,13 @@ public struct Maintenance: Sendable {
                     worker: worker, payment: processor.payment(compiled, processor.evaluate(compiled, population)))
             }
             do {
-                try await conn.withTransaction { c in for r in records { try RunStore.store(r, in: c) } }
+                try await conn.withTransaction { c in
+                    for r in records {
+                        try RunStore.store(r, in: c)
+                        try DeclarationStore.checkForChanges(
+                            .init(practice: r.practice.ods, ruleset: r.rulesetID, achievementDate: r.achievementDate), actor: "qofd \(worker)", in: c)
+                    }
+                }
                 added += records.count
                 logger.info("recomputed the latest extract with changed rules or code lists", metadata: ["practice": "\(ods)", "runs": "\(records.count)"])
             } catch let error as PostgresError where error.sqlState == "23505" {
