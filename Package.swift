@@ -82,6 +82,8 @@ let package = Package(
         ),
         // CQRS extract layouts: write per-field values and achieved points, read values back.
         .target(name: "CQRS", dependencies: ["RulesEngine", "Clinical"], swiftSettings: strict),
+        // Declaration reports: HTML, CSV, JSON, FHIR MeasureReport.
+        .target(name: "Reports", dependencies: ["RulesEngine", "Storage", "Postgres", "Clinical"], swiftSettings: strict),
         // Schema migrations and the database side of qofd.
         .target(
             name: "Storage",
@@ -137,6 +139,7 @@ let package = Package(
                 "RulesEngine",
                 "Payments",
                 "CQRS",
+                "Reports",
                 "Daemon",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -206,6 +209,11 @@ let package = Package(
         .testTarget(
             name: "CQRSTests",
             dependencies: ["CQRS", "RulesEngine", "Clinical", "Clusters", "Extracts", "Synth"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "ReportsTests",
+            dependencies: ["Reports", "Daemon", "Storage", "Postgres", "RulesEngine", "Clusters", "Synth", "Clinical", "TestSupport"],
             swiftSettings: strict
         ),
         .testTarget(

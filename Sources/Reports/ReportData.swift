@@ -1,0 +1,115 @@
+import Clinical
+import Foundation
+import Postgres
+import RulesEngine
+import Storage
+
+/// Everything a declaration report shows for one practice, assembled once and rendered in several
+/// formats. Built from stored runs (or a declared snapshot), so a report is always what the database
+/// holds, and a declared report can be reproduced byte for byte.
+public struct ReportData: Sendable, Codable {
+    public struct Indicator: Sendable, Codable {
+        public var id: String
+        public var describe: String
+        public var group: String
+        public var register: String
+        public var registerSize: Int
+        public var denominator: Int
+        public var numerator: Int
+        /// PCA and exclusion fields with their counts.
+        public var pcas: [String: Int]
+        public var exclusions: [String: Int]
+        public var achievement: Double?
+        public var lowerThreshold: Double
+        public var upperThreshold: Double
+        public var points: Double
+        public var maxPoints: Double
+        public var pounds: Double?
+        /// Achievement change in percentage points since the previous run and since the same date last year.
+        public var changeSincePreviousRun: Double?
+        public var changeSinceLastYear: Double?
+        public var verified: Bool
+    }
+
+    public var practice: String
+    public var practiceName: String
+    public var pcn: String?
+    public var ruleset: String
+    public var rulesetTitle: String
+    public var achievementDate: String
+    public var runID: Int64
+    public var listSize: Int
+    public var pointsAchieved: Double
+    public var pointsAvailable: Double
+    public var pounds: Double
+    public var poundsAvailable: Double
+    public var state: String
+    public var snapshotSHA256: String?
+    public var indicators: [Indicator]
+
+    /// Builds the report for a practice's latest run (`declared`: from its declaration snapshot instead).
+    public static func load(
+        practice: String, ruleset: Ruleset, achievementDate: Day, declared: Bool = false, in conn: isolated PostgresConnection
+    ) throws -> ReportData? {
+        let subject = DeclarationStore.Subject(practice: practice, ruleset: ruleset.id, achievementDate: achievementDate)
+        let snapshot = declared ? try DeclarationStore.declaredSnapshot(subject, in: conn) : try DeclarationStore.latestSnapshot(subject, in: conn)
+        guard let snapshot, let object = try JSONSerialization.jsonObject(with: snapshot.json) as? [String: Any] else { return nil }
+        let state = try DeclarationStore.state(subject, in: conn)
+        let org = try conn.query(
+            """
+            SELECT o.name, m.pcn_ods FROM organisation o
+            LEFT JOIN pcn_membership m ON m.practice_ods = o.ods_code AND m.valid_from <= \(PostgresDate(year: achievementDate.year, month: achievementDate.components.month, day: achievementDate.components.day))
+                 AND (m.valid_to IS NULL OR m.valid_to >= \(PostgresDate(year: achievementDate.year, month: achievementDate.components.month, day: achievementDate.components.day)))
+            WHERE o.ods_code = \(practice)
+            """)
+        // Achievement of the run before this one, and of the latest run for the same date a year earlier.
+        func achievements(_ sql: PostgresQuery) throws -> [String: Double] {
+            var out: [String: Double] = [:]
+            for r in try conn.query(sql) { if let a = try r.decode(1, as: Double?.self) { out[try r.decode(0, as: String.self)] = a } }
+            return out
+        }
+        let date = PostgresDate(year: achievementDate.year, month: achievementDate.components.month, day: achievementDate.components.day)
+        let previous = try achievements(
+            """
+            SELECT indicator_id, achievement::float8 FROM indicator_result WHERE run_id = (
+                SELECT id FROM computation_run WHERE practice_ods = \(practice) AND ruleset_id = \(ruleset.id)
+                  AND achievement_date = \(date) AND id < \(snapshot.runID) ORDER BY id DESC LIMIT 1)
+            """)
+        let lastYearDay = achievementDate.adding(years: -1)
+        let lastYear = try achievements(
+            """
+            SELECT indicator_id, achievement::float8 FROM indicator_result WHERE run_id = (
+                SELECT id FROM computation_run WHERE practice_ods = \(practice)
+                  AND achievement_date = \(PostgresDate(year: lastYearDay.year, month: lastYearDay.components.month, day: lastYearDay.components.day))
+                ORDER BY id DESC LIMIT 1)
+            """)
+        let definitions = Dictionary(uniqueKeysWithValues: ruleset.indicators.map { ($0.id, $0) })
+        var indicators: [Indicator] = []
+        for i in object["indicators"] as? [[String: Any]] ?? [] {
+            guard let id = i["id"] as? String, let def = definitions[id] else { continue }
+            func number(_ key: String) -> Double? { (i[key] as? String).flatMap(Double.init) ?? (i[key] as? Double) }
+            let fields = i["fields"] as? [String: Int] ?? [:]
+            let kinds = Dictionary((def.denominator.rules + def.numerator.rules).compactMap { r in r.field.map { ($0, r.kind) } }, uniquingKeysWith: { a, _ in a })
+            let achievement = number("achievement")
+            indicators.append(Indicator(
+                id: id, describe: def.describe, group: def.group, register: def.register, registerSize: i["registerSize"] as? Int ?? 0,
+                denominator: i["denominator"] as? Int ?? 0, numerator: i["numerator"] as? Int ?? 0,
+                pcas: fields.filter { kinds[$0.key] == .pca }, exclusions: fields.filter { kinds[$0.key] != .pca },
+                achievement: achievement, lowerThreshold: def.lowerThreshold, upperThreshold: def.upperThreshold,
+                points: number("points") ?? 0, maxPoints: number("maxPoints") ?? def.points, pounds: number("pounds"),
+                changeSincePreviousRun: achievement.flatMap { a in previous[id].map { a - $0 } },
+                changeSinceLastYear: achievement.flatMap { a in lastYear[id].map { a - $0 } }, verified: def.verified))
+        }
+        let available = indicators.filter { $0.registerSize > 0 }
+        return ReportData(
+            practice: practice, practiceName: try org.first?.decode(0, as: String.self) ?? practice, pcn: try org.first?.decode(1, as: String?.self),
+            ruleset: ruleset.id, rulesetTitle: ruleset.title, achievementDate: achievementDate.description, runID: snapshot.runID,
+            listSize: object["listSize"] as? Int ?? 0, pointsAchieved: indicators.reduce(0) { $0 + $1.points },
+            pointsAvailable: available.reduce(0) { $0 + $1.maxPoints }, pounds: indicators.reduce(0) { $0 + ($1.pounds ?? 0) },
+            poundsAvailable: available.reduce(0) { total, i in
+                guard let p = i.pounds, i.points > 0 else { return total }
+                return total + p / i.points * i.maxPoints
+            },
+            state: state.words, snapshotSHA256: declared ? snapshot.sha256 : nil, indicators: indicators)
+    }
+}

@@ -1,0 +1,162 @@
+import Foundation
+
+/// Renders a `ReportData` as a self-contained HTML page (no external assets, A4 print styles), a flat
+/// CSV, JSON, or a FHIR R4 MeasureReport.
+public enum ReportRenderer {
+    static func escape(_ s: String) -> String {
+        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+    }
+
+    static func money(_ x: Double?) -> String {
+        guard let x else { return "–" }
+        let f = NumberFormatter()
+        f.numberStyle = .decimal
+        f.minimumFractionDigits = 2
+        f.maximumFractionDigits = 2
+        f.locale = Locale(identifier: "en_GB")
+        return "£" + (f.string(from: NSNumber(value: x)) ?? String(format: "%.2f", x))
+    }
+
+    static func percent(_ x: Double?) -> String { x.map { String(format: "%.1f%%", $0) } ?? "–" }
+    static func change(_ x: Double?) -> String { x.map { String(format: "%+.1f pp", $0) } ?? "–" }
+
+    /// An inline SVG bar: achievement against the lower and upper thresholds.
+    static func bar(_ i: ReportData.Indicator) -> String {
+        let width = 160.0
+        let a = min(100, max(0, i.achievement ?? 0))
+        let colour = a >= i.upperThreshold ? "#00703c" : a > i.lowerThreshold ? "#b58105" : "#b10e1e"
+        let lt = width * i.lowerThreshold / 100
+        let ut = width * i.upperThreshold / 100
+        return """
+            <svg class="bar" width="\(Int(width))" height="14" role="img" aria-label="\(percent(i.achievement)) achieved; thresholds \(Int(i.lowerThreshold))% to \(Int(i.upperThreshold))%">\
+            <rect width="\(Int(width))" height="14" fill="#e8e8e8"/><rect width="\(String(format: "%.1f", width * a / 100))" height="14" fill="\(colour)"/>\
+            <line x1="\(String(format: "%.1f", lt))" y1="0" x2="\(String(format: "%.1f", lt))" y2="14" stroke="#0b0c0c" stroke-width="2"/>\
+            <line x1="\(String(format: "%.1f", ut))" y1="0" x2="\(String(format: "%.1f", ut))" y2="14" stroke="#0b0c0c" stroke-width="2" stroke-dasharray="3,2"/></svg>
+            """
+    }
+
+    public static func html(_ d: ReportData) -> String {
+        var rows = ""
+        var lastGroup = ""
+        for i in d.indicators.sorted(by: { ($0.group, $0.id) < ($1.group, $1.id) }) {
+            if i.group != lastGroup {
+                rows += "<tr class=\"group\"><th colspan=\"11\" scope=\"rowgroup\">\(escape(i.group))</th></tr>\n"
+                lastGroup = i.group
+            }
+            let fields = (i.exclusions.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" } + i.pcas.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value) (PCA)" })
+                .map(escape).joined(separator: "<br>")
+            rows += """
+                <tr><th scope="row"><span class="id">\(escape(i.id))</span>\(i.verified ? "" : "<sup title=\"figures not yet verified\">†</sup>")<br><span class="desc">\(escape(i.describe))</span></th>\
+                <td>\(i.registerSize)</td><td class="fields">\(fields.isEmpty ? "–" : fields)</td><td>\(i.denominator)</td><td>\(i.numerator)</td>\
+                <td>\(percent(i.achievement))<br>\(bar(i))<br><span class="thr">\(Int(i.lowerThreshold))–\(Int(i.upperThreshold))%</span></td>\
+                <td>\(String(format: "%.2f", i.points)) / \(String(format: "%g", i.maxPoints))</td><td>\(money(i.pounds))</td>\
+                <td>\(change(i.changeSincePreviousRun))</td><td>\(change(i.changeSinceLastYear))</td></tr>
+
+                """
+        }
+        return """
+            <!DOCTYPE html>
+            <html lang="en-GB">
+            <head>
+            <meta charset="utf-8">
+            <title>\(escape(d.rulesetTitle)) — \(escape(d.practiceName)) (\(escape(d.practice))) — \(escape(d.achievementDate))</title>
+            <style>
+            body { font-family: Arial, Helvetica, sans-serif; color: #0b0c0c; margin: 1.5em; font-size: 11pt; }
+            h1 { font-size: 18pt; margin: 0 0 .2em; } h2 { font-size: 13pt; margin: 1.2em 0 .4em; }
+            .meta { color: #505a5f; margin: 0 0 1em; }
+            .summary { display: flex; gap: 1em; flex-wrap: wrap; }
+            .summary div { border: 1px solid #b1b4b6; padding: .5em .8em; min-width: 9em; }
+            .summary strong { display: block; font-size: 15pt; }
+            table { border-collapse: collapse; width: 100%; font-size: 9.5pt; }
+            th, td { border-bottom: 1px solid #b1b4b6; padding: .3em .4em; text-align: left; vertical-align: top; }
+            thead th { background: #f3f2f1; }
+            tr.group th { background: #dee0e2; font-size: 10.5pt; }
+            .id { font-weight: bold; } .desc { color: #505a5f; font-weight: normal; } .thr { color: #505a5f; font-size: 8.5pt; }
+            .fields { font-size: 8.5pt; } .note { color: #505a5f; font-size: 9pt; }
+            @page { size: A4 landscape; margin: 12mm; }
+            @media print { body { margin: 0; } tr { page-break-inside: avoid; } }
+            </style>
+            </head>
+            <body>
+            <main>
+            <h1>\(escape(d.rulesetTitle))</h1>
+            <p class="meta">\(escape(d.practiceName)) (\(escape(d.practice)))\(d.pcn.map { ", PCN \(escape($0))" } ?? "") · achievement date \(escape(d.achievementDate)) · list size \(d.listSize) · run \(d.runID) · status: <strong>\(escape(d.state))</strong>\(d.snapshotSHA256.map { " · declared snapshot \($0.prefix(16))…" } ?? "")</p>
+            <section aria-labelledby="summary"><h2 id="summary">Summary</h2>
+            <div class="summary">
+            <div>Points achieved<strong>\(String(format: "%.2f", d.pointsAchieved))</strong>of \(String(format: "%g", d.pointsAvailable)) available</div>
+            <div>Pounds achieved<strong>\(money(d.pounds))</strong>of about \(money(d.poundsAvailable))</div>
+            <div>At stake<strong>\(money(max(0, d.poundsAvailable - d.pounds)))</strong>to the upper thresholds</div>
+            </div></section>
+            <section aria-labelledby="indicators"><h2 id="indicators">Indicators</h2>
+            <table>
+            <thead><tr><th scope="col">Indicator</th><th scope="col">Register</th><th scope="col">Exclusions and PCAs</th><th scope="col">Denominator</th><th scope="col">Numerator</th><th scope="col">Achievement (thresholds)</th><th scope="col">Points</th><th scope="col">Pounds</th><th scope="col">Since last run</th><th scope="col">Since last year</th></tr></thead>
+            <tbody>
+            \(rows)</tbody>
+            </table>
+            <p class="note">Bars: achievement; the solid line is the lower threshold, the dashed line the upper. † figures or rules not yet verified against the published source (see the qofd README). Pounds are estimates from the national figures qofd holds.</p>
+            </section>
+            </main>
+            </body>
+            </html>
+
+            """
+    }
+
+    /// One row per indicator, for spreadsheets.
+    public static func csv(_ d: ReportData) -> String {
+        var out = "practice,ruleset,achievement_date,indicator,group,register_size,denominator,numerator,exclusions,pcas,achievement,lower_threshold,upper_threshold,points,max_points,pounds,change_since_previous_run,change_since_last_year\n"
+        func f(_ x: Double?) -> String { x.map { String(format: "%.4f", $0) } ?? "" }
+        for i in d.indicators {
+            let ex = i.exclusions.values.reduce(0, +)
+            let pca = i.pcas.values.reduce(0, +)
+            out += "\(d.practice),\(d.ruleset),\(d.achievementDate),\(i.id),\(i.group),\(i.registerSize),\(i.denominator),\(i.numerator),\(ex),\(pca),"
+            out += "\(f(i.achievement)),\(i.lowerThreshold),\(i.upperThreshold),\(f(i.points)),\(i.maxPoints),\(i.pounds.map { String(format: "%.2f", $0) } ?? ""),"
+            out += "\(f(i.changeSincePreviousRun)),\(f(i.changeSinceLastYear))\n"
+        }
+        return out
+    }
+
+    public static func json(_ d: ReportData) throws -> Data {
+        let e = JSONEncoder()
+        e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return try e.encode(d)
+    }
+
+    /// A FHIR R4 MeasureReport (`type: summary`): one group per indicator with initial-population,
+    /// denominator, denominator-exclusion, denominator-exception (PCAs) and numerator, and the score.
+    public static func fhir(_ d: ReportData) throws -> Data {
+        let system = "http://terminology.hl7.org/CodeSystem/measure-population"
+        func population(_ code: String, _ count: Int) -> [String: Any] {
+            ["code": ["coding": [["system": system, "code": code]]], "count": count]
+        }
+        let groups: [[String: Any]] = d.indicators.map { i in
+            var g: [String: Any] = [
+                "code": ["coding": [["system": "urn:qofd:indicator", "code": i.id]], "text": i.describe],
+                "population": [
+                    population("initial-population", i.registerSize), population("denominator", i.denominator + i.exclusions.values.reduce(0, +) + i.pcas.values.reduce(0, +)),
+                    population("denominator-exclusion", i.exclusions.values.reduce(0, +)), population("denominator-exception", i.pcas.values.reduce(0, +)),
+                    population("numerator", i.numerator),
+                ],
+            ]
+            if let a = i.achievement { g["measureScore"] = ["value": (a / 100 * 10_000).rounded() / 10_000, "unit": "1"] }
+            return g
+        }
+        let report: [String: Any] = [
+            "resourceType": "MeasureReport", "id": "\(d.practice)-\(d.ruleset)-\(d.achievementDate)-run\(d.runID)",
+            "status": "complete", "type": "summary", "measure": "urn:qofd:measure:\(d.ruleset)",
+            "subject": ["identifier": ["system": "https://fhir.nhs.uk/Id/ods-organization-code", "value": d.practice], "display": d.practiceName],
+            "date": "\(d.achievementDate)", "period": ["start": startOfYear(d.achievementDate), "end": d.achievementDate],
+            "reporter": ["identifier": ["system": "https://fhir.nhs.uk/Id/ods-organization-code", "value": d.practice]],
+            "group": groups,
+        ]
+        return try JSONSerialization.data(withJSONObject: report, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+    }
+
+    /// 1 April before the date (the QOF year's start).
+    static func startOfYear(_ date: String) -> String {
+        let y = Int(date.prefix(4)) ?? 2000
+        let m = Int(date.dropFirst(5).prefix(2)) ?? 4
+        return "\(m >= 4 ? y : y - 1)-04-01"
+    }
+}

@@ -1,0 +1,42 @@
+import Clinical
+import Foundation
+import Postgres
+import RulesEngine
+
+/// The report formats.
+public enum ReportFormat: String, Sendable, CaseIterable {
+    case html, csv, json, fhir
+
+    var fileExtension: String { self == .fhir ? "fhir.json" : rawValue }
+}
+
+/// Writes a practice's reports into `<directory>/<ODS>/<ruleset>-<date>.<ext>`, each file atomically
+/// (temporary file, then rename), so a reader never sees half a report.
+public enum ReportWriter {
+    @discardableResult
+    public static func write(_ d: ReportData, formats: [ReportFormat], to directory: URL) throws -> [URL] {
+        let folder = directory.appending(path: d.practice)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        return try formats.map { format in
+            let data: Data = switch format {
+            case .html: Data(ReportRenderer.html(d).utf8)
+            case .csv: Data(ReportRenderer.csv(d).utf8)
+            case .json: try ReportRenderer.json(d)
+            case .fhir: try ReportRenderer.fhir(d)
+            }
+            let url = folder.appending(path: "\(d.ruleset)-\(d.achievementDate)\(d.snapshotSHA256 == nil ? "" : "-declared").\(format.fileExtension)")
+            let temporary = folder.appending(path: ".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).tmp")
+            try data.write(to: temporary)
+            guard rename(temporary.path, url.path) == 0 else { throw CocoaError(.fileWriteUnknown) }
+            return url
+        }
+    }
+
+    /// Reports for every practice with a run for the ruleset and date.
+    public static func practices(ruleset: String, achievementDate: Day, in conn: isolated PostgresConnection) throws -> [String] {
+        let d = PostgresDate(year: achievementDate.year, month: achievementDate.components.month, day: achievementDate.components.day)
+        return try conn.query(
+            "SELECT DISTINCT practice_ods FROM computation_run WHERE ruleset_id = \(ruleset) AND achievement_date = \(d) ORDER BY 1"
+        ).map { try $0.decode(0, as: String.self) }
+    }
+}

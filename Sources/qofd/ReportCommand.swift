@@ -1,0 +1,52 @@
+import ArgumentParser
+import Clinical
+import Clusters
+import Foundation
+import Reports
+import RulesEngine
+import Storage
+
+/// `qofd report`: declaration reports for practices, a PCN, or everyone.
+struct ReportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report", abstract: "Write declaration reports (HTML, CSV, JSON, FHIR MeasureReport) from the stored results.")
+
+    @Option(help: "A practice (repeatable).") var practice: [String] = []
+    @Option(help: "Every member practice of this PCN on the achievement date.") var pcn: String?
+    @Flag(help: "Every practice with results.") var all = false
+    @Option(help: "Ruleset id.") var ruleset: String = "qof-2025-26"
+    @Option(help: "Achievement date YYYY-MM-DD.") var achievementDate: String = "2026-03-31"
+    @Option(help: "Formats, comma-separated: html, csv, json, fhir.") var format: String = "html,csv,json,fhir"
+    @Option(help: "Directory to write into (one folder per practice).") var output: String
+    @Flag(help: "Report the declared snapshot instead of the latest run.") var declared = false
+    @OptionGroup var database: DatabaseOptions
+
+    func run() async throws {
+        guard achievementDate.count == 10, let day = Day(iso: achievementDate) else { throw ValidationError("--achievement-date must be YYYY-MM-DD") }
+        let formats = try format.split(separator: ",").map { f -> ReportFormat in
+            guard let v = ReportFormat(rawValue: f.trimmingCharacters(in: .whitespaces)) else { throw ValidationError("unknown format \(f)") }
+            return v
+        }
+        guard !practice.isEmpty || pcn != nil || all else { throw ValidationError("name --practice, --pcn or --all") }
+        let library = try ClusterLibrary.bundled()
+        guard let rs = try RulesetLoader(library: library).loadAll()[ruleset] else { throw ValidationError("unknown ruleset \(ruleset)") }
+        let (explicit, pcn, all, declared) = (practice, self.pcn, self.all, self.declared)
+        let out = URL(fileURLWithPath: output)
+        let written = try await database.withConnection { conn in
+            try await Migrator().migrate(on: conn)
+            var practices = explicit
+            if let pcn { practices += try await ResultsQuery.members(of: pcn, on: day, in: conn) }
+            if all { practices += try await ReportWriter.practices(ruleset: rs.id, achievementDate: day, in: conn) }
+            var files: [URL] = []
+            for ods in Array(Set(practices)).sorted() {
+                guard let data = try await ReportData.load(practice: ods, ruleset: rs, achievementDate: day, declared: declared, in: conn) else {
+                    FileHandle.standardError.write(Data("no \(declared ? "declaration" : "run") for \(ods)\n".utf8))
+                    continue
+                }
+                files += try ReportWriter.write(data, formats: formats, to: out)
+            }
+            return files
+        }
+        for f in written { print(f.path) }
+    }
+}
