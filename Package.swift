@@ -114,7 +114,7 @@ let package = Package(
         .target(
             name: "Daemon",
             dependencies: [
-                "Clinical", "Extracts", "RulesEngine", "Storage", "Postgres", "Clusters", "Payments",
+                "Clinical", "Extracts", "RulesEngine", "Storage", "Postgres", "Clusters", "Payments", "Reports",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

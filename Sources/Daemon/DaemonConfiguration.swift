@@ -13,6 +13,8 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var inbox: String
     public var archive: String
     public var quarantine: String
+    /// Where each practice's declaration reports are written after every run.
+    public var reports: String
     /// Seconds between inbox scans.
     public var pollInterval: Double
     /// Full recomputation of every practice's latest extract: hour and minute each day (e.g. 02:00).
@@ -31,7 +33,7 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var patientOutcomeYears: Int
 
     public static let keys: [String] = [
-        "database_url", "database_password_file", "state_dir", "inbox", "archive", "quarantine", "poll_interval",
+        "database_url", "database_password_file", "state_dir", "inbox", "archive", "quarantine", "reports", "poll_interval",
         "recompute_at", "rulesets", "rules_dir", "clusters_dir", "listen", "log_level", "workers", "lease_seconds",
         "store_patient_outcomes", "patient_outcome_years",
     ]
@@ -44,6 +46,7 @@ public struct DaemonConfiguration: Sendable, Equatable {
         inbox = stateDirectory + "/inbox"
         archive = stateDirectory + "/archive"
         quarantine = stateDirectory + "/quarantine"
+        reports = stateDirectory + "/reports"
         pollInterval = 30
         recomputeAt = "02:00"
         rulesets = ["qof-2025-26"]
@@ -93,6 +96,7 @@ public struct DaemonConfiguration: Sendable, Equatable {
         c.inbox = values["inbox"] ?? c.inbox
         c.archive = values["archive"] ?? c.archive
         c.quarantine = values["quarantine"] ?? c.quarantine
+        c.reports = values["reports"] ?? stateOrDefault(c, "reports")
         c.recomputeAt = values["recompute_at"] ?? c.recomputeAt
         c.rulesDirectory = values["rules_dir"]
         c.clustersDirectory = values["clusters_dir"]
@@ -133,7 +137,7 @@ public struct DaemonConfiguration: Sendable, Equatable {
         if let t = recomputeAt, Self.parseTime(t) == nil {
             throw ConfigurationError(option: "recompute_at", message: "must be HH:MM (24-hour), e.g. 02:00")
         }
-        for (key, path) in [("inbox", inbox), ("archive", archive), ("quarantine", quarantine)] where !path.hasPrefix("/") {
+        for (key, path) in [("inbox", inbox), ("archive", archive), ("quarantine", quarantine), ("reports", reports)] where !path.hasPrefix("/") {
             throw ConfigurationError(option: key, message: "must be an absolute path")
         }
     }
@@ -164,6 +168,9 @@ public struct DaemonConfiguration: Sendable, Equatable {
             : url + " password='\(escaped)'"
     }
 }
+
+/// A directory under the state directory.
+private func stateOrDefault(_ c: DaemonConfiguration, _ name: String) -> String { c.stateDirectory + "/" + name }
 
 /// A configuration that cannot be used, naming the option.
 public struct ConfigurationError: Error, Sendable, CustomStringConvertible {

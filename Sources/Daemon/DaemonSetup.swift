@@ -37,7 +37,7 @@ extension ExtractProcessor {
         }
         return ExtractProcessor(
             directories: dirs, rulesets: chosen, library: library, worker: worker, leaseSeconds: c.leaseSeconds,
-            storePatientOutcomes: c.storePatientOutcomes, logger: logger)
+            storePatientOutcomes: c.storePatientOutcomes, reportsDirectory: URL(fileURLWithPath: c.reports), logger: logger)
     }
 }
 

@@ -5,6 +5,7 @@ import Foundation
 import Logging
 import Payments
 import Postgres
+import Reports
 import RulesEngine
 import Storage
 
@@ -43,14 +44,18 @@ public struct ExtractProcessor: Sendable {
     public let worker: String
     public let leaseSeconds: Int
     public let storePatientOutcomes: Bool
+    /// Where to write each practice's reports after a run (nil: none).
+    public let reportsDirectory: URL?
     public let loader: ExtractLoader
     public let logger: Logger
     public static let engineVersion = "qofd-0.1.0"
 
     public init(
         directories: Directories, rulesets: [Ruleset], library: ClusterLibrary, worker: String, leaseSeconds: Int = 120,
-        storePatientOutcomes: Bool = true, loader: ExtractLoader = ExtractLoader(), logger: Logger = Logger(label: "qofd.pipeline")
+        storePatientOutcomes: Bool = true, reportsDirectory: URL? = nil, loader: ExtractLoader = ExtractLoader(),
+        logger: Logger = Logger(label: "qofd.pipeline")
     ) {
+        self.reportsDirectory = reportsDirectory
         self.directories = directories
         self.rulesets = rulesets
         self.library = library
@@ -156,6 +161,20 @@ public struct ExtractProcessor: Sendable {
             return ids
         }
         try move(directory, to: archiveDirectory(for: identity.practice.ods))
+        if let reportsDirectory {
+            // Reports are a product of the stored results; a failure here never undoes the run.
+            for compiled in compiledRulesets {
+                do {
+                    if let data = try await conn.withTransaction({ c in
+                        try ReportData.load(practice: identity.practice.ods, ruleset: compiled.ruleset, achievementDate: compiled.achievementDate, in: c)
+                    }) {
+                        try ReportWriter.write(data, formats: ReportFormat.allCases, to: reportsDirectory)
+                    }
+                } catch {
+                    logger.error("could not write reports", metadata: metadata.merging(["error": "\(error)"]) { a, _ in a })
+                }
+            }
+        }
         logger.info("extract processed", metadata: metadata.merging(["runs": "\(runs.count)", "patients": "\(counts.0)"]) { a, _ in a })
         return .processed(extractID: id, runs: runs, patients: counts.0)
     }

@@ -10,12 +10,14 @@ public enum ReportRenderer {
 
     static func money(_ x: Double?) -> String {
         guard let x else { return "–" }
-        let f = NumberFormatter()
-        f.numberStyle = .decimal
-        f.minimumFractionDigits = 2
-        f.maximumFractionDigits = 2
-        f.locale = Locale(identifier: "en_GB")
-        return "£" + (f.string(from: NSNumber(value: x)) ?? String(format: "%.2f", x))
+        let text = String(format: "%.2f", abs(x))
+        let whole = Array(text.prefix { $0 != "." })
+        var grouped = ""
+        for (i, c) in whole.enumerated() {
+            if i > 0 && (whole.count - i) % 3 == 0 { grouped.append(",") }
+            grouped.append(c)
+        }
+        return (x < 0 ? "−£" : "£") + grouped + text.drop { $0 != "." }
     }
 
     static func percent(_ x: Double?) -> String { x.map { String(format: "%.1f%%", $0) } ?? "–" }
@@ -44,7 +46,9 @@ public enum ReportRenderer {
                 rows += "<tr class=\"group\"><th colspan=\"11\" scope=\"rowgroup\">\(escape(i.group))</th></tr>\n"
                 lastGroup = i.group
             }
-            let fields = (i.exclusions.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" } + i.pcas.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value) (PCA)" })
+            // Fields that removed nobody are left out to keep the page readable (the CSV and JSON have them all).
+            let fields = (i.exclusions.filter { $0.value > 0 }.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
+                + i.pcas.filter { $0.value > 0 }.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value) (PCA)" })
                 .map(escape).joined(separator: "<br>")
             rows += """
                 <tr><th scope="row"><span class="id">\(escape(i.id))</span>\(i.verified ? "" : "<sup title=\"figures not yet verified\">†</sup>")<br><span class="desc">\(escape(i.describe))</span></th>\

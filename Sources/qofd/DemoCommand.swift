@@ -7,6 +7,7 @@ import Logging
 import Postgres
 import PostgresCluster
 import ReferenceData
+import Reports
 import RulesEngine
 import Storage
 import Synth
@@ -48,55 +49,58 @@ struct DemoCommand: AsyncParsableCommand {
 
         let rulesets = try RulesetLoader(library: library).loadAll()
         let chosen = rulesets.keys.sorted().map { rulesets[$0]! }
-        let summary = try await database.withDatabase { conninfo, conn in
+        let table = try await database.withDatabase { conninfo, conn in
             print("2. PostgreSQL \(await conn.serverVersion / 10000) ready; applying migrations …")
             try await Migrator().migrate(on: conn)
             print("3. Running the pipeline: claim, check, evaluate \(chosen.map(\.id).joined(separator: ", ")), store, archive …")
-            let processor = ExtractProcessor(directories: dirs, rulesets: chosen, library: library, worker: "demo-\(getpid())")
+            let processor = ExtractProcessor(directories: dirs, rulesets: chosen, library: library, worker: "demo-\(getpid())",
+                                            reportsDirectory: demo.appending(path: "reports"))
             let s = try await PipelineRunner.runOnce(processor, conninfo: conninfo, workers: 2, logger: Logger(label: "qofd.postgres"))
             print("   processed \(s.processed), rejected \(s.rejected), duplicates \(s.duplicates); \(s.runs.count) runs stored")
-            return try await report(conn, runs: s.runs, to: demo.appending(path: "reports"))
+            return try await self.summary(conn, practices: written.map(\.practice.ods), rulesets: try processor.applicableRulesets(for: o.dataTo),
+                                     reports: demo.appending(path: "reports"))
         }
-        print(summary)
+        print(table)
         let seconds = (ContinuousClock.now - started) / .seconds(1)
         print(String(format: "Done in %.1f s.", seconds))
         print("""
 
             Where to look:
-              reports      \(demo.appending(path: "reports").path)
+              reports      \(demo.appending(path: "reports").path)   (HTML, CSV, JSON and FHIR per practice)
               archive      \(dirs.archive.path)
               database     qofd status\(database.stateDirectory.map { " --state-dir \($0)" } ?? "")   (tables: computation_run, indicator_result, rule_count, patient_outcome)
               a patient    qofd explain --extract \(dirs.archive.path)/\(written[0].practice.ods)/\(written[0].directory.lastPathComponent) --patient \(written[0].practice.ods)-28
             """)
     }
 
-    /// Reads the stored results back and writes a per-practice CSV; returns a summary table.
-    private func report(_ conn: PostgresConnection, runs: [Int64], to directory: URL) async throws -> String {
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let rows = try await conn.query(
-            """
-            SELECT r.practice_ods, r.ruleset_id, r.achievement_date::text, r.list_size, i.indicator_id, i.register_size,
-                   i.denominator, i.numerator, coalesce(i.achievement::text, ''), i.points::text, i.max_points::text
-            FROM computation_run r JOIN indicator_result i ON i.run_id = r.id
-            WHERE r.id = ANY(\(PostgresArrayLiteral(runs.map { String($0) }))::bigint[])
-            ORDER BY r.practice_ods, r.ruleset_id, i.indicator_id
-            """)
-        var files: [String: String] = [:]
-        var lines = ["", "   practice  list   indicator  register  denominator  numerator  achievement  points"]
-        for row in rows {
-            let ods = try row.decode(0, as: String.self)
-            let key = "\(ods)-\(try row.decode(1, as: String.self))-\(try row.decode(2, as: String.self))"
-            files[key, default: "indicator,register_size,denominator,numerator,achievement,points,max_points\n"] +=
-                "\(try row.decode(4, as: String.self)),\(try row.decode(5, as: Int.self)),\(try row.decode(6, as: Int.self)),"
-                + "\(try row.decode(7, as: Int.self)),\(try row.decode(8, as: String.self)),\(try row.decode(9, as: String.self)),"
-                + "\(try row.decode(10, as: String.self))\n"
-            let a = Double(try row.decode(8, as: String.self)).map { String(format: "%6.1f%%", $0) } ?? "     -"
-            lines.append(String(
-                format: "   %@  %5d  %-9@  %8d  %11d  %9d  %@     %5.2f / %@", ods, try row.decode(3, as: Int.self),
-                try row.decode(4, as: String.self), try row.decode(5, as: Int.self), try row.decode(6, as: Int.self),
-                try row.decode(7, as: Int.self), a, Double(try row.decode(9, as: String.self)) ?? 0, String(Int(Double(try row.decode(10, as: String.self)) ?? 0))))
+    /// Reads the latest stored results of the demo practices back, writes their reports, and returns a
+    /// summary table (so a second `qofd demo`, whose extracts are duplicates, still shows them).
+    private func summary(_ conn: PostgresConnection, practices: [String], rulesets: [CompiledRuleset], reports: URL) async throws -> String {
+        var lines = ["", "   practice  indicator  register  denominator  numerator  achievement  points       pounds"]
+        for compiled in rulesets {
+            for ods in practices {
+                guard let data = try await conn.withTransaction({ c in
+                    try ReportData.load(practice: ods, ruleset: compiled.ruleset, achievementDate: compiled.achievementDate, in: c)
+                }) else { continue }
+                try ReportWriter.write(data, formats: ReportFormat.allCases, to: reports)
+                guard compiled.ruleset.id.hasPrefix("qof") else { continue }
+                for i in data.indicators.sorted(by: { $0.id < $1.id }) where ["HYP008", "DM020", "BP002", "SMOK002", "CHD015", "VI004"].contains(i.id) {
+                    let a = i.achievement.map { String(format: "%6.1f%%", $0) } ?? "     -"
+                    lines.append(String(format: "   %@   %-9@  %8d  %11d  %9d  %@     %5.2f / %2d  %10@", ods, i.id, i.registerSize, i.denominator,
+                                        i.numerator, a, i.points, Int(i.maxPoints), i.pounds.map { String(format: "£%.0f", $0) } ?? "-"))
+                }
+            }
         }
-        for (key, text) in files { try writeAtomically(Data(text.utf8), to: directory.appending(path: "\(key).csv")) }
+        for compiled in rulesets where compiled.ruleset.id.hasPrefix("flu") {
+            let (sizes, rows) = try await ResultsQuery.latest(ruleset: compiled.ruleset.id, achievementDate: compiled.achievementDate,
+                                                             practices: practices, in: conn)
+            let over65 = rows.filter { $0.indicator == "FLU_65PLUS" }
+            let den = over65.reduce(0) { $0 + $1.denominator }
+            let num = over65.reduce(0) { $0 + $1.numerator }
+            lines.append("")
+            lines.append("   \(compiled.ruleset.title), PCN of \(sizes.count) practices: aged 65+ \(num) of \(den) vaccinated"
+                         + (den > 0 ? String(format: " (%.1f%%)", 100 * Double(num) / Double(den)) : ""))
+        }
         return lines.joined(separator: "\n")
     }
 }

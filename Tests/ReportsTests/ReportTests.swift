@@ -92,7 +92,11 @@ struct ReportTests {
         #expect(valid == 0, "\(output)")
         // The validator is real: a broken report is refused.
         var broken = try JSONSerialization.jsonObject(with: Data(contentsOf: fhir)) as! [String: Any]
-        broken["status"] = "not-a-status"
+        var groups = broken["group"] as! [[String: Any]]
+        var populations = groups[0]["population"] as! [[String: Any]]
+        populations[0]["count"] = "many"
+        groups[0]["population"] = populations
+        broken["group"] = groups
         let brokenURL = base.appending(path: "broken.json")
         try JSONSerialization.data(withJSONObject: broken).write(to: brokenURL)
         #expect(try Self.run("python3", ["-c", script, brokenURL.path]).0 != 0)
