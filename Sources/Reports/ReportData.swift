@@ -46,10 +46,14 @@ public struct ReportData: Sendable, Codable {
     public var state: String
     public var snapshotSHA256: String?
     public var indicators: [Indicator]
+    /// Patient ids per indicator per population (numerator, denominator, pca, excluded); only for a
+    /// subject-list report, which is patient-identifiable and asked for explicitly.
+    public var subjects: [String: [String: [String]]]?
 
     /// Builds the report for a practice's latest run (`declared`: from its declaration snapshot instead).
     public static func load(
-        practice: String, ruleset: Ruleset, achievementDate: Day, declared: Bool = false, in conn: isolated PostgresConnection
+        practice: String, ruleset: Ruleset, achievementDate: Day, declared: Bool = false, subjects withSubjects: Bool = false,
+        in conn: isolated PostgresConnection
     ) throws -> ReportData? {
         let subject = DeclarationStore.Subject(practice: practice, ruleset: ruleset.id, achievementDate: achievementDate)
         let snapshot = declared ? try DeclarationStore.declaredSnapshot(subject, in: conn) : try DeclarationStore.latestSnapshot(subject, in: conn)
@@ -100,6 +104,16 @@ public struct ReportData: Sendable, Codable {
                 changeSincePreviousRun: achievement.flatMap { a in previous[id].map { a - $0 } },
                 changeSinceLastYear: achievement.flatMap { a in lastYear[id].map { a - $0 } }, verified: def.verified))
         }
+        var subjects: [String: [String: [String]]]?
+        if withSubjects {
+            var lists: [String: [String: [String]]] = [:]
+            for r in try conn.query(
+                "SELECT indicator_id, outcome, patient_id FROM patient_outcome WHERE run_id = \(snapshot.runID) ORDER BY indicator_id, outcome, patient_id")
+            {
+                lists[try r.decode(0, as: String.self), default: [:]][try r.decode(1, as: String.self), default: []].append(try r.decode(2, as: String.self))
+            }
+            subjects = lists
+        }
         let available = indicators.filter { $0.registerSize > 0 }
         return ReportData(
             practice: practice, practiceName: try org.first?.decode(0, as: String.self) ?? practice, pcn: try org.first?.decode(1, as: String?.self),
@@ -110,6 +124,6 @@ public struct ReportData: Sendable, Codable {
                 guard let p = i.pounds, i.points > 0 else { return total }
                 return total + p / i.points * i.maxPoints
             },
-            state: state.words, snapshotSHA256: declared ? snapshot.sha256 : nil, indicators: indicators)
+            state: state.words, snapshotSHA256: declared ? snapshot.sha256 : nil, indicators: indicators, subjects: subjects)
     }
 }

@@ -121,39 +121,76 @@ public enum ReportRenderer {
         return out
     }
 
+    /// The CQRS INDICATOR_VALUES layout for this practice (register, denominator, numerator, every field).
+    public static func cqrs(_ d: ReportData, registerNames: [String: String] = [:]) -> String {
+        var out = "QUALITY_SERVICE,NAME,ORG_CODE,ACH_DATE,IND_CODE,FIELD_NAME,VALUE,DEFAULT_VALUES_USED,SUBMIT_USER_ID,SUBMIT_DATE,SUBMIT_TIME,LAST_SUBMISSION\n"
+        let parts = d.ruleset.split(separator: "-")
+        let service = parts.count == 3 ? parts[0].uppercased() + parts[1].suffix(2) + parts[2] : d.ruleset.uppercased()
+        let date = d.achievementDate.replacingOccurrences(of: "-", with: "")
+        let name = d.rulesetTitle.replacingOccurrences(of: ",", with: " ")
+        for i in d.indicators {
+            var rows: [(String, Int)] = [(registerNames[i.register] ?? i.register, i.registerSize), ("Denominator", i.denominator), ("Numerator", i.numerator)]
+            rows += (i.exclusions.merging(i.pcas) { a, _ in a }).sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+            for (field, value) in rows { out += "\(service),\(name),\(d.practice),\(date),\(i.id),\(field),\(value),N,AUTOMATED,,,Y\n" }
+        }
+        return out
+    }
+
     public static func json(_ d: ReportData) throws -> Data {
         let e = JSONEncoder()
         e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         return try e.encode(d)
     }
 
-    /// A FHIR R4 MeasureReport (`type: summary`): one group per indicator with initial-population,
-    /// denominator, denominator-exclusion, denominator-exception (PCAs) and numerator, and the score.
+    /// A FHIR R4 MeasureReport: `type: summary`, one group per indicator with initial-population,
+    /// denominator, denominator-exclusion, denominator-exception (PCAs) and numerator, and the score;
+    /// `type: subject-list` when the report carries patient lists (contained List resources).
     public static func fhir(_ d: ReportData) throws -> Data {
         let system = "http://terminology.hl7.org/CodeSystem/measure-population"
-        func population(_ code: String, _ count: Int) -> [String: Any] {
-            ["code": ["coding": [["system": system, "code": code]]], "count": count]
+        var contained: [[String: Any]] = []
+        func population(_ code: String, _ count: Int, _ indicator: String, _ patients: [String]?) -> [String: Any] {
+            var p: [String: Any] = ["code": ["coding": [["system": system, "code": code]]], "count": count]
+            if let patients {
+                let id = "\(indicator)-\(code)"
+                contained.append([
+                    "resourceType": "List", "id": id, "status": "current", "mode": "snapshot",
+                    "entry": patients.map { ["item": ["identifier": ["system": "urn:qofd:patient:\(d.practice)", "value": $0]]] },
+                ])
+                p["subjectResults"] = ["reference": "#\(id)"]
+            }
+            return p
         }
         let groups: [[String: Any]] = d.indicators.map { i in
+            let s = d.subjects?[i.id]
+            let lists: [String: [String]]? = s.map { s in
+                let num = s["numerator"] ?? []
+                let den = num + (s["denominator"] ?? [])
+                let all = den + (s["pca"] ?? []) + (s["excluded"] ?? [])
+                return ["initial": all.sorted(), "denominator": all.sorted(), "exclusion": (s["excluded"] ?? []).sorted(),
+                        "exception": (s["pca"] ?? []).sorted(), "numerator": num.sorted()]
+            }
             var g: [String: Any] = [
                 "code": ["coding": [["system": "urn:qofd:indicator", "code": i.id]], "text": i.describe],
                 "population": [
-                    population("initial-population", i.registerSize), population("denominator", i.denominator + i.exclusions.values.reduce(0, +) + i.pcas.values.reduce(0, +)),
-                    population("denominator-exclusion", i.exclusions.values.reduce(0, +)), population("denominator-exception", i.pcas.values.reduce(0, +)),
-                    population("numerator", i.numerator),
+                    population("initial-population", i.registerSize, i.id, lists?["initial"]),
+                    population("denominator", i.denominator + i.exclusions.values.reduce(0, +) + i.pcas.values.reduce(0, +), i.id, lists?["denominator"]),
+                    population("denominator-exclusion", i.exclusions.values.reduce(0, +), i.id, lists?["exclusion"]),
+                    population("denominator-exception", i.pcas.values.reduce(0, +), i.id, lists?["exception"]),
+                    population("numerator", i.numerator, i.id, lists?["numerator"]),
                 ],
             ]
             if let a = i.achievement { g["measureScore"] = ["value": (a / 100 * 10_000).rounded() / 10_000, "unit": "1"] }
             return g
         }
-        let report: [String: Any] = [
+        var report: [String: Any] = [
             "resourceType": "MeasureReport", "id": "\(d.practice)-\(d.ruleset)-\(d.achievementDate)-run\(d.runID)",
-            "status": "complete", "type": "summary", "measure": "urn:qofd:measure:\(d.ruleset)",
+            "status": "complete", "type": d.subjects == nil ? "summary" : "subject-list", "measure": "urn:qofd:measure:\(d.ruleset)",
             "subject": ["identifier": ["system": "https://fhir.nhs.uk/Id/ods-organization-code", "value": d.practice], "display": d.practiceName],
             "date": "\(d.achievementDate)", "period": ["start": startOfYear(d.achievementDate), "end": d.achievementDate],
             "reporter": ["identifier": ["system": "https://fhir.nhs.uk/Id/ods-organization-code", "value": d.practice]],
             "group": groups,
         ]
+        if !contained.isEmpty { report["contained"] = contained }
         return try JSONSerialization.data(withJSONObject: report, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
     }
 

@@ -5,9 +5,15 @@ import RulesEngine
 
 /// The report formats.
 public enum ReportFormat: String, Sendable, CaseIterable {
-    case html, csv, json, fhir
+    case html, csv, json, fhir, cqrs
 
-    var fileExtension: String { self == .fhir ? "fhir.json" : rawValue }
+    var fileExtension: String {
+        switch self {
+        case .fhir: return "fhir.json"
+        case .cqrs: return "cqrs.csv"
+        default: return rawValue
+        }
+    }
 }
 
 /// Writes a practice's reports into `<directory>/<ODS>/<ruleset>-<date>.<ext>`, each file atomically
@@ -23,8 +29,10 @@ public enum ReportWriter {
             case .csv: Data(ReportRenderer.csv(d).utf8)
             case .json: try ReportRenderer.json(d)
             case .fhir: try ReportRenderer.fhir(d)
+            case .cqrs: Data(ReportRenderer.cqrs(d).utf8)
             }
-            let url = folder.appending(path: "\(d.ruleset)-\(d.achievementDate)\(d.snapshotSHA256 == nil ? "" : "-declared").\(format.fileExtension)")
+            let suffix = (d.snapshotSHA256 == nil ? "" : "-declared") + (d.subjects == nil ? "" : "-subjects")
+            let url = folder.appending(path: "\(d.ruleset)-\(d.achievementDate)\(suffix).\(format.fileExtension)")
             let temporary = folder.appending(path: ".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).tmp")
             try data.write(to: temporary)
             guard rename(temporary.path, url.path) == 0 else { throw CocoaError(.fileWriteUnknown) }

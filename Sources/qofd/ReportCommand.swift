@@ -16,9 +16,12 @@ struct ReportCommand: AsyncParsableCommand {
     @Flag(help: "Every practice with results.") var all = false
     @Option(help: "Ruleset id.") var ruleset: String = "qof-2025-26"
     @Option(help: "Achievement date YYYY-MM-DD.") var achievementDate: String = "2026-03-31"
-    @Option(help: "Formats, comma-separated: html, csv, json, fhir.") var format: String = "html,csv,json,fhir"
+    @Option(help: "Formats, comma-separated: html, csv, json, fhir, cqrs.") var format: String = "html,csv,json,fhir,cqrs"
     @Option(help: "Directory to write into (one folder per practice).") var output: String
     @Flag(help: "Report the declared snapshot instead of the latest run.") var declared = false
+    @Flag(help: "Add patient lists (FHIR subject-list). Patient-identifiable: needs --by, and is recorded in the audit log.")
+    var subjectList = false
+    @Option(help: "Who asks for a subject-list report (recorded in the audit log).") var by: String?
     @OptionGroup var database: DatabaseOptions
 
     func run() async throws {
@@ -28,9 +31,10 @@ struct ReportCommand: AsyncParsableCommand {
             return v
         }
         guard !practice.isEmpty || pcn != nil || all else { throw ValidationError("name --practice, --pcn or --all") }
+        if subjectList && (by ?? "").isEmpty { throw ValidationError("a subject-list report is patient-identifiable: say who asks with --by") }
         let library = try ClusterLibrary.bundled()
         guard let rs = try RulesetLoader(library: library).loadAll()[ruleset] else { throw ValidationError("unknown ruleset \(ruleset)") }
-        let (explicit, pcn, all, declared) = (practice, self.pcn, self.all, self.declared)
+        let (explicit, pcn, all, declared, subjects, by) = (practice, self.pcn, self.all, self.declared, self.subjectList, self.by ?? "")
         let out = URL(fileURLWithPath: output)
         let written = try await database.withConnection { conn in
             try await Migrator().migrate(on: conn)
@@ -39,11 +43,19 @@ struct ReportCommand: AsyncParsableCommand {
             if all { practices += try await ReportWriter.practices(ruleset: rs.id, achievementDate: day, in: conn) }
             var files: [URL] = []
             for ods in Array(Set(practices)).sorted() {
-                guard let data = try await ReportData.load(practice: ods, ruleset: rs, achievementDate: day, declared: declared, in: conn) else {
+                guard let data = try await ReportData.load(practice: ods, ruleset: rs, achievementDate: day, declared: declared,
+                                                           subjects: subjects, in: conn) else {
                     FileHandle.standardError.write(Data("no \(declared ? "declaration" : "run") for \(ods)\n".utf8))
                     continue
                 }
                 files += try ReportWriter.write(data, formats: formats, to: out)
+                if subjects {
+                    try await conn.execute(
+                        """
+                        INSERT INTO audit_log (actor, action, practice_ods, ruleset_id, achievement_date, note)
+                        VALUES (\(by), 'subject-list-report', \(ods), \(rs.id), \(day.description)::date, 'patient-identifiable report written')
+                        """)
+                }
             }
             return files
         }

@@ -57,7 +57,7 @@ struct ReportTests {
         let (conn, ods, base) = try await Self.storedPractice()
         let data = try #require(try await ReportData.load(practice: ods, ruleset: Self.ruleset, achievementDate: Self.day, in: conn))
         let files = try ReportWriter.write(data, formats: ReportFormat.allCases, to: base.appending(path: "reports"))
-        #expect(files.count == 4)
+        #expect(files.count == ReportFormat.allCases.count)
 
         // HTML: rendered by a real browser; its text has the practice, the indicators and the summary.
         let html = files.first { $0.pathExtension == "html" }!
@@ -81,6 +81,9 @@ struct ReportTests {
 
         // FHIR: validated by the fhir.resources models (R4B, the R4 MeasureReport structure).
         let fhir = files.first { $0.lastPathComponent.hasSuffix(".fhir.json") }!
+        // CQRS layout: register, denominator and numerator rows for every indicator.
+        let cqrs = try String(contentsOf: files.first { $0.lastPathComponent.hasSuffix(".cqrs.csv") }!, encoding: .utf8)
+        #expect(cqrs.contains(",\(ods),20260331,HYP008,Denominator,"))
         let script = """
             import sys
             from fhir.resources.R4B.measurereport import MeasureReport
@@ -100,6 +103,50 @@ struct ReportTests {
         let brokenURL = base.appending(path: "broken.json")
         try JSONSerialization.data(withJSONObject: broken).write(to: brokenURL)
         #expect(try Self.run("python3", ["-c", script, brokenURL.path]).0 != 0)
+    }
+
+    @Test("a subject-list MeasureReport lists the patients behind each population and validates")
+    func subjectList() async throws {
+        let (conn, ods, base) = try await Self.storedPractice()
+        let data = try #require(try await ReportData.load(practice: ods, ruleset: Self.ruleset, achievementDate: Self.day, subjects: true, in: conn))
+        let hyp = try #require(data.indicators.first { $0.id == "HYP008" })
+        #expect(data.subjects?["HYP008"]?["numerator"]?.count == hyp.numerator)
+        let url = try ReportWriter.write(data, formats: [.fhir], to: base.appending(path: "subjects"))[0]
+        #expect(url.lastPathComponent.contains("-subjects"))
+        let script = """
+            import sys
+            from fhir.resources.R4B.measurereport import MeasureReport
+            r = MeasureReport.model_validate_json(open(sys.argv[1]).read())
+            assert r.type == "subject-list" and len(r.contained) > 0
+            print(len(r.contained))
+            """
+        let (status, output) = try Self.run("python3", ["-c", script, url.path])
+        #expect(status == 0, "\(output)")
+    }
+
+    @Test("reports for every member practice of a PCN")
+    func pcnReports() async throws {
+        let conn = try await TestDatabase.connect(migrated: true)
+        let base = FileManager.default.temporaryDirectory.appending(path: "qofd-pcnreport-\(UUID().uuidString.prefix(8))")
+        let dirs = ExtractProcessor.Directories(inbox: base.appending(path: "inbox"), archive: base.appending(path: "archive"),
+                                                quarantine: base.appending(path: "quarantine"))
+        var o = Synthesizer.Options()
+        o.seed = 52
+        o.practices = 3
+        o.patients = 3_000
+        let written = try Synthesizer(library: Self.library).write(o, to: dirs.inbox)
+        let p = ExtractProcessor(directories: dirs, rulesets: [Self.ruleset], library: Self.library, worker: "r",
+                                 reportsDirectory: base.appending(path: "reports"))
+        for d in p.pending() { _ = try await p.process(d, using: conn) }
+        let pcn = try #require(written[0].practice.pcnODS)
+        let members = try await ResultsQuery.members(of: pcn, on: Self.day, in: conn)
+        #expect(members.count == 3)
+        // The daemon wrote every member's reports after its run.
+        for ods in members {
+            for ext in ["html", "csv", "json", "fhir.json", "cqrs.csv"] {
+                #expect(FileManager.default.fileExists(atPath: base.appending(path: "reports/\(ods)/qof-2025-26-2026-03-31.\(ext)").path), "\(ods) \(ext)")
+            }
+        }
     }
 
     @Test("a declared snapshot's report is reproducible byte for byte, even after later runs")
