@@ -105,5 +105,14 @@ public struct Indicator: Sendable {
     /// Source of the definition and thresholds; `verified` false where the facts are not confirmed.
     public var source: String
     public var verified: Bool
+    /// Uptake target in percent (vaccination cohorts), with where it comes from.
+    public var target: Target?
     public var line: Int
+}
+
+/// A target for a cohort: national ambition, local ICB target or a former IIF threshold.
+public struct Target: Sendable, Hashable {
+    public var percent: Double
+    public var source: String
+    public var verified: Bool
 }

@@ -117,7 +117,13 @@ extension NodeReader {
         let id = try string(key, "indicators", key: "indicator id")
         let m = try mapping(value, id)
         try checkKeys(m, allowed: ["describe", "group", "register", "points", "thresholds", "source", "verified", "denominator",
-                                   "numerator"], value, id)
+                                   "numerator", "target"], value, id)
+        var target: Target?
+        if let t = m["target"] {
+            let tm = try mapping(t, id)
+            target = Target(percent: try number(tm["percent"], id, key: "target.percent"), source: tm["source"]?.scalar?.string ?? "",
+                            verified: tm["verified"]?.bool ?? true)
+        }
         var lower = 0.0
         var upper = 100.0
         if let t = m["thresholds"] {
@@ -133,6 +139,6 @@ extension NodeReader {
             denominator: Chain(id: "\(id) denominator", describe: "denominator", cqrs: nil, rules: try rules(m["denominator"], owner: "\(id) denominator"), line: line),
             numerator: Chain(id: "\(id) numerator", describe: "numerator", cqrs: nil, rules: try rules(m["numerator"], owner: "\(id) numerator"), line: line),
             points: m["points"] == nil ? 0 : try number(m["points"], id, key: "points"), lowerThreshold: lower, upperThreshold: upper,
-            source: m["source"]?.scalar?.string ?? "", verified: m["verified"]?.bool ?? true, line: line)
+            source: m["source"]?.scalar?.string ?? "", verified: m["verified"]?.bool ?? true, target: target, line: line)
     }
 }

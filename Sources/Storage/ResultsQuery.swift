@@ -63,3 +63,39 @@ public enum ResultsQuery {
         return (sizes, indicators)
     }
 }
+
+extension ResultsQuery {
+    /// One practice's cumulative figures for one cohort at the end of one week.
+    public struct WeeklyRow: Sendable, Hashable {
+        public var week: Day
+        public var practice: String
+        public var indicator: String
+        public var denominator: Int
+        public var numerator: Int
+    }
+
+    /// For every week ending between `from + 6 days` and `to`, each practice's latest run on or
+    /// before the week's end (one snapshot per extract, so weekly or daily extracts both work).
+    public static func weekly(
+        ruleset: String, from: Day, to: Day, practices: [String], in conn: isolated PostgresConnection
+    ) throws -> [WeeklyRow] {
+        guard to >= from.adding(days: 6) else { return [] }
+        return try conn.query(
+            """
+            SELECT w.week::date::text, r.practice_ods, i.indicator_id, i.denominator, i.numerator
+            FROM generate_series(\(PostgresDate(from.adding(days: 6)))::date, \(PostgresDate(to))::date, interval '7 days') AS w(week)
+            CROSS JOIN unnest(\(PostgresArrayLiteral(practices))::text[]) AS p(ods)
+            JOIN LATERAL (
+                SELECT id, practice_ods FROM computation_run
+                WHERE practice_ods = p.ods AND ruleset_id = \(ruleset) AND achievement_date <= w.week AND achievement_date >= \(PostgresDate(from))
+                ORDER BY achievement_date DESC, id DESC LIMIT 1
+            ) r ON true
+            JOIN indicator_result i ON i.run_id = r.id
+            ORDER BY 1, 2, 3
+            """
+        ).map { row in
+            WeeklyRow(week: Day(iso: try row.decode(0, as: String.self))!, practice: try row.decode(1), indicator: try row.decode(2),
+                      denominator: try row.decode(3), numerator: try row.decode(4))
+        }
+    }
+}

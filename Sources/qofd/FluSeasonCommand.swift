@@ -1,0 +1,68 @@
+import ArgumentParser
+import Clinical
+import Clusters
+import Foundation
+import Payments
+import RulesEngine
+import Storage
+
+/// `qofd flu-season`: a PCN's flu season week by week.
+struct FluSeasonCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "flu-season",
+        abstract: "Cumulative flu uptake per cohort, week by week, for a PCN's practices: beside last season and the target, with the projection.")
+
+    @Option(help: "The PCN's ODS code.") var pcn: String
+    @Option(help: "Season ruleset, e.g. flu-2025-26.") var season: String = "flu-2025-26"
+    @Option(help: "Show the season up to this date (default: its end).") var asOf: String?
+    @Option(help: "Only this cohort (repeatable).") var cohort: [String] = []
+    @Flag(help: "Print JSON.") var json = false
+    @OptionGroup var database: DatabaseOptions
+
+    func run() async throws {
+        let library = try ClusterLibrary.bundled()
+        let all = try RulesetLoader(library: library).loadAll()
+        guard let rs = all[season] else { throw ValidationError("unknown season \(season)") }
+        let end = try asOf.map { s -> Day in
+            guard s.count == 10, let d = Day(iso: s) else { throw ValidationError("--as-of must be YYYY-MM-DD") }
+            return d
+        } ?? rs.payPeriodEnd
+        let parts = season.split(separator: "-")
+        let previousID = parts.count == 3 ? "flu-\((Int(parts[1]) ?? 0) - 1)-\(String(format: "%02d", (Int(parts[2]) ?? 0) - 1))" : ""
+        let previous = all[previousID]
+        let (pcn, cohorts) = (self.pcn, Set(cohort))
+        let view = try await database.withConnection { conn in
+            let members = try await ResultsQuery.members(of: pcn, on: min(end, rs.payPeriodEnd), in: conn)
+            guard !members.isEmpty else { throw ValidationError("no practices were members of \(pcn)") }
+            func rows(_ r: [ResultsQuery.WeeklyRow]) -> [SeasonView.Row] {
+                r.filter { cohorts.isEmpty || cohorts.contains($0.indicator) }
+                    .map { .init(week: $0.week, practice: $0.practice, cohort: $0.indicator, denominator: $0.denominator, numerator: $0.numerator) }
+            }
+            let now = try await ResultsQuery.weekly(ruleset: rs.id, from: rs.payPeriodStart, to: end, practices: members, in: conn)
+            var before: [ResultsQuery.WeeklyRow] = []
+            if let p = previous {
+                before = try await ResultsQuery.weekly(ruleset: p.id, from: p.payPeriodStart, to: end.adding(years: -1), practices: members, in: conn)
+            }
+            let targets = Dictionary(uniqueKeysWithValues: rs.indicators.compactMap { i in i.target.map { (i.id, $0.percent) } })
+            return SeasonView.build(season: rs.id, seasonEnd: rs.payPeriodEnd, rows: rows(now), lastSeason: rows(before), targets: targets)
+        }
+        if json {
+            let e = JSONEncoder()
+            e.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try e.encode(view), as: UTF8.self))
+            return
+        }
+        func pct(_ x: Double?) -> String { x.map { String(format: "%5.1f%%", $0) } ?? "    -" }
+        for c in view.cohorts {
+            print("\(c.id)  target \(pct(c.target))  projected end of season \(pct(c.projectedUptake))")
+            print("  week ending  vaccinated / eligible   uptake   last season")
+            for w in c.weeks {
+                print(String(format: "  %@   %8d / %-8d    %@   %@", w.week, w.numerator, w.denominator, pct(w.uptake), pct(w.lastSeasonUptake)))
+            }
+            for p in c.practices {
+                print("  \(p.practice): \(p.numerator) of \(p.denominator) (\(pct(p.uptake)))\(p.neededForTarget > 0 ? ", \(p.neededForTarget) more to reach the target" : "")")
+            }
+            print("")
+        }
+    }
+}
