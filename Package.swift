@@ -193,7 +193,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RulesEngineTests",
-            dependencies: ["RulesEngine", "Clinical", "Clusters", "Extracts", "Synth", "ReferenceData"],
+            dependencies: ["RulesEngine", "Clinical", "Clusters", "Extracts", "Synth", "ReferenceData", "Payments"],
             swiftSettings: strict
         ),
         .testTarget(

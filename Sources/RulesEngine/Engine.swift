@@ -166,6 +166,8 @@ public struct Engine: Sendable {
                     } else {
                         exits[i][1][numeratorRule].1 += 1
                         outcome = .denominator
+                        // A named numerator reject says why (e.g. DECLINED, TO_VACCINATE).
+                        field = rs.indicators[i].numerator.rules[numeratorRule].field
                     }
                 }
                 if patientOutcomes {

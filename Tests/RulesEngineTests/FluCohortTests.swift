@@ -1,4 +1,5 @@
 import Clinical
+import Payments
 import RulesEngine
 import Testing
 
@@ -7,31 +8,31 @@ import Testing
 struct FluCohortTests {
     static let cases: [(String, RuleCase)] = [
         ("FLU_65PLUS", RuleCase(name: "65th birthday on 31 March 2026: eligible, not vaccinated",
-                                patient: PatientBuilder("a", born: "1961-03-31"), outcome: .denominator, field: nil)),
+                                patient: PatientBuilder("a", born: "1961-03-31"), outcome: .denominator, field: "TO_VACCINATE")),
         ("FLU_65PLUS", RuleCase(name: "65th birthday on 1 April 2026: not eligible",
                                 patient: PatientBuilder("b", born: "1961-04-01"), outcome: .excluded, field: nil)),
         ("FLU_65PLUS", RuleCase(name: "vaccinated by the practice on the first day of the season: vaccinated",
                                 patient: PatientBuilder("c", born: "1950-01-01").with("qofd-flu-given-by-practice", on: "2025-09-01"), outcome: .numerator, field: nil)),
         ("FLU_65PLUS", RuleCase(name: "vaccinated the day before the season: still to vaccinate",
-                                patient: PatientBuilder("d", born: "1950-01-01").with("qofd-flu-given-by-practice", on: "2025-08-31"), outcome: .denominator, field: nil)),
+                                patient: PatientBuilder("d", born: "1950-01-01").with("qofd-flu-given-by-practice", on: "2025-08-31"), outcome: .denominator, field: "TO_VACCINATE")),
         ("FLU_65PLUS", RuleCase(name: "vaccinated by a pharmacist: vaccinated (elsewhere)",
                                 patient: PatientBuilder("e", born: "1950-01-01").with("qofd-flu-given-elsewhere", on: "2025-10-10"), outcome: .numerator, field: nil)),
         ("FLU_AGE2_3", RuleCase(name: "born 2021-09-01 (3 on 31 August 2025): eligible",
-                                patient: PatientBuilder("f", born: "2021-09-01", registered: "2021-09-10"), outcome: .denominator, field: nil)),
+                                patient: PatientBuilder("f", born: "2021-09-01", registered: "2021-09-10"), outcome: .denominator, field: "TO_VACCINATE")),
         ("FLU_AGE2_3", RuleCase(name: "born 2021-08-31 (4 on 31 August 2025): not eligible",
                                 patient: PatientBuilder("g", born: "2021-08-31", registered: "2021-09-10"), outcome: .excluded, field: nil)),
         ("FLU_AGE2_3", RuleCase(name: "born 2023-08-31 (2 on 31 August 2025): eligible",
-                                patient: PatientBuilder("h", born: "2023-08-31", registered: "2023-09-10"), outcome: .denominator, field: nil)),
+                                patient: PatientBuilder("h", born: "2023-08-31", registered: "2023-09-10"), outcome: .denominator, field: "TO_VACCINATE")),
         ("FLU_AGE2_3", RuleCase(name: "born 2023-09-01 (1 on 31 August 2025): not eligible",
                                 patient: PatientBuilder("i", born: "2023-09-01", registered: "2023-09-10"), outcome: .excluded, field: nil)),
         ("FLU_RISK_18_64", RuleCase(name: "aged 40 with chronic liver disease: eligible",
-                                    patient: PatientBuilder("j", born: "1986-01-01").with("primis-cld", on: "2019-01-01"), outcome: .denominator, field: nil)),
+                                    patient: PatientBuilder("j", born: "1986-01-01").with("primis-cld", on: "2019-01-01"), outcome: .denominator, field: "TO_VACCINATE")),
         ("FLU_RISK_18_64", RuleCase(name: "aged 40 with asthma but no recent treatment or admission: not at risk",
                                     patient: PatientBuilder("k", born: "1986-01-01").with("primis-ast", on: "2010-01-01"), outcome: .notInRegister, field: nil)),
         ("FLU_RISK_18_64", RuleCase(name: "aged 66 with chronic liver disease: in the 65+ cohort, not this one",
                                     patient: PatientBuilder("l", born: "1960-01-01").with("primis-cld", on: "2019-01-01"), outcome: .excluded, field: nil)),
         ("FLU_RISK_18_64", RuleCase(name: "aged 30 with BMI 41: at risk (morbid obesity)",
-                                    patient: PatientBuilder("m", born: "1996-01-01").with("primis-bmi", on: "2024-01-01", 41), outcome: .denominator, field: nil)),
+                                    patient: PatientBuilder("m", born: "1996-01-01").with("primis-bmi", on: "2024-01-01", 41), outcome: .denominator, field: "TO_VACCINATE")),
     ]
 
     @Test("known answers", arguments: cases)
@@ -55,5 +56,28 @@ struct FluCohortTests {
         #expect(r.denominator == 3 && r.numerator == 2)
         #expect(r.fields["VACC_PRACTICE"] == 1 && r.fields["VACC_ELSEWHERE"] == 1 && r.fields["TO_VACCINATE"] == 1)
         #expect(r.fields["DECLINED"] == 0 && r.fields["CONTRAINDICATED"] == 0)
+    }
+}
+
+@Suite("Flu call list")
+struct FluCallListTests {
+    @Test("not yet vaccinated, not declined; care homes first, then the most deprived, then the oldest; each patient once")
+    func ordering() throws {
+        let patients = [
+            PatientBuilder("old-rich", born: "1940-01-01"),
+            PatientBuilder("young65-poor", born: "1958-01-01"),
+            PatientBuilder("done", born: "1945-01-01").with("qofd-flu-given-by-practice", on: "2025-10-01"),
+            PatientBuilder("carehome", born: "1935-01-01").with("primis-carehome", on: "2020-01-01"),
+            PatientBuilder("child", born: "2022-05-01", registered: "2022-05-10"),
+        ]
+        var population = Fixtures.population(patients)
+        population.lsoaCodes = ["E01000001", "E01000002"]
+        population.lsoa = [0, 1, -1, -1, -1]
+        let compiled = try CompiledRuleset(Fixtures.rulesets["flu-2025-26"]!, library: Fixtures.library)
+        let result = Engine(compiled).evaluate(population, patientOutcomes: true)
+        let list = FluCallList.build(result, population: population, ageOn: compiled.ageOn, deciles: ["E01000001": 9, "E01000002": 1])
+        #expect(list.map(\.patient) == ["carehome", "young65-poor", "old-rich", "child"])
+        #expect(list.map(\.cohort) == ["FLU_CAREHOME", "FLU_65PLUS", "FLU_65PLUS", "FLU_AGE2_3"])
+        #expect(FluCallList.csv(list).hasPrefix("cohort,patient_id,nhs_number,age,imd_decile,lsoa\nFLU_CAREHOME,carehome,"))
     }
 }

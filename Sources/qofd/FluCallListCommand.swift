@@ -1,0 +1,54 @@
+import ArgumentParser
+import Clinical
+import Payments
+import Clusters
+import Extracts
+import Foundation
+import ReferenceData
+import RulesEngine
+import Storage
+
+/// `qofd flu-calllist`: who to invite, in order. Patient-identifiable: opt-in and audited.
+struct FluCallListCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "flu-calllist",
+        abstract: "Patients in each flu cohort not yet vaccinated and not declined, ordered for outreach, as CSV for a recall system.",
+        discussion: """
+            Order: care-home residents, aged 65+ (oldest first), at risk 18-64, pregnant, household contacts, carers, \
+            children 2-3; within each, the most deprived areas first (IMD 2025 decile of the patient's LSOA). \
+            A patient eligible for several cohorts appears once, under the first. The list holds NHS numbers: \
+            writing it needs --by and is recorded in the audit log.
+            """)
+
+    @Option(help: ArgumentHelp("The practice's extract directory.", valueName: "dir")) var extract: String
+    @Option(help: "Season ruleset.") var season: String = "flu-2025-26"
+    @Option(help: "Who asks for the list (recorded in the audit log).") var by: String
+    @Option(help: "CSV file to write.") var output: String
+    @OptionGroup var database: DatabaseOptions
+
+    func run() async throws {
+        guard !by.trimmingCharacters(in: .whitespaces).isEmpty else { throw ValidationError("--by is required: the list is patient-identifiable") }
+        let library = try ClusterLibrary.bundled()
+        guard let rs = try RulesetLoader(library: library).loadAll()[season] else { throw ValidationError("unknown season \(season)") }
+        let check = ExtractLoader().load(URL(fileURLWithPath: extract))
+        guard let population = check.population else { throw ValidationError("the extract is rejected") }
+        let compiled = try CompiledRuleset(rs, achievementDate: min(population.dataTo, rs.payPeriodEnd), library: library)
+        let result = Engine(compiled).evaluate(population, patientOutcomes: true)
+        let imd = try Deprivation.imd2025()
+        let entries = FluCallList.build(result, population: population, ageOn: compiled.ageOn, deciles: imd.areas.mapValues(\.decile))
+        let csv = FluCallList.csv(entries)
+        let practice = population.practice.ods
+        let (who, list) = (by, season)
+        try await database.withConnection { conn in
+            try await Migrator().migrate(on: conn)
+            try await conn.execute(
+                """
+                INSERT INTO audit_log (actor, action, practice_ods, ruleset_id, note, details)
+                VALUES (\(who), 'flu-call-list', \(practice), \(list), 'patient-identifiable call list written',
+                        \("{\"patients\": \(entries.count)}")::jsonb)
+                """)
+        }
+        try Data(csv.utf8).write(to: URL(fileURLWithPath: output), options: .atomic)
+        print("Wrote \(entries.count) patients to \(output) (recorded in the audit log as asked for by \(by)).")
+    }
+}
