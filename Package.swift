@@ -76,7 +76,7 @@ let package = Package(
         // QOF payment arithmetic and the versioned national figures it needs.
         .target(
             name: "Payments",
-            dependencies: ["RulesEngine", .product(name: "Yams", package: "Yams")],
+            dependencies: ["RulesEngine", "Clusters", .product(name: "Yams", package: "Yams")],
             resources: [.process("Resources")],
             swiftSettings: strict
         ),
@@ -203,7 +203,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PaymentsTests",
-            dependencies: ["Payments", "RulesEngine", "Clusters"],
+            dependencies: ["Payments", "RulesEngine", "Clusters", "Clinical"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -1,3 +1,4 @@
+import Clinical
 import Clusters
 import Foundation
 import Payments
@@ -101,5 +102,39 @@ struct PCNRollupTests {
         #expect(r.pounds == 4_000)
         #expect(r.practices.first { $0.practice == "A81002" }?.rank == 1)
         #expect(r.practices.first { $0.practice == "A81001" }?.rank == 2)
+    }
+}
+
+@Suite("Item-of-service counts")
+struct ItemOfServiceTests {
+    @Test("doses given to registered patients per programme per month, priced per dose")
+    func counts() throws {
+        let library = PaymentCalculatorTests.library
+        let ios = try ItemOfService.load(year: "2025-26", library: library)
+        let flu = library["qofd-flu-given-by-practice"]!.concepts.min()!
+        let shingles = library["SHVACGP_COD"]!.concepts.min()!
+        var p = Population(practice: .init(ods: "A81001", name: "T"), dataTo: Day(year: 2026, month: 3, day: 31)!)
+        func add(_ id: String, registered: Day, _ events: [(UInt64, Day)]) {
+            p.patientIDs.append(id)
+            p.nhsNumbers.append(0)
+            p.birthDates.append(Day(year: 1950, month: 1, day: 1)!)
+            p.sexes.append(.female)
+            p.deathDates.append(.distantFuture)
+            p.lsoa.append(-1)
+            p.ethnicity.append(-1)
+            p.registrations.append(Registration(start: registered))
+            p.registrationOffsets.append(Int32(p.registrations.count))
+            for (c, d) in events { p.events.append(Event(date: d, code: p.codes.intern(c))) }
+            p.eventOffsets.append(Int32(p.events.count))
+            p.medicationOffsets.append(Int32(p.medications.count))
+        }
+        add("a", registered: Day(year: 2000, month: 1, day: 1)!, [(flu, Day(year: 2025, month: 10, day: 3)!), (shingles, Day(year: 2025, month: 10, day: 9)!)])
+        add("b", registered: Day(year: 2000, month: 1, day: 1)!, [(flu, Day(year: 2025, month: 10, day: 20)!)])
+        // Vaccinated before registering here: not the practice's claim.
+        add("c", registered: Day(year: 2025, month: 12, day: 1)!, [(flu, Day(year: 2025, month: 10, day: 20)!)])
+        let lines = ios.count(p, from: Day(year: 2025, month: 4, day: 1)!, to: Day(year: 2026, month: 3, day: 31)!)
+        #expect(lines.contains(ItemOfService.Line(programme: "flu", month: "2025-10", doses: 2, pounds: 20.12)))
+        #expect(lines.contains(ItemOfService.Line(programme: "shingles", month: "2025-10", doses: 1, pounds: 10.06)))
+        #expect(lines.count == 2)
     }
 }
