@@ -81,3 +81,25 @@ struct FluCallListTests {
         #expect(FluCallList.csv(list).hasPrefix("cohort,patient_id,nhs_number,age,imd_decile,lsoa\nFLU_CAREHOME,carehome,"))
     }
 }
+
+@Suite("Shingles 2025/26 cohorts")
+struct ShinglesCohortTests {
+    static let cases: [(String, RuleCase)] = [
+        ("SHINGLES_TURNING_65", RuleCase(name: "born 1960-09-01, 65 on 2025-09-01: eligible", patient: PatientBuilder("a", born: "1960-09-01"),
+                                         outcome: .denominator, field: "TO_VACCINATE")),
+        ("SHINGLES_TURNING_65", RuleCase(name: "born 1960-08-31: turned 65 before the programme year", patient: PatientBuilder("b", born: "1960-08-31"),
+                                         outcome: .excluded, field: nil)),
+        ("SHINGLES_70_79", RuleCase(name: "aged 79, vaccinated at 75: vaccinated",
+                                    patient: PatientBuilder("c", born: "1946-06-01").with("SHVACGP_COD", on: "2021-07-01"), outcome: .numerator, field: nil)),
+        ("SHINGLES_70_79", RuleCase(name: "aged 80: not in the 70-79 cohort", patient: PatientBuilder("d", born: "1946-01-01"), outcome: .excluded, field: nil)),
+    ]
+
+    @Test("known answers", arguments: cases)
+    func knownAnswers(_ c: (String, RuleCase)) throws {
+        let (cohort, rc) = c
+        let (outcome, field) = try #require(try Fixtures.outcomes([rc.patient], ruleset: "shingles-2025-26", indicator: cohort,
+                                                                 achievementDate: "2026-03-31")[rc.patient.id])
+        #expect(outcome == rc.outcome, "\(cohort): \(rc.name)")
+        #expect(field == rc.field, "\(cohort): \(rc.name)")
+    }
+}
