@@ -190,7 +190,9 @@ struct Monitoring {
             }
             if r.chance(0.9) { add(&p, "gmsde-mmr-vaccination", on: p.birth.adding(years: 1).adding(days: r.int(0...60)), kind: .immunization, &r) }
             if r.chance(0.85) {
-                add(&p, "gmsde-mmr-vaccination", on: p.birth.adding(months: 40).adding(days: r.int(0...90)), kind: .immunization, &r)
+                let preschool = p.birth.adding(months: 40).adding(days: r.int(0...90))
+                add(&p, "gmsde-mmr-vaccination", on: preschool, kind: .immunization, &r)
+                if r.chance(0.95) { add(&p, "cprdaurum-vacc_dtap_ipv_hib_hepb_menc_combined_medcodes", on: preschool, kind: .immunization, &r) }
             }
         }
     }

@@ -51,3 +51,40 @@ struct MoreIndicatorsTests {
         #expect(field == rc.field, "\(indicator): \(rc.name)")
     }
 }
+
+/// Known answers for the childhood immunisation indicators (facts §2.4d, §4.1).
+@Suite("QOF 2025/26: VI001, VI002, VI003")
+struct ChildhoodImmunisationTests {
+    static func child(_ id: String, born: String) -> PatientBuilder { PatientBuilder(id, born: born, registered: born) }
+    static let dtap = "DTAPVAC_COD"
+    static let mmr = "MMRVAC_COD"
+
+    static let cases: [(String, RuleCase)] = [
+        ("VI001", RuleCase(name: "8 months on 2026-03-01, three doses before 8 months: numerator",
+                           patient: child("a", born: "2025-07-01").with(dtap, on: "2025-08-26").with(dtap, on: "2025-09-23").with(dtap, on: "2025-10-21"),
+                           outcome: .numerator, field: nil)),
+        ("VI001", RuleCase(name: "third dose on the 8-month birthday itself: too late, denominator",
+                           patient: child("b", born: "2025-07-01").with(dtap, on: "2025-08-26").with(dtap, on: "2025-09-23").with(dtap, on: "2026-03-01"),
+                           outcome: .denominator, field: nil)),
+        ("VI001", RuleCase(name: "reached 8 months on 2025-03-31 (the year before): not in the register",
+                           patient: child("c", born: "2024-07-31"), outcome: .notInRegister, field: nil)),
+        ("VI002", RuleCase(name: "MMR at 13 months: numerator",
+                           patient: child("d", born: "2024-08-15").with(mmr, on: "2025-09-20"), outcome: .numerator, field: nil)),
+        ("VI002", RuleCase(name: "MMR before the first birthday only: denominator",
+                           patient: child("e", born: "2024-08-15").with(mmr, on: "2025-08-14"), outcome: .denominator, field: nil)),
+        ("VI003", RuleCase(name: "booster and two MMR between 1 and 5: numerator",
+                           patient: child("f", born: "2021-01-10").with(mmr, on: "2022-01-20").with(mmr, on: "2024-05-20").with(dtap, on: "2024-05-20"),
+                           outcome: .numerator, field: nil)),
+        ("VI003", RuleCase(name: "one MMR only: denominator",
+                           patient: child("g", born: "2021-01-10").with(mmr, on: "2022-01-20").with(dtap, on: "2024-05-20"),
+                           outcome: .denominator, field: nil)),
+    ]
+
+    @Test("known answers", arguments: cases)
+    func knownAnswers(_ c: (String, RuleCase)) throws {
+        let (indicator, rc) = c
+        let (outcome, field) = try #require(try Fixtures.outcomes([rc.patient], indicator: indicator)[rc.patient.id])
+        #expect(outcome == rc.outcome, "\(indicator): \(rc.name)")
+        #expect(field == rc.field, "\(indicator): \(rc.name)")
+    }
+}

@@ -48,6 +48,8 @@ enum Fixtures {
         if cluster == "ASTTRT_COD" { return library["primis-astrx"]!.concepts.min()! }
         if cluster == "NSMOK_COD" { return library["gmsde-smoking-status-never"]!.concepts.min()! }
         if cluster == "LDLCCHOL_COD" { return library["gmsde-ldl-cholesterol"]!.concepts.min()! }
+        if cluster == "DTAPVAC_COD" { return library["cprdaurum-vacc_dtap_ipv_hib_hepb_menc_combined_medcodes"]!.concepts.min()! }
+        if cluster == "MMRVAC_COD" { return library["gmsde-mmr-vaccination"]!.concepts.min()! }
         guard let list = library[cluster] else { fatalError("no cluster \(cluster) in the library") }
         if cluster.hasPrefix("primis-") || cluster.hasPrefix("qofd-") { return list.concepts.sorted()[list.concepts.count / 2] }
         return list.concepts.min()!
