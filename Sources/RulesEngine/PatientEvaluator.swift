@@ -154,11 +154,21 @@ struct PatientEvaluator {
                 cur = FieldValue(date: date, value: v1, value2: v2, code: code, count: cur.count + 1)
             } else if date == cur.date {
                 // Several records on the chosen day: keep the lowest (or highest) values, and the code with the
-                // smallest concept id, so that the choice does not depend on reading order.
+                // smallest concept id, so that the choice does not depend on reading order. A record with two
+                // values (a BP reading) is never mixed with single-value records (a lone systolic or diastolic):
+                // pairs win, and singles only merge with singles.
                 let lowest = compiled.fieldSameDayLowest[f]
-                if !v1.isNaN, cur.value.isNaN || (lowest ? v1 < cur.value : v1 > cur.value) { cur.value = v1 }
-                if !v2.isNaN, cur.value2.isNaN || (lowest ? v2 < cur.value2 : v2 > cur.value2) { cur.value2 = v2 }
-                if population.codes[code] < population.codes[cur.code] { cur.code = code }
+                let newPair = !v2.isNaN
+                let curPair = !cur.value2.isNaN
+                if newPair && !curPair {
+                    cur.value = v1
+                    cur.value2 = v2
+                    cur.code = code
+                } else if newPair == curPair {
+                    if !v1.isNaN, cur.value.isNaN || (lowest ? v1 < cur.value : v1 > cur.value) { cur.value = v1 }
+                    if newPair, lowest ? v2 < cur.value2 : v2 > cur.value2 { cur.value2 = v2 }
+                    if population.codes[code] < population.codes[cur.code] { cur.code = code }
+                }
                 cur.count += 1
             } else {
                 cur.count += 1

@@ -65,6 +65,12 @@ struct HypertensionRulesTests {
              outcome: .numerator, field: nil),
         RuleCase(name: "resolved on the same day as the latest diagnosis: stays on the register",
              patient: hyp("za").with("HYPRES_COD", on: "2010-05-05").bp(120, 80, on: "2026-01-01"), outcome: .numerator, field: nil),
+        RuleCase(name: "systolic 138 and diastolic 88 recorded as separate rows on the same day: numerator",
+             patient: hyp("zc").concept(271_649_006, on: "2026-02-01", 138).concept(271_650_006, on: "2026-02-01", 88), outcome: .numerator, field: nil),
+        RuleCase(name: "separate rows, systolic 146: denominator",
+             patient: hyp("zd").concept(271_649_006, on: "2026-02-01", 146).concept(271_650_006, on: "2026-02-01", 88), outcome: .denominator, field: nil),
+        RuleCase(name: "a full reading 150/95 and a lone diastolic 80 the same day: the reading is not mixed with the lone value, denominator",
+             patient: hyp("ze").bp(150, 95, on: "2026-02-01").concept(271_650_006, on: "2026-02-01", 80), outcome: .denominator, field: nil),
         RuleCase(name: "a numerator reading also wins over a PCA code (PCAs only remove non-achievers)",
              patient: hyp("zb").bp(120, 80, on: "2026-01-01").with("HYPPCADEC_COD", on: "2025-12-01"), outcome: .numerator, field: nil),
     ]

@@ -27,6 +27,11 @@ struct PatientBuilder: Sendable {
         return copy
     }
 
+    /// A record with an explicit concept id (for codes that must sit in two clusters at once).
+    func concept(_ id: UInt64, on date: String, _ value: Float = .nan, _ value2: Float = .nan) -> PatientBuilder {
+        with("#\(id)", on: date, value, value2)
+    }
+
     func bp(_ systolic: Float, _ diastolic: Float, on date: String, cluster: String = "BP_COD") -> PatientBuilder {
         with(cluster, on: date, systolic, diastolic)
     }
@@ -44,6 +49,7 @@ enum Fixtures {
 
     /// A concept of the cluster (the smallest, for repeatability; BP_COD uses 75367002 Blood pressure).
     static func concept(_ cluster: String) -> UInt64 {
+        if cluster.hasPrefix("#") { return UInt64(cluster.dropFirst())! }
         if cluster == "BP_COD" { return 75_367_002 }
         if cluster == "ASTTRT_COD" { return library["primis-astrx"]!.concepts.min()! }
         if cluster == "NSMOK_COD" { return library["gmsde-smoking-status-never"]!.concepts.min()! }
