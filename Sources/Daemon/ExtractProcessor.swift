@@ -200,8 +200,10 @@ public struct ExtractProcessor: Sendable {
     private func archiveDirectory(for ods: String) -> URL { directories.archive.appending(path: ods) }
 
     /// Renames a directory into `parent` (adding a suffix if the name is taken): never half-moved.
+    /// A directory already gone was moved by another worker that saw the extract done: nothing to do.
     private func move(_ directory: URL, to parent: URL) throws {
         let fm = FileManager.default
+        guard fm.fileExists(atPath: directory.path) else { return }
         try fm.createDirectory(at: parent, withIntermediateDirectories: true)
         var target = parent.appending(path: directory.lastPathComponent)
         var n = 1
@@ -209,7 +211,11 @@ public struct ExtractProcessor: Sendable {
             n += 1
             target = parent.appending(path: "\(directory.lastPathComponent).\(n)")
         }
-        try fm.moveItem(at: directory, to: target)
+        do {
+            try fm.moveItem(at: directory, to: target)
+        } catch where !fm.fileExists(atPath: directory.path) {
+            // Lost the race to another worker archiving the same finished extract.
+        }
     }
 
     /// Complete extract directories in the inbox, oldest name first.

@@ -11,6 +11,7 @@ public enum PipelineRunner {
         public var duplicates = 0
         public var busy = 0
         public var patients = 0
+        public var failed = 0
         public var runs: [Int64] = []
     }
 
@@ -28,7 +29,19 @@ public enum PipelineRunner {
                     var s = Summary()
                     while !shouldStop(), let dir = await queue.next() {
                         guard FileManager.default.fileExists(atPath: dir.path) else { continue }
-                        switch try await processor.process(dir, using: conn) {
+                        let outcome: ExtractProcessor.Outcome
+                        do {
+                            outcome = try await processor.process(dir, using: conn)
+                        } catch let error as PostgresError where error.isConnectionLoss {
+                            throw error  // the database is gone: the poll fails and is retried
+                        } catch {
+                            // One extract's trouble never stops the others; it stays in the inbox (its lease
+                            // expires) and is tried again on a later poll.
+                            logger.error("extract failed; will retry", metadata: ["extract": "\(dir.lastPathComponent)", "error": "\(error)"])
+                            s.failed += 1
+                            continue
+                        }
+                        switch outcome {
                         case .processed(_, let runs, let patients):
                             s.processed += 1
                             s.patients += patients
@@ -50,6 +63,7 @@ public enum PipelineRunner {
                 total.duplicates += s.duplicates
                 total.busy += s.busy
                 total.patients += s.patients
+                total.failed += s.failed
                 total.runs += s.runs
             }
             return total

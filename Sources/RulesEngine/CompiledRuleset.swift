@@ -64,7 +64,6 @@ public struct CompiledRuleset: Sendable {
     public let clusterVersions: [String: String]
 
     struct ResolvedRule: Sendable {
-        let condition: Resolved
         let root: Int32
         let then: RuleAction
         let otherwise: RuleAction
@@ -178,7 +177,7 @@ public struct CompiledRuleset: Sendable {
         func rules(_ chain: Chain) -> [ResolvedRule] {
             chain.rules.map {
                 let r = resolve($0.condition)
-                return ResolvedRule(condition: r, root: program.add(r), then: $0.then, otherwise: $0.otherwise)
+                return ResolvedRule(root: program.add(r), then: $0.then, otherwise: $0.otherwise)
             }
         }
         registerRules = ruleset.registers.map(rules)

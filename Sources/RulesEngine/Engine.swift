@@ -135,7 +135,7 @@ public struct Engine: Sendable {
             listSize += 1
             ev.prepare(p, &s)
             for r in compiled.registerOrder {
-                s.registers[r] = ev.run(compiled.registerRules[r], p, s).0 == .select
+                s.registers[r] = ev.run(compiled.registerRules[r], p, &s).0 == .select
                 if s.registers[r] { registerSizes[r] += 1 }
             }
             for (i, ind) in compiled.indicatorRules.enumerated() {
@@ -145,7 +145,7 @@ public struct Engine: Sendable {
                     }
                     continue
                 }
-                let (action, rule) = ev.run(ind.denominator, p, s)
+                let (action, rule) = ev.run(ind.denominator, p, &s)
                 var outcome: Outcome
                 var decidingRule = "denominator \(rule + 1)"
                 var field: String?
@@ -157,7 +157,7 @@ public struct Engine: Sendable {
                 } else {
                     exits[i][0][rule].0 += 1
                     denominators[i] += 1
-                    let (numeratorAction, numeratorRule) = ev.run(ind.numerator, p, s)
+                    let (numeratorAction, numeratorRule) = ev.run(ind.numerator, p, &s)
                     if numeratorAction == .select {
                         exits[i][1][numeratorRule].0 += 1
                         numerators[i] += 1

@@ -80,7 +80,7 @@ extension Engine {
         }
         func walk(_ chain: Chain, _ resolved: [CompiledRuleset.ResolvedRule], label: String) -> (RuleAction, Int) {
             for (i, rule) in resolved.enumerated() {
-                let result = ev.evaluate(rule.root, p, scratch).truthy
+                let result = ev.evaluate(rule.root, p, &scratch).truthy
                 let action = result ? rule.then : rule.otherwise
                 let def = chain.rules[i]
                 steps.append(Explanation.Step(

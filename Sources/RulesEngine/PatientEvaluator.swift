@@ -36,6 +36,8 @@ struct PatientEvaluator {
     private let medicationFields: [[[Int32]]]
     /// Per cluster, per code: membership (for `in` tests).
     private let clusterMembership: [[Bool]]
+    /// Per level, the fields whose window depends on the patient (evaluated per patient).
+    private let dynamicFields: [[Int]]
     private static let sexSymbols: [Sex: Value] = Dictionary(uniqueKeysWithValues: Sex.allCases.map { ($0, Value.symbol($0.letter)) })
 
     init(compiled: CompiledRuleset, population: Population) {
@@ -60,6 +62,9 @@ struct PatientEvaluator {
         eventFields = events
         medicationFields = meds
         clusterMembership = membership
+        dynamicFields = (0..<levels).map { level in
+            (0..<compiled.fieldKinds.count).filter { compiled.fieldLevel[$0] == level && compiled.constantBounds[$0] == nil }
+        }
     }
 
     /// The patients counted: registered on the achievement date and alive.
@@ -87,9 +92,7 @@ struct PatientEvaluator {
             }
         }
         for level in 0..<compiled.levels {
-            for f in 0..<fieldCount where compiled.fieldLevel[f] == level && compiled.constantBounds[f] == nil {
-                dynamicWindow(f, p, &s)
-            }
+            for f in dynamicFields[level] { dynamicWindow(f, p, &s) }
             scanEvents(p, level: level, &s)
             scanMedications(p, level: level, &s)
         }
@@ -101,7 +104,7 @@ struct PatientEvaluator {
         let w = compiled.windowRoots[f]
         for (root, kind) in [(w.after, 0), (w.onOrAfter, 1), (w.before, 2), (w.onOrBefore, 3)] {
             guard let root else { continue }
-            guard case .day(let d) = evaluate(root, p, s) else {
+            guard case .day(let d) = evaluate(root, p, &s) else {
                 s.open[f] = false
                 return
             }
@@ -185,7 +188,7 @@ struct PatientEvaluator {
         return nil
     }
 
-    func evaluate(_ index: Int32, _ p: Int, _ s: Scratch) -> Value {
+    func evaluate(_ index: Int32, _ p: Int, _ s: inout Scratch) -> Value {
         switch nodes[Int(index)] {
         case .constant(let v): return v
         case .field(let f, let member):
@@ -203,22 +206,22 @@ struct PatientEvaluator {
         case .birth: return .day(population.birthDates[p])
         case .registrationStart: return s.registrationStart
         case .shift(let inner, let amount, let unit):
-            guard case .day(let d) = evaluate(inner, p, s) else { return .null }
+            guard case .day(let d) = evaluate(inner, p, &s) else { return .null }
             return .day(CompiledRuleset.shift(d, Int(amount), unit))
         case .compare(let a, let op, let b):
-            return .bool(Self.compare(evaluate(a, p, s), op, evaluate(b, p, s)))
+            return .bool(Self.compare(evaluate(a, p, &s), op, evaluate(b, p, &s)))
         case .isNull(let inner, let negated):
-            let isNull = evaluate(inner, p, s) == .null
+            let isNull = evaluate(inner, p, &s) == .null
             return .bool(negated ? !isNull : isNull)
         case .fieldInCluster(let f, let cluster):
             let v = s.values[Int(f)]
             return .bool(!v.isNull && v.code >= 0 && clusterMembership[Int(cluster)][Int(v.code)])
         case .valueInCluster(let inner, let cluster):
-            guard case .number(let n) = evaluate(inner, p, s) else { return .bool(false) }
+            guard case .number(let n) = evaluate(inner, p, &s) else { return .bool(false) }
             return .bool(compiled.clusterConcepts[Int(cluster)].contains(UInt64(n)))
-        case .and(let a, let b): return .bool(evaluate(a, p, s).truthy && evaluate(b, p, s).truthy)
-        case .or(let a, let b): return .bool(evaluate(a, p, s).truthy || evaluate(b, p, s).truthy)
-        case .not(let inner): return .bool(!evaluate(inner, p, s).truthy)
+        case .and(let a, let b): return .bool(evaluate(a, p, &s).truthy && evaluate(b, p, &s).truthy)
+        case .or(let a, let b): return .bool(evaluate(a, p, &s).truthy || evaluate(b, p, &s).truthy)
+        case .not(let inner): return .bool(!evaluate(inner, p, &s).truthy)
         }
     }
 
@@ -245,9 +248,9 @@ struct PatientEvaluator {
 
     /// Walks a chain: the first rule whose action is Select or Reject decides.
     /// - Returns: the action and the index of the deciding rule.
-    func run(_ rules: [CompiledRuleset.ResolvedRule], _ p: Int, _ s: Scratch) -> (RuleAction, Int) {
-        for (i, rule) in rules.enumerated() {
-            let action = evaluate(rule.root, p, s).truthy ? rule.then : rule.otherwise
+    func run(_ rules: [CompiledRuleset.ResolvedRule], _ p: Int, _ s: inout Scratch) -> (RuleAction, Int) {
+        for i in rules.indices {
+            let action = evaluate(rules[i].root, p, &s).truthy ? rules[i].then : rules[i].otherwise
             if action != .next { return (action, i) }
         }
         return (.reject, rules.count - 1)  // unreachable for validated chains
