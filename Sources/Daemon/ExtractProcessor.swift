@@ -48,6 +48,8 @@ public struct ExtractProcessor: Sendable {
     public let reportsDirectory: URL?
     public let loader: ExtractLoader
     public let logger: Logger
+    /// National payment figures per ruleset, read once (rulesets without them are stored without pounds).
+    let nationalFigures: [String: NationalFigures]
     public static let engineVersion = "qofd-0.1.0"
 
     public init(
@@ -56,6 +58,9 @@ public struct ExtractProcessor: Sendable {
         logger: Logger = Logger(label: "qofd.pipeline")
     ) {
         self.reportsDirectory = reportsDirectory
+        self.nationalFigures = Dictionary(uniqueKeysWithValues: rulesets.compactMap { r in
+            (try? NationalFigures.load(year: r.id)).map { (r.id, $0) }
+        })
         self.directories = directories
         self.rulesets = rulesets
         self.library = library
@@ -128,27 +133,12 @@ public struct ExtractProcessor: Sendable {
             logger.warning("extract rejected and quarantined", metadata: metadata.merging(["problems": "\(check.problems.listed.count)"]) { a, _ in a })
             return .rejected(extractID: id, problems: check.problems.listed.count)
         }
-        let withPatients = storePatientOutcomes
         let compiledRulesets = try applicableRulesets(for: population.dataTo)
         if compiledRulesets.isEmpty {
             logger.warning("no configured ruleset covers this extract's date; stored without runs",
                            metadata: metadata.merging(["dataTo": "\(population.dataTo)"]) { a, _ in a })
         }
-        var results: [String: PracticeResult] = [:]
-        func result(_ compiled: CompiledRuleset) -> PracticeResult {
-            if let r = results[compiled.ruleset.id] { return r }
-            let r = Engine(compiled).evaluate(population, patientOutcomes: withPatients)
-            results[compiled.ruleset.id] = r
-            return r
-        }
-        func payment(_ compiled: CompiledRuleset) -> PracticePayment? { self.payment(compiled, result(compiled)) }
-        let records = compiledRulesets.map { compiled in
-            RunRecord(
-                extractID: id, practice: population.practice, rulesetID: compiled.ruleset.id, rulesetSHA256: compiled.ruleset.sha256,
-                clusterVersion: compiled.clusterVersion, achievementDate: compiled.achievementDate,
-                result: result(compiled), engineVersion: Self.engineVersion,
-                worker: worker, payment: payment(compiled))
-        }
+        let records = compiledRulesets.map { record(for: $0, population: population, extractID: id) }
         let counts = (population.patientCount, population.events.count, population.medications.count)
         let runs = try await conn.withTransaction { c in
             let ids = try records.map { try RunStore.store($0, in: c) }
@@ -186,15 +176,17 @@ public struct ExtractProcessor: Sendable {
             .map { try CompiledRuleset($0, achievementDate: min(dataTo, $0.payPeriodEnd), library: library) }
     }
 
-    /// Evaluates one ruleset over a population (with patient outcomes when they are stored).
-    func evaluate(_ compiled: CompiledRuleset, _ population: Population) -> PracticeResult {
-        Engine(compiled).evaluate(population, patientOutcomes: storePatientOutcomes)
-    }
-
-    /// Points and pounds for a result, when national figures exist for the ruleset's year.
-    func payment(_ compiled: CompiledRuleset, _ result: PracticeResult) -> PracticePayment? {
-        guard let national = try? NationalFigures.load(year: compiled.ruleset.id) else { return nil }
-        return PaymentCalculator.practice(result, ruleset: compiled.ruleset, national: national)
+    /// Evaluates one ruleset over a population once and prices it: the run to store.
+    func record(for compiled: CompiledRuleset, population: Population, extractID: Int64) -> RunRecord {
+        let result = Engine(compiled).evaluate(population, patientOutcomes: storePatientOutcomes)
+        let payment = nationalFigures[compiled.ruleset.id].map {
+            PaymentCalculator.practice(result, ruleset: compiled.ruleset, national: $0)
+        }
+        return RunRecord(
+            extractID: extractID, practice: population.practice, rulesetID: compiled.ruleset.id,
+            rulesetSHA256: compiled.ruleset.sha256, clusterVersion: compiled.clusterVersion,
+            achievementDate: compiled.achievementDate, result: result, engineVersion: Self.engineVersion, worker: worker,
+            payment: payment)
     }
 
     private func archiveDirectory(for ods: String) -> URL { directories.archive.appending(path: ods) }

@@ -50,13 +50,7 @@ public struct Maintenance: Sendable {
             }
             guard !due.isEmpty else { continue }
             let worker = processor.worker
-            let records = due.map { compiled in
-                RunRecord(
-                    extractID: id, practice: population.practice, rulesetID: compiled.ruleset.id, rulesetSHA256: compiled.ruleset.sha256,
-                    clusterVersion: compiled.clusterVersion, achievementDate: compiled.achievementDate,
-                    result: processor.evaluate(compiled, population), engineVersion: ExtractProcessor.engineVersion,
-                    worker: worker, payment: processor.payment(compiled, processor.evaluate(compiled, population)))
-            }
+            let records = due.map { processor.record(for: $0, population: population, extractID: id) }
             do {
                 try await conn.withTransaction { c in
                     for r in records {
