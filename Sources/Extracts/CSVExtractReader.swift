@@ -182,6 +182,48 @@ struct CSVExtractReader {
         return p
     }
 
+    /// The patient, date and concept that every dated clinical row starts with; nil once the
+    /// row's problem is recorded.
+    @inline(__always)
+    private mutating func datedConcept(
+        _ scanner: borrowing CSVScanner, file: String, columns: (id: Int, date: Int, code: Int),
+        vocabulary: String, cache: inout ([UInt8], Int32)
+    ) -> (patient: Int32, date: Day, concept: UInt64)? {
+        let line = scanner.recordLine
+        guard let p = lookup(scanner, columns.id, cache: &cache) else {
+            problems.row(file, line: line, column: "patient_id", "unknown patient_id (not in patients.csv)")
+            return nil
+        }
+        guard let date = Day(iso: scanner.raw(columns.date)) else {
+            problems.row(file, line: line, column: "date", "not a valid date (YYYY-MM-DD)")
+            return nil
+        }
+        guard date <= population.dataTo else {
+            problems.row(file, line: line, column: "date", "after the extract's data-to date \(population.dataTo)")
+            return nil
+        }
+        guard let concept = CodeTable.parseConcept(scanner.raw(columns.code)) else {
+            problems.row(file, line: line, column: "code", "not a \(vocabulary) concept id")
+            return nil
+        }
+        return (p, date, concept)
+    }
+
+    /// An optional numeric field: NaN when empty; nil once the problem is recorded.
+    @inline(__always)
+    private mutating func optionalNumber(
+        _ scanner: borrowing CSVScanner, _ field: Int, file: String, column: String, nonNegative: Bool = false
+    ) -> Float? {
+        let raw = scanner.raw(field)
+        if raw.isEmpty { return .nan }
+        guard let v = parseDecimal(raw), !nonNegative || v >= 0 else {
+            problems.row(file, line: scanner.recordLine, column: column,
+                         nonNegative ? "not a non-negative number" : "not a number")
+            return nil
+        }
+        return Float(v)
+    }
+
     /// Pass one: rows per patient, so pass two can place each row directly. Unknown ids are
     /// reported in pass two.
     private func countRows(_ bytes: UnsafeRawBufferPointer, file: String, idColumn: String) -> [Int32]? {
@@ -293,51 +335,22 @@ struct CSVExtractReader {
         let (cID, cDate, cCode, cV1, cV2) = (h["patient_id"]!, h["date"]!, h["code"]!, h["value"]!, h["value2"]!)
         var cache: ([UInt8], Int32) = ([], -1)
         var rows = 0
-        let dataTo = population.dataTo
         while true {
             guard let ok = handle(scanner.next(), scanner, file: file, width: h.count) else { break }
             rows += 1
             guard ok else { continue }
             let line = scanner.recordLine
-            guard let p = lookup(scanner, cID, cache: &cache) else {
-                problems.row(file, line: line, column: "patient_id", "unknown patient_id (not in patients.csv)")
-                continue
-            }
-            guard let date = Day(iso: scanner.raw(cDate)) else {
-                problems.row(file, line: line, column: "date", "not a valid date (YYYY-MM-DD)")
-                continue
-            }
-            guard date <= dataTo else {
-                problems.row(file, line: line, column: "date", "after the extract's data-to date \(dataTo)")
-                continue
-            }
-            guard let concept = CodeTable.parseConcept(scanner.raw(cCode)) else {
-                problems.row(file, line: line, column: "code", "not a SNOMED CT concept id")
-                continue
-            }
-            var value: Float = .nan
-            var value2: Float = .nan
-            let raw1 = scanner.raw(cV1)
-            if !raw1.isEmpty {
-                guard let v = parseDecimal(raw1) else {
-                    problems.row(file, line: line, column: "value", "not a number")
-                    continue
-                }
-                value = Float(v)
-            }
-            let raw2 = scanner.raw(cV2)
-            if !raw2.isEmpty {
-                guard let v = parseDecimal(raw2) else {
-                    problems.row(file, line: line, column: "value2", "not a number")
-                    continue
-                }
-                value2 = Float(v)
-            }
-            let event = Event(date: date, code: population.codes.intern(concept), value: value, value2: value2)
-            let slot = Int(offsets[Int(p)] + fill[Int(p)])
+            guard let row = datedConcept(
+                scanner, file: file, columns: (cID, cDate, cCode), vocabulary: "SNOMED CT", cache: &cache),
+                let value = optionalNumber(scanner, cV1, file: file, column: "value"),
+                let value2 = optionalNumber(scanner, cV2, file: file, column: "value2")
+            else { continue }
+            let p = Int(row.patient)
+            let event = Event(date: row.date, code: population.codes.intern(row.concept), value: value, value2: value2)
+            let slot = Int(offsets[p] + fill[p])
             placed[slot] = event
             lines[slot] = Int32(line)
-            fill[Int(p)] += 1
+            fill[p] += 1
         }
         rowCounts[file] = rows
         for (line, first) in removeDuplicateEvents(&placed, lines: lines, offsets: offsets, fill: &fill) {
@@ -362,40 +375,18 @@ struct CSVExtractReader {
         let (cID, cDate, cCode, cQty) = (h["patient_id"]!, h["date"]!, h["code"]!, h["quantity"]!)
         var cache: ([UInt8], Int32) = ([], -1)
         var rows = 0
-        let dataTo = population.dataTo
         while true {
             guard let ok = handle(scanner.next(), scanner, file: file, width: h.count) else { break }
             rows += 1
             guard ok else { continue }
-            let line = scanner.recordLine
-            guard let p = lookup(scanner, cID, cache: &cache) else {
-                problems.row(file, line: line, column: "patient_id", "unknown patient_id (not in patients.csv)")
-                continue
-            }
-            guard let date = Day(iso: scanner.raw(cDate)) else {
-                problems.row(file, line: line, column: "date", "not a valid date (YYYY-MM-DD)")
-                continue
-            }
-            guard date <= dataTo else {
-                problems.row(file, line: line, column: "date", "after the extract's data-to date \(dataTo)")
-                continue
-            }
-            guard let concept = CodeTable.parseConcept(scanner.raw(cCode)) else {
-                problems.row(file, line: line, column: "code", "not a dm+d concept id")
-                continue
-            }
-            var quantity: Float = .nan
-            let raw = scanner.raw(cQty)
-            if !raw.isEmpty {
-                guard let q = parseDecimal(raw), q >= 0 else {
-                    problems.row(file, line: line, column: "quantity", "not a non-negative number")
-                    continue
-                }
-                quantity = Float(q)
-            }
-            placed[Int(offsets[Int(p)] + fill[Int(p)])] = Medication(
-                date: date, code: population.codes.intern(concept), quantity: quantity)
-            fill[Int(p)] += 1
+            guard let row = datedConcept(
+                scanner, file: file, columns: (cID, cDate, cCode), vocabulary: "dm+d", cache: &cache),
+                let quantity = optionalNumber(scanner, cQty, file: file, column: "quantity", nonNegative: true)
+            else { continue }
+            let p = Int(row.patient)
+            placed[Int(offsets[p] + fill[p])] = Medication(
+                date: row.date, code: population.codes.intern(row.concept), quantity: quantity)
+            fill[p] += 1
         }
         rowCounts[file] = rows
         population.medications = compactGroups(placed, offsets: &offsets, fill: fill) { $0.date < $1.date }
