@@ -18,7 +18,7 @@ struct CSVExtractReader {
     var problems: ProblemLog
     /// Data rows seen per file (for the manifest's row counts).
     var rowCounts: [String: Int] = [:]
-    private var patientIndex: [String: Int32] = [:]
+    private var roster = PatientRoster()
 
     init(population: Population, problems: ProblemLog) {
         self.population = population
@@ -81,7 +81,6 @@ struct CSVExtractReader {
             h["patient_id"]!, h["nhs_number"]!, h["date_of_birth"]!, h["sex"]!, h["date_of_death"]!, h["lsoa"]!,
             h["ethnicity"]!
         )
-        var lsoaIndex: [String: Int32] = [:]
         var rows = 0
         let dataTo = population.dataTo
         while true {
@@ -95,7 +94,7 @@ struct CSVExtractReader {
                 problems.row(file, line: line, column: "patient_id", "patient_id is empty or longer than 64 characters")
                 continue
             }
-            guard patientIndex[id] == nil else {
+            guard roster[id: id] == nil else {
                 problems.row(file, line: line, column: "patient_id", "duplicate patient_id (first row kept)")
                 continue
             }
@@ -137,16 +136,11 @@ struct CSVExtractReader {
             var lsoa: Int32 = -1
             let lsoaText = scanner.string(cLSOA)
             if !lsoaText.isEmpty {
-                let u = Array(lsoaText.utf8)
-                guard u.count == 9, lsoaText.hasPrefix("E01"), u[3...].allSatisfy({ $0 &- 48 <= 9 }) else {
+                guard PatientRoster.isEnglishLSOA(lsoaText) else {
                     problems.row(file, line: line, column: "lsoa", "not an English LSOA code (E01 and 6 digits)")
                     continue
                 }
-                if let i = lsoaIndex[lsoaText] { lsoa = i } else {
-                    lsoa = Int32(population.lsoaCodes.count)
-                    lsoaIndex[lsoaText] = lsoa
-                    population.lsoaCodes.append(lsoaText)
-                }
+                lsoa = roster.lsoa(lsoaText, in: &population)
             }
             var ethnicity: Int32 = -1
             let ethBytes = scanner.raw(cEth)
@@ -157,14 +151,7 @@ struct CSVExtractReader {
                 }
                 ethnicity = population.codes.intern(concept)
             }
-            patientIndex[id] = Int32(population.patientIDs.count)
-            population.patientIDs.append(id)
-            population.nhsNumbers.append(nhs)
-            population.birthDates.append(dob)
-            population.sexes.append(sex)
-            population.deathDates.append(death)
-            population.lsoa.append(lsoa)
-            population.ethnicity.append(ethnicity)
+            roster.add(id, nhs: nhs, born: dob, sex: sex, died: death, lsoa: lsoa, ethnicity: ethnicity, to: &population)
         }
         rowCounts[file] = rows
     }
@@ -177,7 +164,7 @@ struct CSVExtractReader {
         if raw.count > 0, raw.count == cache.0.count, cache.0.withUnsafeBytes({ memcmp($0.baseAddress!, raw.baseAddress!, raw.count) == 0 }) {
             return cache.1
         }
-        guard let p = patientIndex[scanner.string(field)] else { return nil }
+        guard let p = roster[id: scanner.string(field)] else { return nil }
         cache = (Array(raw), p)
         return p
     }

@@ -16,7 +16,7 @@ struct FHIRExtractReader {
     var population: Population
     var problems: ProblemLog
     var rowCounts: [String: Int] = [:]
-    private var patientIndex: [String: Int32] = [:]
+    private var roster = PatientRoster()
 
     init(population: Population, problems: ProblemLog) {
         self.population = population
@@ -106,7 +106,7 @@ struct FHIRExtractReader {
 
     private func patientRef(_ value: Any?) -> Int32? {
         guard let ref = (value as? [String: Any])?["reference"] as? String, ref.hasPrefix("Patient/") else { return nil }
-        return patientIndex[String(ref.dropFirst("Patient/".count))]
+        return roster[id: String(ref.dropFirst("Patient/".count))]
     }
 
     private mutating func readPatient(_ json: [String: Any], _ line: Int) {
@@ -115,7 +115,7 @@ struct FHIRExtractReader {
             problems.row(file, line: line, column: "id", "patient id is missing or longer than 64 characters")
             return
         }
-        guard patientIndex[id] == nil else {
+        guard roster[id: id] == nil else {
             problems.row(file, line: line, column: "id", "duplicate patient id (first record kept)")
             return
         }
@@ -158,15 +158,11 @@ struct FHIRExtractReader {
         for address in json["address"] as? [[String: Any]] ?? [] {
             for ext in address["extension"] as? [[String: Any]] ?? [] where ext["url"] as? String == Self.lsoaExtension {
                 let code = ext["valueString"] as? String ?? ""
-                guard code.count == 9, code.hasPrefix("E01"), code.dropFirst(3).allSatisfy(\.isASCII), Int(code.dropFirst(3)) != nil
-                else {
+                guard PatientRoster.isEnglishLSOA(code) else {
                     problems.row(file, line: line, column: "address.extension", "not an English LSOA code (E01 and 6 digits)")
                     return
                 }
-                if let i = population.lsoaCodes.firstIndex(of: code) { lsoa = Int32(i) } else {
-                    lsoa = Int32(population.lsoaCodes.count)
-                    population.lsoaCodes.append(code)
-                }
+                lsoa = roster.lsoa(code, in: &population)
             }
         }
         var ethnicity: Int32 = -1
@@ -178,14 +174,7 @@ struct FHIRExtractReader {
             }
             ethnicity = population.codes.intern(concept)
         }
-        patientIndex[id] = Int32(population.patientIDs.count)
-        population.patientIDs.append(id)
-        population.nhsNumbers.append(nhs)
-        population.birthDates.append(dob)
-        population.sexes.append(sex)
-        population.deathDates.append(death)
-        population.lsoa.append(lsoa)
-        population.ethnicity.append(ethnicity)
+        roster.add(id, nhs: nhs, born: dob, sex: sex, died: death, lsoa: lsoa, ethnicity: ethnicity, to: &population)
     }
 
     private mutating func readEpisode(_ json: [String: Any], _ line: Int) -> (Int32, Registration)? {
