@@ -33,6 +33,8 @@ public actor DaemonState {
 
     func tick() { lastTick = Date() }
 
+    func databaseAnswered() { databaseReachable = true }
+
     func pollSucceeded(_ s: PipelineRunner.Summary, seconds: Double) {
         databaseReachable = true
         lastSuccessfulPoll = Date()

@@ -35,6 +35,8 @@ public struct PollerService: Service {
                     health = nil
                     throw error
                 }
+                // Ready as soon as the database answers, not only once a long poll has finished.
+                await state.databaseAnswered()
                 let summary = try await PipelineRunner.runOnce(
                     processor, conninfo: conninfo, workers: configuration.workers, logger: logger,
                     shouldStop: { Task.isShuttingDownGracefully })
