@@ -25,6 +25,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.5.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.0.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
     ],
     targets: [
         // The system C library, libpq, as Debian's libpq-dev installs it.
@@ -110,11 +113,25 @@ let package = Package(
             dependencies: ["embed-migrations"],
             path: "Sources/EmbedMigrationsPlugin"
         ),
+        // The web view: dashboards, worklists, explanations, inequalities, PCN view, sign-in and access.
+        .target(
+            name: "Web",
+            dependencies: [
+                "Clinical", "Clusters", "Extracts", "RulesEngine", "Storage", "Postgres", "Payments", "ReferenceData",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            resources: [.copy("Templates")],
+            swiftSettings: strict
+        ),
         // The daemon: inbox, leases, the pipeline from extract to stored runs, services.
         .target(
             name: "Daemon",
             dependencies: [
-                "Clinical", "Extracts", "RulesEngine", "Storage", "Postgres", "Clusters", "Payments", "Reports",
+                "Clinical", "Extracts", "RulesEngine", "Storage", "Postgres", "Clusters", "Payments", "Reports", "Web",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -141,6 +158,7 @@ let package = Package(
                 "CQRS",
                 "Reports",
                 "Daemon",
+                "Web",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -214,6 +232,12 @@ let package = Package(
         .testTarget(
             name: "ReportsTests",
             dependencies: ["Reports", "Daemon", "Storage", "Postgres", "RulesEngine", "Clusters", "Synth", "Clinical", "TestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "WebTests",
+            dependencies: ["Web", "Daemon", "Storage", "Postgres", "RulesEngine", "Clusters", "Synth", "ReferenceData", "Extracts", "Clinical", "TestSupport"],
+            resources: [.copy("browser_check.py")],
             swiftSettings: strict
         ),
         .testTarget(

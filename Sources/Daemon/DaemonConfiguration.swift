@@ -1,4 +1,5 @@
 import Foundation
+import Web
 import Yams
 
 /// Everything `qofd serve` needs, from a YAML file with environment overrides (`QOFD_<OPTION>` in
@@ -31,11 +32,13 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var storePatientOutcomes: Bool
     /// Years of patient-level outcomes to keep (current and previous QOF year by default).
     public var patientOutcomeYears: Int
+    /// The web view's sign-in: local accounts or a trusted proxy header.
+    public var web: WebSettings
 
     public static let keys: [String] = [
         "database_url", "database_password_file", "state_dir", "inbox", "archive", "quarantine", "reports", "poll_interval",
         "recompute_at", "rulesets", "rules_dir", "clusters_dir", "listen", "log_level", "workers", "lease_seconds",
-        "store_patient_outcomes", "patient_outcome_years",
+        "store_patient_outcomes", "patient_outcome_years", "web_auth", "web_proxy_header", "web_secure_cookies", "web_session_minutes",
     ]
 
     /// The defaults under a state directory.
@@ -58,6 +61,7 @@ public struct DaemonConfiguration: Sendable, Equatable {
         leaseSeconds = 120
         storePatientOutcomes = true
         patientOutcomeYears = 2
+        web = WebSettings()
     }
 
     /// Reads `file` (YAML mapping), then applies `QOFD_*` variables from `environment`.
@@ -114,6 +118,20 @@ public struct DaemonConfiguration: Sendable, Equatable {
         c.workers = try number("workers", c.workers)
         c.leaseSeconds = try number("lease_seconds", c.leaseSeconds)
         c.patientOutcomeYears = try number("patient_outcome_years", c.patientOutcomeYears)
+        if let s = values["web_auth"] {
+            guard let a = WebSettings.Authentication(rawValue: s) else {
+                throw ConfigurationError(option: "web_auth", message: "must be local or proxy")
+            }
+            c.web.authentication = a
+        }
+        c.web.proxyHeader = values["web_proxy_header"] ?? c.web.proxyHeader
+        c.web.sessionMinutes = try number("web_session_minutes", c.web.sessionMinutes)
+        if let s = values["web_secure_cookies"] {
+            guard let b = ["true": true, "yes": true, "false": false, "no": false][s.lowercased()] else {
+                throw ConfigurationError(option: "web_secure_cookies", message: "must be true or false")
+            }
+            c.web.secureCookies = b
+        }
         if let s = values["store_patient_outcomes"] {
             guard let b = ["true": true, "yes": true, "false": false, "no": false][s.lowercased()] else {
                 throw ConfigurationError(option: "store_patient_outcomes", message: "must be true or false")
@@ -129,6 +147,12 @@ public struct DaemonConfiguration: Sendable, Equatable {
         guard (1...64).contains(workers) else { throw ConfigurationError(option: "workers", message: "must be between 1 and 64") }
         guard leaseSeconds >= 10 else { throw ConfigurationError(option: "lease_seconds", message: "must be at least 10") }
         guard patientOutcomeYears >= 1 else { throw ConfigurationError(option: "patient_outcome_years", message: "must be at least 1") }
+        guard (5...1440).contains(web.sessionMinutes) else {
+            throw ConfigurationError(option: "web_session_minutes", message: "must be between 5 and 1440")
+        }
+        guard web.proxyHeader.range(of: "^[A-Za-z0-9-]+$", options: .regularExpression) != nil else {
+            throw ConfigurationError(option: "web_proxy_header", message: "must be a header name such as X-Remote-User")
+        }
         guard !rulesets.isEmpty else { throw ConfigurationError(option: "rulesets", message: "name at least one ruleset") }
         guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel) else {
             throw ConfigurationError(option: "log_level", message: "must be trace, debug, info, notice, warning, error or critical")

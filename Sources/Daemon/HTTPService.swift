@@ -2,9 +2,11 @@ import Foundation
 import Hummingbird
 import Logging
 import Prometheus
+import Web
 
 /// The daemon's HTTP surface: `/healthz` (the process is alive), `/readyz` (the database answered
-/// and a poll succeeded recently), `/metrics` (Prometheus text format). Loopback unless configured.
+/// and a poll succeeded recently), `/metrics` (Prometheus text format), `/reports`, and the web view
+/// (dashboards and worklists, behind sign-in). Loopback unless configured.
 public enum HTTPSurface {
     /// Only plain names: no path separators, no hidden files.
     static func safe(_ name: String) -> Bool {
@@ -12,10 +14,11 @@ public enum HTTPSurface {
     }
 
     public static func application(
-        state: DaemonState, registry: PrometheusCollectorRegistry, host: String, port: Int, logger: Logger
+        state: DaemonState, registry: PrometheusCollectorRegistry, host: String, port: Int, logger: Logger, web: WebApp? = nil
     ) -> some ApplicationProtocol {
 
         let router = Router()
+        web?.register(on: router)
         router.get("healthz") { _, _ -> Response in
             Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: "ok\n")))
         }

@@ -54,3 +54,32 @@ public struct ReferenceDataError: Error, Sendable, CustomStringConvertible {
     public let description: String
     public init(_ description: String) { self.description = description }
 }
+
+extension Deprivation {
+    /// IMD 2025 with 2011 LSOA codes mapped onto 2021 ones through the ONS lookup (an extract may
+    /// carry either). A 2011 LSOA split into several 2021 LSOAs takes the most deprived of them.
+    public static func imd2025AcceptingLSOA2011() throws -> Deprivation {
+        let base = try imd2025()
+        guard let url = Bundle.module.url(forResource: "lsoa11_lsoa21_lookup_ew", withExtension: "csv") else {
+            throw ReferenceDataError("the bundled LSOA 2011 to 2021 lookup is missing from this build")
+        }
+        return base.adding(lookup: try String(contentsOf: url, encoding: .utf8))
+    }
+
+    /// Adds the 2011 codes of a `lsoa11cd,…,lsoa21cd,…` lookup to this (2021-based) table.
+    public func adding(lookup text: String) -> Deprivation {
+        var lines = text.split(whereSeparator: \.isNewline).makeIterator()
+        guard let header = lines.next()?.split(separator: ",").map(String.init),
+            let old = header.firstIndex(of: "lsoa11cd"), let new = header.firstIndex(of: "lsoa21cd")
+        else { return self }
+        var merged = areas
+        while let line = lines.next() {
+            let f = line.split(separator: ",", omittingEmptySubsequences: false)
+            guard f.count > max(old, new), let area = areas[String(f[new])] else { continue }
+            let code = String(f[old])
+            if let existing = merged[code], existing.lsoa == code || existing.rank <= area.rank { continue }
+            merged[code] = Area(lsoa: code, rank: area.rank, decile: area.decile)
+        }
+        return Deprivation(edition: edition + " (2011 LSOAs through the ONS lookup)", areas: Array(merged.values))
+    }
+}

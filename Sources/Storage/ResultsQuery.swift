@@ -1,4 +1,6 @@
 import Clinical
+import Payments
+import RulesEngine
 import Postgres
 
 /// Reads stored results back: the latest run per practice, and PCN membership on a date.
@@ -97,5 +99,33 @@ extension ResultsQuery {
             WeeklyRow(week: Day(iso: try row.decode(0, as: String.self))!, practice: try row.decode(1), indicator: try row.decode(2),
                       denominator: try row.decode(3), numerator: try row.decode(4))
         }
+    }
+}
+
+extension ResultsQuery {
+    /// The season ruleset before `id` (flu-2025-26 -> flu-2024-25), by name.
+    public static func previousSeasonID(_ id: String) -> String? {
+        let parts = id.split(separator: "-")
+        guard parts.count == 3, let a = Int(parts[1]), let b = Int(parts[2]) else { return nil }
+        return "\(parts[0])-\(a - 1)-\(String(format: "%02d", (b + 99) % 100))"
+    }
+
+    /// A PCN's season week by week up to `end`: its member practices' cumulative uptake per cohort,
+    /// beside the previous season (when its ruleset is given) and the cohorts' targets.
+    public static func seasonView(
+        pcn: String, season rs: Ruleset, previous: Ruleset?, end: Day, cohorts: Set<String> = [], in conn: isolated PostgresConnection
+    ) throws -> SeasonView? {
+        let members = try members(of: pcn, on: min(end, rs.payPeriodEnd), in: conn)
+        guard !members.isEmpty else { return nil }
+        func rows(_ r: [WeeklyRow]) -> [SeasonView.Row] {
+            r.filter { cohorts.isEmpty || cohorts.contains($0.indicator) }
+                .map { .init(week: $0.week, practice: $0.practice, cohort: $0.indicator, denominator: $0.denominator, numerator: $0.numerator) }
+        }
+        let now = try weekly(ruleset: rs.id, from: rs.payPeriodStart, to: end, practices: members, in: conn)
+        let before = try previous.map { p in
+            try weekly(ruleset: p.id, from: p.payPeriodStart, to: end.adding(years: -1), practices: members, in: conn)
+        } ?? []
+        let targets = Dictionary(uniqueKeysWithValues: rs.indicators.compactMap { i in i.target.map { (i.id, $0.percent) } })
+        return SeasonView.build(season: rs.id, seasonEnd: rs.payPeriodEnd, rows: rows(now), lastSeason: rows(before), targets: targets)
     }
 }

@@ -29,6 +29,12 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "Random seed.")
     var seed: UInt64 = 2026
 
+    @Flag(help: "Also send each practice's extracts through the year (every four weeks from September), then serve the web view until Ctrl-C.")
+    var serve = false
+
+    @Option(help: "Port for --serve (loopback only).")
+    var port: Int = 8470
+
     func run() async throws {
         let started = ContinuousClock.now
         let state = database.stateDirectory.map { URL(fileURLWithPath: $0) } ?? DatabaseLocation.defaultStateDirectory()
@@ -46,6 +52,10 @@ struct DemoCommand: AsyncParsableCommand {
         o.patients = patients
         let written = try Synthesizer(library: library, deprivation: try Deprivation.imd2025()).write(o, to: dirs.inbox)
         print("   \(written.count) extracts in \(dirs.inbox.path)")
+        if serve {
+            let extra = try Self.writeHistory(written, to: dirs.inbox)
+            print("   and \(extra) earlier extracts (every four weeks from September) for trends and the flu season")
+        }
 
         let rulesets = try RulesetLoader(library: library).loadAll()
         let chosen = rulesets.keys.sorted().map { rulesets[$0]! }
@@ -61,6 +71,13 @@ struct DemoCommand: AsyncParsableCommand {
                                      reports: demo.appending(path: "reports"))
         }
         print(table)
+        if serve {
+            try await database.withDatabase { conninfo, conn in
+                try await Self.serveWebView(conninfo: conninfo, conn: conn, practices: written.map(\.practice), archive: dirs.archive,
+                                            rulesets: chosen, library: library, port: port)
+            }
+            return
+        }
         let seconds = (ContinuousClock.now - started) / .seconds(1)
         print(String(format: "Done in %.1f s.", seconds))
         print("""

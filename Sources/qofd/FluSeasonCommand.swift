@@ -27,24 +27,13 @@ struct FluSeasonCommand: AsyncParsableCommand {
             guard s.count == 10, let d = Day(iso: s) else { throw ValidationError("--as-of must be YYYY-MM-DD") }
             return d
         } ?? rs.payPeriodEnd
-        let parts = season.split(separator: "-")
-        let previousID = parts.count == 3 ? "flu-\((Int(parts[1]) ?? 0) - 1)-\(String(format: "%02d", (Int(parts[2]) ?? 0) - 1))" : ""
-        let previous = all[previousID]
+        let previous = ResultsQuery.previousSeasonID(season).flatMap { all[$0] }
         let (pcn, cohorts) = (self.pcn, Set(cohort))
         let view = try await database.withConnection { conn in
-            let members = try await ResultsQuery.members(of: pcn, on: min(end, rs.payPeriodEnd), in: conn)
-            guard !members.isEmpty else { throw ValidationError("no practices were members of \(pcn)") }
-            func rows(_ r: [ResultsQuery.WeeklyRow]) -> [SeasonView.Row] {
-                r.filter { cohorts.isEmpty || cohorts.contains($0.indicator) }
-                    .map { .init(week: $0.week, practice: $0.practice, cohort: $0.indicator, denominator: $0.denominator, numerator: $0.numerator) }
+            guard let view = try await ResultsQuery.seasonView(pcn: pcn, season: rs, previous: previous, end: end, cohorts: cohorts, in: conn) else {
+                throw ValidationError("no practices were members of \(pcn)")
             }
-            let now = try await ResultsQuery.weekly(ruleset: rs.id, from: rs.payPeriodStart, to: end, practices: members, in: conn)
-            var before: [ResultsQuery.WeeklyRow] = []
-            if let p = previous {
-                before = try await ResultsQuery.weekly(ruleset: p.id, from: p.payPeriodStart, to: end.adding(years: -1), practices: members, in: conn)
-            }
-            let targets = Dictionary(uniqueKeysWithValues: rs.indicators.compactMap { i in i.target.map { (i.id, $0.percent) } })
-            return SeasonView.build(season: rs.id, seasonEnd: rs.payPeriodEnd, rows: rows(now), lastSeason: rows(before), targets: targets)
+            return view
         }
         if json {
             let e = JSONEncoder()

@@ -12,6 +12,6 @@ struct Qofd: AsyncParsableCommand {
             configured it runs its own private PostgreSQL cluster under the state directory.
             """,
         version: "0.1.0",
-        subcommands: [DemoCommand.self, ServeCommand.self, ComputeCommand.self, ImportCQRSCommand.self, PCNCommand.self, FluSeasonCommand.self, FluCallListCommand.self, ItemOfServiceCommand.self, DeclareCommand.self, ApproveCommand.self, ReturnCommand.self, AuditCommand.self, ReportCommand.self, ExplainCommand.self, ExtractCommand.self, SynthCommand.self, ClustersCommand.self, Migrate.self, Status.self]
+        subcommands: [DemoCommand.self, ServeCommand.self, ComputeCommand.self, ImportCQRSCommand.self, PCNCommand.self, FluSeasonCommand.self, FluCallListCommand.self, ItemOfServiceCommand.self, DeclareCommand.self, ApproveCommand.self, ReturnCommand.self, AuditCommand.self, ReportCommand.self, ExplainCommand.self, UserCommand.self, ExtractCommand.self, SynthCommand.self, ClustersCommand.self, Migrate.self, Status.self]
     )
 }

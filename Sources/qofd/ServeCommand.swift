@@ -8,6 +8,7 @@ import PostgresCluster
 import Prometheus
 import ServiceLifecycle
 import Storage
+import Web
 
 /// `qofd serve`: the long-running daemon.
 struct ServeCommand: AsyncParsableCommand {
@@ -59,7 +60,12 @@ struct ServeCommand: AsyncParsableCommand {
 
         let state = DaemonState(processor: processor, configuration: configuration)
         guard let address = configuration.listenAddress else { throw ExitCode(2) }
-        let http = HTTPSurface.application(state: state, registry: registry, host: address.host, port: address.port, logger: Logger(label: "qofd.http"))
+        let web = try await WebApp(conninfo: conninfo, logger: Logger(label: "qofd.web")) {
+            let (p, c) = (await state.processor, await state.configuration)
+            return WebInputs(rulesets: p.rulesets, library: p.library, archive: p.directories.archive, settings: c.web)
+        }
+        let http = HTTPSurface.application(
+            state: state, registry: registry, host: address.host, port: address.port, logger: Logger(label: "qofd.http"), web: web)
         let poller = PollerService(state: state, conninfo: conninfo, notifier: notifier, logger: Logger(label: "qofd.poller"))
         let reload = ReloadService(state: state, logger: logger) {
             let c = try DaemonConfiguration.load(file: file, environment: ProcessInfo.processInfo.environment, defaultStateDirectory: defaultState)

@@ -17,31 +17,6 @@ struct FluSeasonTests {
     static let library = ReportTests.library
     static let flu: Ruleset = try! RulesetLoader(library: library).loadAll()["flu-2025-26"]!
 
-    /// The population as an extract taken on `day` would have held it.
-    static func cut(_ p: Population, at day: Day) -> Population {
-        var out = Population(practice: p.practice, dataTo: day)
-        out.codes = p.codes
-        out.lsoaCodes = p.lsoaCodes
-        for i in 0..<p.patientCount where p.birthDates[i] <= day {
-            let regs = p.registrationRange(i).map { p.registrations[$0] }.filter { $0.start <= day }
-                .map { Registration(start: $0.start, end: $0.end > day ? .distantFuture : $0.end) }
-            out.patientIDs.append(p.patientIDs[i])
-            out.nhsNumbers.append(p.nhsNumbers[i])
-            out.birthDates.append(p.birthDates[i])
-            out.sexes.append(p.sexes[i])
-            out.deathDates.append(p.deathDates[i] > day ? .distantFuture : p.deathDates[i])
-            out.lsoa.append(p.lsoa[i])
-            out.ethnicity.append(p.ethnicity[i])
-            out.registrations += regs
-            out.registrationOffsets.append(Int32(out.registrations.count))
-            out.events += p.eventRange(i).map { p.events[$0] }.filter { $0.date <= day }
-            out.eventOffsets.append(Int32(out.events.count))
-            out.medications += p.medicationRange(i).map { p.medications[$0] }.filter { $0.date <= day }
-            out.medicationOffsets.append(Int32(out.medications.count))
-        }
-        return out
-    }
-
     @Test("PCN uptake rises through the season and equals the sum of its practices every week")
     func season() async throws {
         let conn = try await TestDatabase.connect(migrated: true)
@@ -58,7 +33,7 @@ struct FluSeasonTests {
         for w in finals {
             let population = try #require(ExtractLoader().load(w.directory).population)
             for day in snapshots {
-                _ = try CSVExtractWriter.write(Self.cut(population, at: day), to: dirs.inbox.appending(path: "\(w.practice.ods)-\(day)"))
+                _ = try CSVExtractWriter.write(population.asOf(day), to: dirs.inbox.appending(path: "\(w.practice.ods)-\(day)"))
             }
         }
         let p = ExtractProcessor(directories: dirs, rulesets: [Self.flu], library: Self.library, worker: "s", storePatientOutcomes: false)

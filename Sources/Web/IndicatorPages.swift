@@ -1,0 +1,137 @@
+import Clinical
+import Foundation
+import Hummingbird
+import RulesEngine
+import Storage
+
+/// The indicator page (rule funnel, worklist, new patients), its CSV export, and the patient explanation.
+extension WebApp {
+    /// The latest run and stored result of an indicator's ruleset for a practice.
+    func latest(_ ods: String, _ rs: Ruleset) async throws -> (PracticeHistory.Run, PracticeResult, String)? {
+        try await database.run { conn in
+            guard let run = try PracticeHistory.latestRun(practice: ods, ruleset: rs.id, in: conn) else { return nil }
+            let name = try PracticeHistory.organisation(ods, on: run.achievementDate, in: conn)?.name ?? ods
+            return (run, try PracticeHistory.result(of: run, in: conn), name)
+        }
+    }
+
+    /// Register -> each PCA and exclusion field, in rule order -> denominator -> numerator.
+    static func funnel(_ r: IndicatorResult, _ def: Indicator) -> [(label: String, field: String, count: Int)] {
+        var steps: [(String, String, Int)] = [("On the register (\(def.register))", "", r.registerSize)]
+        var seen = Set<String>()
+        for rule in def.denominator.rules {
+            guard let field = rule.field, (rule.then == .reject || rule.otherwise == .reject), seen.insert(field).inserted else { continue }
+            steps.append(("Removed: \(rule.describe ?? rule.conditionText) (\(rule.kind == .pca ? "PCA" : "exclusion"))", field, r.fields[field] ?? 0))
+        }
+        steps.append(("Denominator", "", r.denominator))
+        steps.append(("Numerator (achieving)", "", r.numerator))
+        return steps
+    }
+
+    func indicatorPage(_ viewer: Viewer, ods: String, id: String, request: Request) async throws -> Response {
+        let inputs = await inputs()
+        guard let rs = chosenRuleset(Self.query(request, "ruleset"), inputs.rulesets), let def = rs.indicators.first(where: { $0.id == id }) else {
+            return message(.notFound, "Unknown indicator", "No indicator \(id) in the chosen ruleset.", viewer: viewer)
+        }
+        guard let (run, result, name) = try await latest(ods, rs), let r = result.indicators.first(where: { $0.id == id }) else {
+            return message(.notFound, "No results", "No stored run of \(rs.id) for \(ods).", viewer: viewer)
+        }
+        let steps = Self.funnel(r, def)
+        let (rag, words) = Format.rag(r.achievement, indicator: def)
+        var context: [String: Any] = [
+            "title": "\(id) at \(name)", "ods": ods, "name": name, "ruleset": rs.id, "rulesetTitle": rs.title, "id": id, "describe": def.describe,
+            "achievementDate": run.achievementDate.description, "rag": rag, "ragWords": words, "achievement": Format.percent(r.achievement),
+            "thresholds": def.target.map { "target \(Format.percent($0.percent))" } ?? "\(Int(def.lowerThreshold))–\(Int(def.upperThreshold))%",
+            "funnel": steps.map { ["label": $0.label, "field": $0.field, "count": $0.count] },
+            "funnelChart": Charts.bars(
+                title: "Rule funnel of \(id)", rows: steps.map { ($0.field.isEmpty ? $0.label : $0.field, Double($0.count), String($0.count)) },
+                scale: Double(max(1, r.registerSize))),
+            "patientAccess": viewer.mayViewPatients(of: ods),
+        ]
+        if viewer.mayViewPatients(of: ods) {
+            let filter = Self.query(request, "q") ?? ""
+            do {
+                let snapshot = try await snapshots.snapshot(for: run, ruleset: rs, library: inputs.library, archive: inputs.archive)
+                let list = Worklist(snapshot, indicator: def, library: inputs.library, filter: filter)
+                let shown = 500
+                try await audit(viewer, action: "web-view-worklist", practice: ods, ruleset: rs.id, achievementDate: run.achievementDate,
+                                details: ["indicator": id, "filter": filter, "patients": String(min(shown, list.entries.count) + list.newPatients.count)])
+                context["worklist"] = [
+                    "count": list.entries.count, "filter": filter, "shown": shown, "more": list.entries.count > shown,
+                    "entries": list.entries.prefix(shown).map { e in
+                        ["patient": e.patient, "age": e.age, "sex": e.sex, "missing": e.missing, "facts": e.facts, "dueBy": e.dueBy.description] as [String: Any]
+                    },
+                    "newCount": list.newPatients.count,
+                    "newPatients": list.newPatients.map { ["patient": $0.patient, "age": $0.age, "reason": $0.reason, "field": $0.field ?? ""] as [String: Any] },
+                ] as [String: Any]
+            } catch let problem as SnapshotCache.Problem {
+                context["patientsProblem"] = "The patients behind these figures cannot be shown: \(problem)."
+            }
+        }
+        return page("indicator", context, viewer: viewer)
+    }
+
+    func worklistCSV(_ viewer: Viewer, ods: String, id: String, request: Request) async throws -> Response {
+        let inputs = await inputs()
+        guard let rs = chosenRuleset(Self.query(request, "ruleset"), inputs.rulesets), let def = rs.indicators.first(where: { $0.id == id }),
+            let (run, _, _) = try await latest(ods, rs)
+        else { return message(.notFound, "No results", "No stored results for this indicator.", viewer: viewer) }
+        let filter = Self.query(request, "q") ?? ""
+        let snapshot = try await snapshots.snapshot(for: run, ruleset: rs, library: inputs.library, archive: inputs.archive)
+        let list = Worklist(snapshot, indicator: def, library: inputs.library, filter: filter)
+        try await audit(viewer, action: "web-export-worklist", practice: ods, ruleset: rs.id, achievementDate: run.achievementDate,
+                        details: ["indicator": id, "filter": filter, "patients": String(list.entries.count)])
+        var response = Self.response(status: .ok, type: "text/csv; charset=utf-8", body: list.csv)
+        response.headers[.contentDisposition] = "attachment; filename=\"\(ods)-\(id)-worklist-\(run.achievementDate).csv\""
+        return response
+    }
+
+    func patientPage(_ viewer: Viewer, ods: String, form: [String: String]) async throws -> Response {
+        let inputs = await inputs()
+        guard let rs = chosenRuleset(form["ruleset"].flatMap { $0.isEmpty ? nil : $0 }, inputs.rulesets) else {
+            return message(.notFound, "Unknown ruleset", "No such ruleset is configured.", viewer: viewer)
+        }
+        let patient = (form["patient"] ?? "").trimmingCharacters(in: .whitespaces)
+        let indicator = form["indicator"] ?? ""
+        var context: [String: Any] = [
+            "title": "Explain a patient", "ods": ods, "name": ods, "ruleset": rs.id, "patient": patient,
+            "indicators": rs.indicators.map { ["id": $0.id, "selected": $0.id == indicator] },
+        ]
+        guard !patient.isEmpty else { return page("patient", context, viewer: viewer) }
+        guard let (run, _, name) = try await latest(ods, rs) else {
+            context["error"] = "No stored run of \(rs.id) for this practice."
+            return page("patient", context, viewer: viewer)
+        }
+        context["name"] = name
+        let snapshot: PracticeSnapshot
+        do { snapshot = try await snapshots.snapshot(for: run, ruleset: rs, library: inputs.library, archive: inputs.archive) } catch {
+            context["error"] = "The patients behind these figures cannot be shown: \(error)."
+            return page("patient", context, viewer: viewer)
+        }
+        guard let p = snapshot.patientIndex[patient] else {
+            context["error"] = "No patient with that identifier in the practice's latest extract."
+            return page("patient", context, viewer: viewer, status: .notFound)
+        }
+        let chosen: Set<String> = rs.indicators.contains { $0.id == indicator } ? [indicator] : []
+        let e = Engine(snapshot.compiled).explain(snapshot.population, patient: p, indicators: chosen, library: inputs.library)
+        try await audit(viewer, action: "web-view-patient", practice: ods, ruleset: rs.id, achievementDate: run.achievementDate,
+                        details: ["patient": patient, "indicator": indicator])
+        var chains: [[String: Any]] = []
+        for step in e.steps {
+            let item: [String: Any] = [
+                "rule": step.rule, "text": step.describe ?? step.condition, "result": step.result ? "yes" : "no",
+                "action": step.action == "next" ? "go on" : step.action, "field": step.action == "reject" ? step.field as Any : "", "facts": step.facts,
+            ]
+            if let last = chains.last, last["chain"] as? String == step.chain {
+                chains[chains.count - 1]["steps"] = (last["steps"] as! [[String: Any]]) + [item]
+            } else {
+                chains.append(["chain": step.chain, "steps": [item]])
+            }
+        }
+        context["explanation"] = [
+            "patient": e.patient, "age": e.age, "inPopulation": e.inPopulation, "chains": chains,
+            "outcomes": e.outcomes.sorted { $0.key < $1.key }.map { ["indicator": $0.key, "outcome": $0.value] },
+        ] as [String: Any]
+        return page("patient", context, viewer: viewer)
+    }
+}

@@ -1,0 +1,152 @@
+import Clinical
+import Foundation
+import Hummingbird
+import Payments
+import Postgres
+import RulesEngine
+import Storage
+
+/// The PCN page (member practices side by side, the flu season against target and last season) and
+/// the inequalities pages of a practice or a PCN.
+extension WebApp {
+    func pcnPage(_ viewer: Viewer, ods: String, request: Request) async throws -> Response {
+        let inputs = await inputs()
+        let today = todayInEngland()
+        let qof = chosenRuleset(Self.query(request, "ruleset"), inputs.rulesets.filter { !$0.isProgramme })
+        let flu = inputs.rulesets.filter { $0.isProgramme && $0.id.hasPrefix("flu-") }.max { $0.payPeriodStart < $1.payPeriodStart }
+        let all = inputs.rulesets
+        let data = try await database.run { conn -> (String?, [String], [String: [String: IndicatorResult]], [String: [String: IndicatorResult]], SeasonView?) in
+            let name = try PracticeHistory.pcns(in: conn).first { $0.ods == ods }?.name
+            let members = try PracticeHistory.practices(inPCN: ods, in: conn).map(\.ods)
+            func results(_ rs: Ruleset?, _ conn: isolated PostgresConnection) throws -> [String: [String: IndicatorResult]] {
+                guard let rs else { return [:] }
+                var out: [String: [String: IndicatorResult]] = [:]
+                for m in members {
+                    guard let run = try PracticeHistory.latestRun(practice: m, ruleset: rs.id, in: conn) else { continue }
+                    for r in try PracticeHistory.result(of: run, in: conn).indicators { out[r.id, default: [:]][m] = r }
+                }
+                return out
+            }
+            var season: SeasonView?
+            if let flu {
+                let previous = ResultsQuery.previousSeasonID(flu.id).flatMap { id in all.first { $0.id == id } }
+                season = try ResultsQuery.seasonView(pcn: ods, season: flu, previous: previous, end: min(today, flu.payPeriodEnd), in: conn)
+            }
+            return (name, members, try results(qof, conn), try results(flu, conn), season)
+        }
+        let (name, members, qofResults, fluResults, season) = data
+        guard let name else { return message(.notFound, "Unknown PCN", "No PCN \(ods) is known to qofd.", viewer: viewer) }
+        func table(_ rs: Ruleset, _ results: [String: [String: IndicatorResult]], extra: (String, IndicatorResult?) -> [String: Any]) -> [String: Any] {
+            let rows: [[String: Any]] = rs.indicators.compactMap { def in
+                guard let byPractice = results[def.id] else { return nil }
+                let cells = members.map { m -> [String: String] in
+                    guard let r = byPractice[m] else { return ["text": "–"] }
+                    return ["text": "\(Format.percent(r.achievement)) (\(r.numerator)/\(r.denominator))"]
+                }
+                let n = byPractice.values.reduce(0) { $0 + $1.numerator }, d = byPractice.values.reduce(0) { $0 + $1.denominator }
+                var row: [String: Any] = ["id": def.id, "cells": cells,
+                                          "total": "\(Format.percent(d > 0 ? 100 * Double(n) / Double(d) : nil)) (\(n)/\(d))"]
+                row.merge(extra(def.id, nil)) { a, _ in a }
+                return row
+            }
+            return ["title": rs.title, "practices": members, "rows": rows]
+        }
+        var context: [String: Any] = ["title": "\(name) PCN", "ods": ods, "name": name, "practiceCount": members.count, "fluRuleset": flu?.id ?? ""]
+        if let qof, !qofResults.isEmpty { context["qof"] = table(qof, qofResults) { _, _ in [:] } }
+        if let flu, !fluResults.isEmpty {
+            let cohorts = Dictionary(uniqueKeysWithValues: (season?.cohorts ?? []).map { ($0.id, $0) })
+            var f = table(flu, fluResults) { id, _ in
+                ["target": Format.percent(cohorts[id]?.target ?? flu.indicators.first { $0.id == id }?.target?.percent),
+                 "projected": Format.percent(cohorts[id]?.projectedUptake)]
+            }
+            let weeks = max(1.0, Double(flu.payPeriodEnd.daysSinceEpoch - flu.payPeriodStart.daysSinceEpoch) / 7)
+            f["curves"] = (season?.cohorts ?? []).map { c -> [String: Any] in
+                let now = c.weeks.enumerated().compactMap { i, w in w.uptake.map { (Double(i + 1) / weeks, $0) } }
+                let before = c.weeks.enumerated().compactMap { i, w in w.lastSeasonUptake.map { (Double(i + 1) / weeks, $0) } }
+                let svg = Charts.lines(
+                    title: "\(c.id): PCN uptake week by week\(c.target.map { ", target \(Format.percent($0))" } ?? "")",
+                    series: [Charts.Series(label: "this season", points: now),
+                             Charts.Series(label: "last season", points: before, dashed: true, colour: "#768692")],
+                    guides: c.target.map { [("target", $0)] } ?? [], xLabels: (flu.payPeriodStart.description, flu.payPeriodEnd.description))
+                let last = c.weeks.last
+                return ["id": c.id, "svg": svg,
+                        "summary": "\(Format.percent(last?.uptake)) (\(last?.numerator ?? 0) of \(last?.denominator ?? 0)), projected \(Format.percent(c.projectedUptake))",
+                        "needs": c.practices.filter { $0.neededForTarget > 0 }.map { "\($0.practice): \($0.neededForTarget) more to reach the target" }]
+            }
+            context["flu"] = f
+        }
+        return page("pcn", context, viewer: viewer)
+    }
+
+    func inequalitiesPage(_ viewer: Viewer, practice: String?, pcn: String?, request: Request) async throws -> Response {
+        let inputs = await inputs()
+        guard let rs = chosenRuleset(Self.query(request, "ruleset").flatMap { $0.isEmpty ? nil : $0 }, inputs.rulesets) else {
+            return message(.notFound, "Unknown ruleset", "No such ruleset is configured.", viewer: viewer)
+        }
+        let indicatorID = Self.query(request, "indicator").flatMap { id in rs.indicators.contains { $0.id == id } ? id : nil } ?? rs.indicators.first?.id ?? ""
+        let practices: [String] = try await database.run { conn in
+            if let practice { return [practice] }
+            return try PracticeHistory.practices(inPCN: pcn, in: conn).map(\.ods)
+        }
+        var tallies: [Inequalities] = []
+        var problems: [String] = []
+        for ods in practices {
+            guard let (run, _, _) = try await latest(ods, rs) else { continue }
+            do {
+                let s = try await snapshots.snapshot(for: run, ruleset: rs, library: inputs.library, archive: inputs.archive)
+                tallies.append(Inequalities(s, indicator: indicatorID, deprivation: deprivation, ethnicGroups: ethnicGroups))
+            } catch { problems.append("\(ods): \(error)") }
+        }
+        let combined = Inequalities.combine(tallies, indicator: indicatorID)
+        let suppressed = pcn != nil || practice.map { viewer.seesBeyondPractice($0) } ?? true
+        let subject = practice.map { "practice \($0)" } ?? "PCN \(pcn ?? "")"
+        var context: [String: Any] = [
+            "title": "Inequalities, \(subject)", "subject": "\(indicatorID), \(subject)",
+            "action": practice.map { "/practice/\($0)/inequalities" } ?? "/pcn/\(pcn ?? "")/inequalities",
+            "backLink": practice.map { "/practice/\($0)?ruleset=\(rs.id)" } ?? "/pcn/\(pcn ?? "")",
+            "backLabel": practice.map { "Practice \($0)" } ?? "PCN \(pcn ?? "")",
+            "rulesets": inputs.rulesets.map { ["id": $0.id, "current": $0.id == rs.id] },
+            "indicators": rs.indicators.map { ["id": $0.id, "describe": $0.describe, "selected": $0.id == indicatorID] },
+            "suppressed": suppressed,
+        ]
+        if !problems.isEmpty { context["problem"] = "Some practices' patients cannot be read: " + problems.joined(separator: "; ") }
+        if let combined, combined.dimensions.contains(where: { !$0.groups.isEmpty }) {
+            context["hasData"] = true
+            context["gap"] = combined.deprivationGap(suppressed: suppressed).map { String(format: "%+.1f percentage points (most minus least deprived)", $0) }
+                ?? "not shown (too few patients in the most or least deprived fifth)"
+            context["dimensions"] = combined.dimensions.map { d -> [String: Any] in
+                let groups = d.groups.map { g -> [String: Any] in
+                    let den = suppressed ? Suppression.shown(g.denominator) : g.denominator
+                    let num = suppressed ? Suppression.shown(g.numerator) : g.numerator
+                    let pct = suppressed ? Suppression.percent(g.numerator, of: g.denominator) : g.percent
+                    return ["label": g.label, "denominator": den.map(String.init) ?? "*", "numerator": num.map(String.init) ?? "*",
+                            "percent": Format.percent(pct), "value": pct as Any]
+                }
+                let chart = Charts.bars(title: "\(indicatorID) achievement by \(d.name.lowercased())",
+                                        rows: groups.map { ($0["label"] as! String, $0["value"] as? Double, $0["percent"] as! String) }, scale: 100)
+                return ["name": d.name, "groups": groups, "chart": chart]
+            }
+        }
+        return page("inequalities", context, viewer: viewer)
+    }
+}
+
+extension Inequalities {
+    /// Adds several practices' tallies group by group (a PCN's breakdown).
+    static func combine(_ parts: [Inequalities], indicator: String) -> Inequalities? {
+        guard var total = parts.first else { return nil }
+        for part in parts.dropFirst() {
+            for (d, dimension) in part.dimensions.enumerated() {
+                for g in dimension.groups {
+                    if let i = total.dimensions[d].groups.firstIndex(where: { $0.label == g.label }) {
+                        total.dimensions[d].groups[i].denominator += g.denominator
+                        total.dimensions[d].groups[i].numerator += g.numerator
+                    } else {
+                        total.dimensions[d].groups.append(g)
+                    }
+                }
+            }
+        }
+        return total
+    }
+}

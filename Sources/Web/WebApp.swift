@@ -1,0 +1,156 @@
+import Clinical
+import Clusters
+import Foundation
+import HummingbirdBcrypt
+import HTTPTypes
+import Hummingbird
+import Logging
+import Mustache
+import Postgres
+import ReferenceData
+import RulesEngine
+import Storage
+
+/// The practice and PCN web view: server-rendered pages (Mustache templates, inline SVG charts, no
+/// JavaScript) over the stored results and the archived extracts behind them. Every page checks
+/// who is asking; patient-identifiable pages also need patient access and are audited; every form
+/// carries a CSRF token; patient identifiers travel in form bodies, never in addresses.
+public final class WebApp: Sendable {
+    let templates: MustacheLibrary
+    let database: WebDatabase
+    let inputs: @Sendable () async -> WebInputs
+    let snapshots = SnapshotCache()
+    let deprivation: Deprivation
+    let ethnicGroups: EthnicGroups
+    let logger: Logger
+    static let sessionCookie = "qofd_session"
+    static let loginCookie = "qofd_login"
+
+    public init(conninfo: String, logger: Logger, inputs: @escaping @Sendable () async -> WebInputs) async throws {
+        guard let dir = Bundle.module.url(forResource: "Templates", withExtension: nil) else {
+            throw WebError.missingTemplates
+        }
+        templates = try await MustacheLibrary(directory: dir.path)
+        database = WebDatabase(conninfo: conninfo, logger: logger)
+        self.inputs = inputs
+        self.logger = logger
+        deprivation = try Deprivation.imd2025AcceptingLSOA2011()
+        ethnicGroups = try EthnicGroups.bundled()
+    }
+
+    enum WebError: Error { case missingTemplates }
+
+    /// Adds the web view's routes to the daemon's router.
+    public func register(on router: Router<BasicRequestContext>) {
+        router.get("/") { request, _ in await self.guarded(request) { viewer in try await self.home(viewer) } }
+        router.get("login") { request, _ in await self.loginPage(request, error: nil) }
+        router.post("login") { request, _ in await self.login(request) }
+        router.post("logout") { request, _ in await self.logout(request) }
+        router.get("practice/{ods}") { request, context in
+            await self.guarded(request, practice: context.parameters.get("ods")) { viewer in
+                try await self.dashboard(viewer, ods: context.parameters.get("ods")!, request: request)
+            }
+        }
+        router.get("practice/{ods}/indicator/{id}") { request, context in
+            await self.guarded(request, practice: context.parameters.get("ods")) { viewer in
+                try await self.indicatorPage(viewer, ods: context.parameters.get("ods")!, id: context.parameters.get("id") ?? "", request: request)
+            }
+        }
+        router.get("practice/{ods}/indicator/{id}/worklist.csv") { request, context in
+            await self.guarded(request, practice: context.parameters.get("ods"), patients: true) { viewer in
+                try await self.worklistCSV(viewer, ods: context.parameters.get("ods")!, id: context.parameters.get("id") ?? "", request: request)
+            }
+        }
+        router.get("practice/{ods}/patient") { request, context in
+            await self.guarded(request, practice: context.parameters.get("ods"), patients: true) { viewer in
+                try await self.patientPage(viewer, ods: context.parameters.get("ods")!, form: [:])
+            }
+        }
+        router.post("practice/{ods}/patient") { request, context in
+            let form = await Self.form(request)
+            return await self.guarded(request, practice: context.parameters.get("ods"), patients: true, form: form) { viewer in
+                try await self.patientPage(viewer, ods: context.parameters.get("ods")!, form: form)
+            }
+        }
+        router.get("practice/{ods}/inequalities") { request, context in
+            await self.guarded(request, practice: context.parameters.get("ods")) { viewer in
+                try await self.inequalitiesPage(viewer, practice: context.parameters.get("ods")!, pcn: nil, request: request)
+            }
+        }
+        router.get("pcn/{ods}") { request, context in
+            await self.guarded(request, pcn: context.parameters.get("ods")) { viewer in
+                try await self.pcnPage(viewer, ods: context.parameters.get("ods")!, request: request)
+            }
+        }
+        router.get("pcn/{ods}/inequalities") { request, context in
+            await self.guarded(request, pcn: context.parameters.get("ods")) { viewer in
+                try await self.inequalitiesPage(viewer, practice: nil, pcn: context.parameters.get("ods")!, request: request)
+            }
+        }
+    }
+
+    // MARK: Rendering
+
+    func page(_ template: String, _ context: [String: Any], viewer: Viewer?, status: HTTPResponse.Status = .ok) -> Response {
+        var c = context
+        if let viewer {
+            c["viewer"] = ["username": viewer.user.username, "roleWords": Self.roleWords(viewer.user), "csrf": viewer.csrfToken]
+            c["csrf"] = viewer.csrfToken
+        }
+        let html = templates.render(c, withTemplate: template) ?? "template \(template) missing"
+        return Self.response(status: status, type: "text/html; charset=utf-8", body: html)
+    }
+
+    static func response(status: HTTPResponse.Status, type: String, body: String) -> Response {
+        var headers: HTTPFields = [.contentType: type]
+        headers[.cacheControl] = "no-store"
+        headers[HTTPField.Name("Content-Security-Policy")!] =
+            "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+        headers[HTTPField.Name("X-Content-Type-Options")!] = "nosniff"
+        headers[HTTPField.Name("Referrer-Policy")!] = "no-referrer"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+
+    func message(_ status: HTTPResponse.Status, _ title: String, _ text: String, viewer: Viewer?) -> Response {
+        page("message", ["title": title, "message": text], viewer: viewer, status: status)
+    }
+
+    static func roleWords(_ u: WebAccounts.User) -> String {
+        switch u.role {
+        case .practice: return "practice \(u.scope ?? "")\(u.patientAccess ? ", patient access" : "")"
+        case .pcn: return "PCN lead \(u.scope ?? "")\(u.patientAccess ? ", patient access" : "")"
+        case .commissioner: return "commissioner\(u.patientAccess ? ", patient access" : "")"
+        }
+    }
+
+    // MARK: Forms
+
+    /// An `application/x-www-form-urlencoded` body (at most 64 KiB).
+    static func form(_ request: Request) async -> [String: String] {
+        var request = request
+        guard let buffer = try? await request.collectBody(upTo: 65_536) else { return [:] }
+        return decodeForm(String(buffer: buffer))
+    }
+
+    static func decodeForm(_ text: String) -> [String: String] {
+        var out: [String: String] = [:]
+        for pair in text.split(separator: "&") {
+            let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            func decode(_ s: Substring) -> String { s.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? "" }
+            out[decode(kv[0])] = kv.count > 1 ? decode(kv[1]) : ""
+        }
+        return out
+    }
+
+    static func query(_ request: Request, _ name: String) -> String? {
+        request.uri.queryParameters[Substring(name)].map { String($0).removingPercentEncoding ?? String($0) }
+    }
+}
+
+/// Today in England (the QOF calendar's days).
+func todayInEngland() -> Day {
+    var calendar = Calendar(identifier: .gregorian)
+    calendar.timeZone = TimeZone(identifier: "Europe/London") ?? .gmt
+    let c = calendar.dateComponents([.year, .month, .day], from: Date())
+    return Day(year: c.year!, month: c.month!, day: c.day!)!
+}

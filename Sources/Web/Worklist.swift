@@ -1,0 +1,88 @@
+import Clinical
+import Clusters
+import RulesEngine
+
+/// The patients behind an indicator who could still change it: those in the denominator and not yet
+/// achieving, each with what is missing and by when, and those just registered or diagnosed whom the
+/// indicator leaves out this year but will count next year.
+public struct Worklist: Sendable {
+    public struct Entry: Sendable {
+        public var patient: String
+        public var nhsNumber: String
+        public var age: Int
+        public var sex: String
+        /// The numerator rule the patient does not yet meet.
+        public var missing: String
+        /// The facts that rule looked at ("latest blood pressure: 146/88 on 2026-01-12").
+        public var facts: [String]
+        /// The last day a change counts for this year's achievement.
+        public var dueBy: Day
+    }
+
+    public struct NewPatient: Sendable {
+        public var patient: String
+        public var age: Int
+        /// The rule that left the patient out ("registered in the last 9 months").
+        public var reason: String
+        public var field: String?
+    }
+
+    public var indicator: Indicator
+    public var entries: [Entry]
+    public var newPatients: [NewPatient]
+
+    /// Builds the worklist of `indicator` from a snapshot; `filter` keeps entries whose text contains it.
+    public init(_ snapshot: PracticeSnapshot, indicator def: Indicator, library: ClusterLibrary, filter: String = "") {
+        indicator = def
+        let population = snapshot.population
+        let engine = Engine(snapshot.compiled)
+        let ageOn = snapshot.compiled.ageOn
+        let dueBy = snapshot.compiled.achievementDate < snapshot.compiled.ruleset.payPeriodEnd
+            ? snapshot.compiled.ruleset.payPeriodEnd : snapshot.compiled.achievementDate
+        let outcomes = snapshot.outcomes[def.id] ?? [:]
+        let needle = filter.lowercased().trimmingCharacters(in: .whitespaces)
+        var entries: [Entry] = []
+        var newPatients: [NewPatient] = []
+        for p in outcomes.keys.sorted() {
+            let o = outcomes[p]!
+            let age = population.birthDates[p].age(on: ageOn)
+            switch o.outcome {
+            case .denominator:
+                let explanation = engine.explain(population, patient: p, indicators: [def.id], library: library)
+                let failing = explanation.steps.last { $0.chain == "\(def.id) numerator" }
+                let entry = Entry(
+                    patient: population.patientIDs[p], nhsNumber: population.nhsNumbers[p] == 0 ? "" : String(population.nhsNumbers[p]),
+                    age: age, sex: population.sexes[p].letter,
+                    missing: failing.map { "not yet: \($0.describe ?? $0.condition)" } ?? "not yet in the numerator",
+                    facts: failing?.facts ?? [], dueBy: dueBy)
+                if needle.isEmpty || (entry.missing + " " + entry.facts.joined(separator: " ")).lowercased().contains(needle) {
+                    entries.append(entry)
+                }
+            case .pca, .excluded:
+                // Left out because registered or diagnosed recently (a rule comparing a date with PPED - N months).
+                guard let rule = o.rule, rule.hasPrefix("denominator "), let n = Int(rule.dropFirst("denominator ".count)),
+                    n >= 1, n <= def.denominator.rules.count
+                else { continue }
+                let r = def.denominator.rules[n - 1]
+                if r.conditionText.contains("> PPED -") {
+                    newPatients.append(NewPatient(patient: population.patientIDs[p], age: age, reason: r.describe ?? r.conditionText, field: r.field))
+                }
+            default:
+                continue
+            }
+        }
+        self.entries = entries
+        self.newPatients = newPatients
+    }
+
+    /// The worklist as CSV for a practice's recall system (patient-identifiable).
+    public var csv: String {
+        func quote(_ s: String) -> String { s.contains(where: { ",\"\n".contains($0) }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s }
+        var lines = ["patient_id,nhs_number,age,sex,indicator,missing,facts,due_by"]
+        for e in entries {
+            lines.append([e.patient, e.nhsNumber, String(e.age), e.sex, indicator.id, e.missing, e.facts.joined(separator: "; "), e.dueBy.description]
+                .map(quote).joined(separator: ","))
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}

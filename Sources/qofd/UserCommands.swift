@@ -1,0 +1,94 @@
+import ArgumentParser
+import Foundation
+import Postgres
+import Storage
+import Web
+
+/// `qofd user`: the web view's accounts.
+struct UserCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "user",
+        abstract: "Manage the web view's accounts (who sees which practices, and who may open patient pages).",
+        subcommands: [UserAdd.self, UserList.self, UserDisable.self])
+}
+
+struct UserAdd: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "add",
+        abstract: "Add an account, or change one (role, scope, patient access, password).",
+        discussion: """
+            Roles: practice (sees one practice, --scope its ODS code), pcn (a PCN lead: the PCN's member practices, \
+            --scope the PCN's ODS code), commissioner (every practice, no --scope). The password is read from \
+            --password-file or standard input, never from the command line; it is stored as a bcrypt hash. \
+            Omit both for an account that signs in only through a trusted proxy (web_auth: proxy).
+            """)
+
+    @Argument(help: "The username (letters, digits, . _ @ -).") var username: String
+    @Option(help: "practice, pcn or commissioner.") var role: String
+    @Option(help: "The practice or PCN ODS code (not for commissioners).") var scope: String?
+    @Flag(help: "Allow patient-identifiable pages (worklists, explanations, exports); every view is audited.") var patientAccess = false
+    @Option(help: ArgumentHelp("A file holding the password (first line).", valueName: "file")) var passwordFile: String?
+    @Flag(help: "Read the password from standard input (first line).") var passwordStdin = false
+    @OptionGroup var database: DatabaseOptions
+
+    func run() async throws {
+        guard let role = WebAccounts.Role(rawValue: role) else { throw ValidationError("--role must be practice, pcn or commissioner") }
+        guard (role == .commissioner) == (scope == nil) else {
+            throw ValidationError(role == .commissioner ? "a commissioner has no --scope" : "--scope is required for the \(role.rawValue) role")
+        }
+        if let scope, scope.range(of: "^[A-Z0-9]{3,8}$", options: .regularExpression) == nil {
+            throw ValidationError("--scope must be an ODS code such as A81001 or U12345")
+        }
+        guard username.range(of: "^[A-Za-z0-9._@-]{1,64}$", options: .regularExpression) != nil else {
+            throw ValidationError("the username may hold letters, digits and . _ @ - (at most 64)")
+        }
+        var password: String?
+        if let file = passwordFile {
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw ValidationError("cannot read \(file)") }
+            password = text.split(whereSeparator: \.isNewline).first.map(String.init)
+        } else if passwordStdin {
+            password = readLine(strippingNewline: true)
+        }
+        if let p = password, p.count < 10 { throw ValidationError("the password must be at least 10 characters") }
+        let user = WebAccounts.User(
+            username: username, role: role, scope: scope, patientAccess: patientAccess, passwordHash: password.map { WebApp.hashPassword($0) })
+        try await database.withConnection { conn in
+            try await Migrator().migrate(on: conn)
+            try await conn.withTransaction { c in try WebAccounts.save(user, in: c) }
+        }
+        print("saved \(username): \(role.rawValue)\(scope.map { " \($0)" } ?? "")\(patientAccess ? ", patient access" : "")\(password == nil ? ", no password (proxy sign-in only, or unchanged)" : "")")
+    }
+}
+
+struct UserList: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List the web view's accounts.")
+    @OptionGroup var database: DatabaseOptions
+
+    func run() async throws {
+        let users = try await database.withConnection { conn in try await conn.withTransaction { c in try WebAccounts.users(in: c) } }
+        for u in users {
+            print("\(u.username)\t\(u.role.rawValue)\t\(u.scope ?? "-")\t\(u.patientAccess ? "patient access" : "aggregate only")\t\(u.disabled ? "disabled" : "active")")
+        }
+    }
+}
+
+struct UserDisable: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "disable", abstract: "Disable an account (its sessions stop working at once).")
+    @Argument(help: "The username.") var username: String
+    @OptionGroup var database: DatabaseOptions
+
+    func run() async throws {
+        let name = username
+        let found = try await database.withConnection { conn in
+            try await conn.withTransaction { c -> Bool in
+                guard var u = try WebAccounts.user(name, in: c) else { return false }
+                u.disabled = true
+                u.passwordHash = nil
+                try WebAccounts.save(u, in: c)
+                return true
+            }
+        }
+        guard found else { throw ValidationError("no account \(username)") }
+        print("disabled \(username)")
+    }
+}
