@@ -52,8 +52,8 @@ public enum Charts {
     }
 
     /// Horizontal bars for a funnel or a breakdown: each bar's length is its value over `scale`.
-    public static func bars(title: String, rows: [(label: String, value: Double?, text: String)], scale: Double, width: Int = 420) -> String {
-        let rowHeight = 22.0, labelWidth = 170.0
+    public static func bars(title: String, rows: [(label: String, value: Double?, text: String)], scale: Double, width: Int = 480) -> String {
+        let rowHeight = 22.0, labelWidth = 210.0
         let height = Int(Double(rows.count) * rowHeight + 4)
         var svg = "<svg xmlns='http://www.w3.org/2000/svg' role='img' width='\(width)' height='\(height)' viewBox='0 0 \(width) \(height)'>"
         svg += "<title>\(escape(title))</title>"

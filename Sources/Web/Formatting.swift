@@ -6,12 +6,15 @@ import RulesEngine
 /// traffic lights with words as well as colours.
 enum Format {
     static func pounds(_ x: Double) -> String {
-        let f = NumberFormatter()
-        f.numberStyle = .decimal
-        f.minimumFractionDigits = 2
-        f.maximumFractionDigits = 2
-        f.locale = Locale(identifier: "en_GB")
-        return f.string(from: NSNumber(value: x)) ?? String(format: "%.2f", x)
+        let fixed = String(format: "%.2f", abs(x))
+        let parts = fixed.split(separator: ".")
+        var whole = String(parts[0])
+        var grouped = ""
+        while whole.count > 3 {
+            grouped = "," + whole.suffix(3) + grouped
+            whole = String(whole.dropLast(3))
+        }
+        return (x < 0 ? "-" : "") + whole + grouped + "." + parts[1]
     }
 
     static func points(_ x: Double) -> String { String(format: "%.2f", x) }

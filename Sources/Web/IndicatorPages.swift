@@ -118,10 +118,11 @@ extension WebApp {
                         details: ["patient": patient, "indicator": indicator])
         var chains: [[String: Any]] = []
         for step in e.steps {
-            let item: [String: Any] = [
+            var item: [String: Any] = [
                 "rule": step.rule, "text": step.describe ?? step.condition, "result": step.result ? "yes" : "no",
-                "action": step.action == "next" ? "go on" : step.action, "field": step.action == "reject" ? step.field as Any : "", "facts": step.facts,
+                "action": step.action == "next" ? "go on" : step.action, "facts": step.facts,
             ]
+            if step.action == "reject", let field = step.field { item["field"] = field }
             if let last = chains.last, last["chain"] as? String == step.chain {
                 chains[chains.count - 1]["steps"] = (last["steps"] as! [[String: Any]]) + [item]
             } else {

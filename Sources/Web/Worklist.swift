@@ -54,7 +54,7 @@ public struct Worklist: Sendable {
                     patient: population.patientIDs[p], nhsNumber: population.nhsNumbers[p] == 0 ? "" : String(population.nhsNumbers[p]),
                     age: age, sex: population.sexes[p].letter,
                     missing: failing.map { "not yet: \($0.describe ?? $0.condition)" } ?? "not yet in the numerator",
-                    facts: failing?.facts ?? [], dueBy: dueBy)
+                    facts: Self.telling(failing?.facts ?? []), dueBy: dueBy)
                 if needle.isEmpty || (entry.missing + " " + entry.facts.joined(separator: " ")).lowercased().contains(needle) {
                     entries.append(entry)
                 }
@@ -73,6 +73,12 @@ public struct Worklist: Sendable {
         }
         self.entries = entries
         self.newPatients = newPatients
+    }
+
+    /// The facts worth reading: "none recorded" lines only when nothing at all was recorded.
+    static func telling(_ facts: [String]) -> [String] {
+        let recorded = facts.filter { !$0.hasSuffix(": none recorded") }
+        return recorded.isEmpty ? facts : recorded
     }
 
     /// The worklist as CSV for a practice's recall system (patient-identifiable).

@@ -58,6 +58,7 @@ extension DemoCommand {
               pcnlead       \(accounts[1].1)   sees PCN \(first.pcnODS ?? "-") and its practices, with patients
               commissioner  \(accounts[2].1)   sees every practice, aggregate figures only
             """)
+        fflush(nil)
         try await app.runService()
     }
 }
