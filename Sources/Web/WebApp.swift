@@ -137,13 +137,15 @@ public final class WebApp: Sendable {
         for pair in text.split(separator: "&") {
             let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             func decode(_ s: Substring) -> String { s.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? "" }
+            guard !kv[0].isEmpty else { continue }
             out[decode(kv[0])] = kv.count > 1 ? decode(kv[1]) : ""
         }
         return out
     }
 
+    /// A query parameter, decoded as browsers encode forms (`+` is a space).
     static func query(_ request: Request, _ name: String) -> String? {
-        request.uri.queryParameters[Substring(name)].map { String($0).removingPercentEncoding ?? String($0) }
+        decodeForm(request.uri.query ?? "")[name]
     }
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// The shipped unit checked by systemd itself.
 @Suite("systemd unit")

@@ -5,7 +5,7 @@ import Foundation
 #endif
 
 /// The built `qofd` executable next to the test bundle.
-func qofdExecutable() -> URL {
+public func qofdExecutable() -> URL {
     var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
     for _ in 0..<4 {
         let candidate = dir.appending(path: "qofd")
@@ -17,13 +17,13 @@ func qofdExecutable() -> URL {
 }
 
 /// A datagram socket standing in for systemd's `$NOTIFY_SOCKET`, collecting every message.
-final class NotifySocket: @unchecked Sendable {
-    let path: String
+public final class NotifySocket: @unchecked Sendable {
+    public let path: String
     private let fd: Int32
     private let lock = NSLock()
     private var received: [String] = []
 
-    init() {
+    public init() {
         path = FileManager.default.temporaryDirectory.appending(path: "qofd-notify-\(UUID().uuidString.prefix(8))").path
         let socketFD = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
         fd = socketFD
@@ -47,7 +47,7 @@ final class NotifySocket: @unchecked Sendable {
         }
     }
 
-    var messages: [String] { lock.withLock { received } }
+    public var messages: [String] { lock.withLock { received } }
 
     deinit {
         close(fd)
@@ -56,12 +56,12 @@ final class NotifySocket: @unchecked Sendable {
 }
 
 /// `qofd serve` as a child process, with its own configuration file and environment.
-final class DaemonProcess: @unchecked Sendable {
-    let pid: pid_t
-    let log: URL
-    let port: Int
+public final class DaemonProcess: @unchecked Sendable {
+    public let pid: pid_t
+    public let log: URL
+    public let port: Int
 
-    init(config: URL, environment: [String: String], notify: NotifySocket?, port: Int, log: URL) throws {
+    public init(config: URL, environment: [String: String], notify: NotifySocket?, port: Int, log: URL) throws {
         self.log = log
         self.port = port
         var env = ProcessInfo.processInfo.environment
@@ -90,12 +90,12 @@ final class DaemonProcess: @unchecked Sendable {
         self.pid = pid
     }
 
-    var logText: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
+    public var logText: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
 
-    func signal(_ s: Int32) { kill(pid, s) }
+    public func signal(_ s: Int32) { kill(pid, s) }
 
     /// Waits for exit (polling, so a hung daemon fails the test instead of hanging it).
-    func waitForExit(seconds: Double) -> Int32? {
+    public func waitForExit(seconds: Double) -> Int32? {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
             var status: Int32 = 0
@@ -107,7 +107,7 @@ final class DaemonProcess: @unchecked Sendable {
     }
 
     /// GET http://127.0.0.1:port/path with curl; returns (status, body).
-    func get(_ path: String) -> (Int, String) {
+    public func get(_ path: String) -> (Int, String) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
         p.arguments = ["-s", "-m", "5", "-w", "\n%{http_code}", "http://127.0.0.1:\(port)\(path)"]
@@ -123,7 +123,7 @@ final class DaemonProcess: @unchecked Sendable {
 }
 
 /// Polls `condition` until it holds or `seconds` pass.
-func eventually(_ seconds: Double, _ condition: () async throws -> Bool) async rethrows -> Bool {
+public func eventually(_ seconds: Double, _ condition: () async throws -> Bool) async rethrows -> Bool {
     let deadline = Date().addingTimeInterval(seconds)
     while Date() < deadline {
         if try await condition() { return true }
@@ -133,7 +133,7 @@ func eventually(_ seconds: Double, _ condition: () async throws -> Bool) async r
 }
 
 /// A TCP port on 127.0.0.1 that nothing is listening on right now.
-func freePort() -> Int {
+public func freePort() -> Int {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     defer { close(fd) }
     var address = sockaddr_in()

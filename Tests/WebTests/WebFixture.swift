@@ -1,0 +1,138 @@
+import Clinical
+import Clusters
+import Extracts
+import Foundation
+import Postgres
+import Storage
+import Synth
+import TestSupport
+import Web
+
+/// A synthetic PCN of two practices, each sending four extracts through the year, processed by a
+/// real `qofd serve` with its web view, and four accounts: a practice user with patient access, one
+/// without, a PCN lead with patient access, a commissioner without. Built once for the web tests.
+final class WebFixture: Sendable {
+    let conninfo: String
+    let daemon: DaemonProcess
+    let base: URL
+    let practices: [String]
+    let pcn: String
+    let password = "correct horse battery"
+    var url: String { "http://127.0.0.1:\(daemon.port)" }
+
+    static let shared = Task<WebFixture, any Error> { try await WebFixture() }
+
+    private init() async throws {
+        conninfo = try await TestDatabase.fresh(migrated: true, label: "web")
+        base = FileManager.default.temporaryDirectory.appending(path: "qofd-web-\(UUID().uuidString.prefix(8))")
+        let inbox = base.appending(path: "inbox"), staging = base.appending(path: "staging")
+        var o = Synthesizer.Options()
+        o.seed = 909
+        o.practices = 2
+        o.patients = 3_000
+        let written = try Synthesizer(library: try ClusterLibrary.bundled()).write(o, to: staging)
+        practices = written.map(\.practice.ods)
+        pcn = written[0].practice.pcnODS!
+        try FileManager.default.createDirectory(at: inbox, withIntermediateDirectories: true)
+        for w in written {
+            let population = try ExtractLoader().load(w.directory).population!
+            for day in ["2025-10-05", "2025-12-28", "2026-02-22"].compactMap(Day.init(iso:)) {
+                let name = "\(w.practice.ods)-\(day)"
+                _ = try CSVExtractWriter.write(population.asOf(day), to: staging.appending(path: name))
+                try FileManager.default.moveItem(at: staging.appending(path: name), to: inbox.appending(path: name))
+            }
+            try FileManager.default.moveItem(at: w.directory, to: inbox.appending(path: w.directory.lastPathComponent))
+        }
+        // Accounts: one through the real command line (bcrypt cost 12), the others directly (cost 4, quicker).
+        let passwordFile = base.appending(path: "password")
+        try Data((password + "\n").utf8).write(to: passwordFile)
+        let p = Process()
+        p.executableURL = qofdExecutable()
+        p.arguments = ["user", "add", "pcnlead", "--role", "pcn", "--scope", pcn, "--patient-access", "--password-file", passwordFile.path,
+                       "--database-url", conninfo]
+        try p.run()
+        p.waitUntilExit()
+        guard p.terminationStatus == 0 else { throw FixtureError("qofd user add failed") }
+        let conn = try await PostgresConnection.connect(conninfo)
+        let (first, second, hash) = (practices[0], practices[1], WebApp.hashPassword(password, cost: 4))
+        try await conn.withTransaction { c in
+            for (name, role, scope, patients) in [("practice1", WebAccounts.Role.practice, first, true), ("practice2", .practice, second, false),
+                                                   ("commissioner", .commissioner, nil, false)] as [(String, WebAccounts.Role, String?, Bool)] {
+                try WebAccounts.save(.init(username: name, role: role, scope: scope, patientAccess: patients, passwordHash: hash), in: c)
+            }
+        }
+        await conn.close()
+
+        let port = freePort()
+        let config = base.appending(path: "qofd.yaml")
+        try Data("""
+            database_url: "\(conninfo)"
+            state_dir: \(base.path)/state
+            inbox: \(inbox.path)
+            archive: \(base.path)/archive
+            quarantine: \(base.path)/quarantine
+            poll_interval: 1
+            listen: 127.0.0.1:\(port)
+            rulesets: [qof-2025-26, flu-2025-26]
+            """.utf8).write(to: config)
+        daemon = try DaemonProcess(config: config, environment: [:], notify: nil, port: port, log: base.appending(path: "log"))
+        let expected = written.count * 4
+        let conninfo = self.conninfo
+        let done = try await eventually(240) {
+            guard let c = try? await PostgresConnection.connect(conninfo) else { return false }
+            defer { Task { await c.close() } }
+            let n = (try? await c.query("SELECT count(*) FROM extract WHERE status = 'processed'")[0].decode(0, as: Int.self)) ?? 0
+            return n == expected
+        }
+        guard done else { throw FixtureError("extracts not processed in time: \(daemon.logText.suffix(2000))") }
+    }
+
+    struct FixtureError: Error, CustomStringConvertible {
+        let description: String
+        init(_ d: String) { description = d }
+    }
+}
+
+/// A signed-in browser stand-in for plain HTTP checks: curl with a cookie jar.
+struct Session {
+    let fixture: WebFixture
+    let jar: URL
+
+    init(_ fixture: WebFixture, user: String?) throws {
+        self.fixture = fixture
+        jar = fixture.base.appending(path: "jar-\(user ?? "anonymous")-\(UUID().uuidString.prefix(6))")
+        guard let user else { return }
+        let login = curl(["-c", jar.path, "\(fixture.url)/login"])
+        guard let csrf = login.body.range(of: #"name="csrf" value="[0-9a-f]+""#, options: .regularExpression)
+            .map({ String(login.body[$0].split(separator: "\"")[3]) }) else { throw WebFixture.FixtureError("no sign-in form") }
+        let posted = curl(["-c", jar.path, "-b", jar.path, "--data-urlencode", "csrf=\(csrf)", "--data-urlencode", "username=\(user)",
+                           "--data-urlencode", "password=\(fixture.password)", "\(fixture.url)/login"])
+        guard posted.status == 303 else { throw WebFixture.FixtureError("sign-in as \(user) gave \(posted.status)") }
+    }
+
+    /// The session's CSRF token, read from a page's forms.
+    func csrf() -> String? {
+        let home = get("/")
+        return home.body.range(of: #"name="csrf" value="[0-9a-f]+""#, options: .regularExpression).map { String(home.body[$0].split(separator: "\"")[3]) }
+    }
+
+    func get(_ path: String) -> (status: Int, body: String) { curl(["-b", jar.path, fixture.url + path]) }
+
+    func post(_ path: String, _ fields: [String: String]) -> (status: Int, body: String) {
+        curl(["-b", jar.path] + fields.flatMap { ["--data-urlencode", "\($0.key)=\($0.value)"] } + [fixture.url + path])
+    }
+
+    private func curl(_ args: [String]) -> (status: Int, body: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        p.arguments = ["-s", "-m", "60", "-w", "\n%{http_code}"] + args
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        try? p.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        let text = String(decoding: data, as: UTF8.self)
+        guard let cut = text.lastIndex(of: "\n") else { return (0, text) }
+        return (Int(text[text.index(after: cut)...]) ?? 0, String(text[..<cut]))
+    }
+}
