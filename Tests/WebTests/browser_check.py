@@ -16,6 +16,8 @@ import time
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
 
 base, user, password, practice, pcn, out = sys.argv[1:7]
 os.makedirs(out, exist_ok=True)
@@ -45,6 +47,14 @@ def shot(name):
     findings["urls"].append(driver.current_url)
 
 
+def navigate(action):
+    """Runs an action that loads a new page and waits until the old page is gone."""
+    old = driver.find_element(By.TAG_NAME, "html")
+    action()
+    WebDriverWait(driver, 20).until(expected_conditions.staleness_of(old))
+    WebDriverWait(driver, 20).until(lambda d: d.execute_script("return document.readyState") == "complete")
+
+
 def text(css):
     return driver.find_element(By.CSS_SELECTOR, css).text
 
@@ -56,12 +66,12 @@ try:
     shot("01-sign-in")
     driver.find_element(By.ID, "username").send_keys(user)
     driver.find_element(By.ID, "password").send_keys(password)
-    driver.find_element(By.CSS_SELECTOR, "form[action='/login'] button").click()
+    navigate(lambda: driver.find_element(By.CSS_SELECTOR, "form[action='/login'] button").click())
     check(driver.find_element(By.TAG_NAME, "h1").text == "Practices and PCNs", "signed in, the home page lists practices")
     shot("02-home")
 
     # Dashboard.
-    driver.find_element(By.CSS_SELECTOR, f"a[href='/practice/{practice}']").click()
+    navigate(lambda: driver.find_element(By.CSS_SELECTOR, f"a[href='/practice/{practice}']").click())
     check(practice in driver.find_element(By.TAG_NAME, "h1").text, "the dashboard names the practice")
     findings["points"] = text("#points")
     findings["pounds"] = text("#pounds")
@@ -76,7 +86,7 @@ try:
     shot("03-dashboard")
 
     # Indicator page: funnel and worklist.
-    driver.find_element(By.CSS_SELECTOR, "#row-HYP008 a").click()
+    navigate(lambda: driver.find_element(By.CSS_SELECTOR, "#row-HYP008 a").click())
     check(driver.find_element(By.TAG_NAME, "h1").text.startswith("HYP008"), "the indicator page opens")
     funnel = [[c.text for c in r.find_elements(By.CSS_SELECTOR, "th,td")] for r in driver.find_elements(By.CSS_SELECTOR, "#funnel tbody tr")]
     findings["funnel"] = funnel
@@ -92,7 +102,7 @@ try:
     # Filter the worklist, then export it.
     box = driver.find_element(By.ID, "q")
     box.send_keys("on 2026-")
-    box.submit()
+    navigate(box.submit)
     filtered = driver.find_elements(By.CSS_SELECTOR, "#worklist tbody tr")
     findings["filtered"] = len(filtered)
     check(0 < len(filtered) <= findings["worklistShown"], "the filter narrows the worklist")
@@ -113,7 +123,7 @@ try:
 
     # Explanation from the worklist (a form post: the patient id never appears in an address).
     first_patient = filtered[0].find_elements(By.TAG_NAME, "td")[0].text
-    filtered[0].find_element(By.CSS_SELECTOR, "button").click()
+    navigate(lambda: filtered[0].find_element(By.CSS_SELECTOR, "button").click())
     check("Rule by rule" in driver.find_element(By.TAG_NAME, "main").text, "the explanation page shows the rules")
     check(first_patient not in driver.current_url, "the patient id is not in the address")
     findings["explainedPatient"] = first_patient
@@ -123,7 +133,7 @@ try:
     # A patient who is in no report: ask by identifier.
     driver.get(base + f"/practice/{practice}/patient")
     driver.find_element(By.ID, "patient").send_keys(f"{practice}-2")
-    driver.find_element(By.CSS_SELECTOR, "main form button").click()
+    navigate(lambda: driver.find_element(By.CSS_SELECTOR, "main form button").click())
     check(f"Patient {practice}-2" in driver.find_element(By.TAG_NAME, "main").text, "any patient of the practice can be explained")
     findings["anyPatientOutcomes"] = text("#outcomes tbody")
     findings["anyPatientRegisterChains"] = len(driver.find_elements(By.TAG_NAME, "h4"))
@@ -143,7 +153,7 @@ try:
     shot("08-pcn")
 
     # Sign out: the session ends.
-    driver.find_element(By.CSS_SELECTOR, "header form button").click()
+    navigate(lambda: driver.find_element(By.CSS_SELECTOR, "header form button").click())
     driver.get(base + "/practice/" + practice)
     check("/login" in driver.current_url, "after signing out the pages need signing in again")
     print(json.dumps(findings))
