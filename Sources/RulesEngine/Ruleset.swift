@@ -67,6 +67,8 @@ public enum RuleAction: String, Sendable { case select, reject, next }
 /// One step of a chain: `if condition -> then | else`, naming the CQRS field a reject counts in.
 public struct Rule: Sendable {
     var condition: Expression
+    /// The fields, registers and built-ins the condition looks at.
+    public var references: Set<String> { condition.references }
     public var conditionText: String
     public var then: RuleAction
     public var otherwise: RuleAction

@@ -45,18 +45,19 @@ extension PostgresDate {
 /// Writes runs, organisations and memberships. Every function runs inside the caller's transaction
 /// (the connection is isolated to it), so a run is stored whole or not at all.
 public enum RunStore {
-    /// Makes sure the practice and its PCN exist and the practice's PCN membership covers `day`.
+    /// Makes sure the practice and its PCN exist (a placeholder named by its code, as `qofd user add`
+    /// creates, takes the extract's name) and the practice's PCN membership covers `day`.
     public static func recordOrganisations(_ practice: PracticeInfo, on day: Day, in conn: isolated PostgresConnection) throws {
         try conn.execute(
             """
             INSERT INTO organisation (ods_code, kind, name) VALUES (\(practice.ods), 'practice', \(practice.name))
-            ON CONFLICT (ods_code) DO NOTHING
+            ON CONFLICT (ods_code) DO UPDATE SET name = EXCLUDED.name WHERE organisation.name = organisation.ods_code
             """)
         guard let pcn = practice.pcnODS else { return }
         try conn.execute(
             """
             INSERT INTO organisation (ods_code, kind, name) VALUES (\(pcn), 'pcn', \(practice.pcnName ?? pcn))
-            ON CONFLICT (ods_code) DO NOTHING
+            ON CONFLICT (ods_code) DO UPDATE SET name = EXCLUDED.name WHERE organisation.name = organisation.ods_code
             """)
         let date = PostgresDate(day)
         let current = try conn.query(

@@ -16,12 +16,19 @@ extension WebApp {
     }
 
     /// Register -> each PCA and exclusion field, in rule order -> denominator -> numerator.
-    static func funnel(_ r: IndicatorResult, _ def: Indicator) -> [(label: String, field: String, count: Int)] {
+    static func funnel(_ r: IndicatorResult, _ def: Indicator, fields: [FieldDefinition]) -> [(label: String, field: String, count: Int)] {
+        // A rule without its own words reads as the field it tests ("maximal blood pressure therapy recorded").
+        func words(_ rule: Rule) -> String {
+            if let d = rule.describe { return d }
+            let refs = rule.references
+            if refs.count == 1, let f = fields.first(where: { $0.name == refs.first }) { return "\(f.describe) recorded" }
+            return rule.conditionText
+        }
         var steps: [(String, String, Int)] = [("On the register (\(def.register))", "", r.registerSize)]
         var seen = Set<String>()
         for rule in def.denominator.rules {
             guard let field = rule.field, (rule.then == .reject || rule.otherwise == .reject), seen.insert(field).inserted else { continue }
-            steps.append(("Removed: \(rule.describe ?? rule.conditionText) (\(rule.kind == .pca ? "PCA" : "exclusion"))", field, r.fields[field] ?? 0))
+            steps.append(("Removed: \(words(rule)) (\(rule.kind == .pca ? "PCA" : "exclusion"))", field, r.fields[field] ?? 0))
         }
         steps.append(("Denominator", "", r.denominator))
         steps.append(("Numerator (achieving)", "", r.numerator))
@@ -36,7 +43,7 @@ extension WebApp {
         guard let (run, result, name) = try await latest(ods, rs), let r = result.indicators.first(where: { $0.id == id }) else {
             return message(.notFound, "No results", "No stored run of \(rs.id) for \(ods).", viewer: viewer)
         }
-        let steps = Self.funnel(r, def)
+        let steps = Self.funnel(r, def, fields: rs.fields)
         let (rag, words) = Format.rag(r.achievement, indicator: def)
         var context: [String: Any] = [
             "title": "\(id) at \(name)", "ods": ods, "name": name, "ruleset": rs.id, "rulesetTitle": rs.title, "id": id, "describe": def.describe,

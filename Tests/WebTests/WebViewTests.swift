@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+    import Glibc
+#endif
 import Postgres
 import Testing
 import TestSupport
@@ -24,6 +27,8 @@ struct WebViewTests {
         try #require(p.terminationStatus == 0, "browser check failed: \(errors.suffix(3000))")
         let findings = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
 
+        // The practice carries its name from the extracts, though its account came first.
+        #expect(findings["practiceHeading"] as? String != "\(f.practices[0]) (\(f.practices[0]))")
         // Screenshots of every page were taken.
         let screenshots = findings["screenshots"] as? [String] ?? []
         #expect(screenshots.count == 8)
@@ -119,5 +124,51 @@ struct WebViewTests {
         #expect(try Session(f, user: "commissioner").get("/practice/\(a)/inequalities").body.contains("id=\"suppression\""))
         // Wrong password: refused.
         #expect(throws: (any Error).self) { try Session(f, user: "nobody") }
+    }
+}
+
+@Suite("Sign-in through a trusted reverse proxy")
+struct ProxySignInTests {
+    @Test("web_auth: proxy takes the user from the configured header; unknown or absent users get 401, others' practices 403")
+    func proxy() async throws {
+        let f = try await WebFixture.shared.value
+        let port = freePort()
+        let config = f.base.appending(path: "proxy.yaml")
+        try Data("""
+            database_url: "\(f.conninfo)"
+            state_dir: \(f.base.path)/proxy-state
+            inbox: \(f.base.path)/proxy-inbox
+            archive: \(f.base.path)/archive
+            quarantine: \(f.base.path)/proxy-quarantine
+            listen: 127.0.0.1:\(port)
+            rulesets: [qof-2025-26, flu-2025-26]
+            web_auth: proxy
+            web_proxy_header: X-Forwarded-User
+            """.utf8).write(to: config)
+        let daemon = try DaemonProcess(config: config, environment: [:], notify: nil, port: port, log: f.base.appending(path: "proxy-log"))
+        defer {
+            daemon.signal(SIGTERM)
+            _ = daemon.waitForExit(seconds: 20)
+        }
+        #expect(await eventually(30) { daemon.get("/healthz").0 == 200 }, "\(daemon.logText)")
+        func status(_ path: String, user: String?) -> Int {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+            p.arguments = ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-m", "30"] + (user.map { ["-H", "X-Forwarded-User: \($0)"] } ?? [])
+                + ["http://127.0.0.1:\(port)\(path)"]
+            let pipe = Pipe()
+            p.standardOutput = pipe
+            try? p.run()
+            let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            p.waitUntilExit()
+            return Int(out) ?? 0
+        }
+        let (a, b) = (f.practices[0], f.practices[1])
+        #expect(status("/practice/\(a)", user: "practice1") == 200)
+        #expect(status("/practice/\(b)", user: "practice1") == 403)
+        #expect(status("/practice/\(a)/indicator/HYP008/worklist.csv", user: "practice1") == 200)
+        #expect(status("/practice/\(a)", user: nil) == 401)
+        #expect(status("/practice/\(a)", user: "someone-else") == 401)
+        #expect(status("/pcn/\(f.pcn)", user: "commissioner") == 200)
     }
 }

@@ -73,6 +73,7 @@ try:
     # Dashboard.
     navigate(lambda: driver.find_element(By.CSS_SELECTOR, f"a[href='/practice/{practice}']").click())
     check(practice in driver.find_element(By.TAG_NAME, "h1").text, "the dashboard names the practice")
+    findings["practiceHeading"] = driver.find_element(By.TAG_NAME, "h1").text
     findings["points"] = text("#points")
     findings["pounds"] = text("#pounds")
     findings["atStakeTotal"] = text("#at-stake")
