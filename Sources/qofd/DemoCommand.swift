@@ -86,6 +86,7 @@ struct DemoCommand: AsyncParsableCommand {
               reports      \(demo.appending(path: "reports").path)   (HTML, CSV, JSON and FHIR per practice)
               archive      \(dirs.archive.path)
               database     qofd status\(database.stateDirectory.map { " --state-dir \($0)" } ?? "")   (tables: computation_run, indicator_result, rule_count, patient_outcome)
+              web view     qofd demo --serve   (a year of extracts, demo accounts, http://127.0.0.1:8470/)
               a patient    qofd explain --extract \(dirs.archive.path)/\(written[0].practice.ods)/\(written[0].directory.lastPathComponent) --patient \(written[0].practice.ods)-28
             """)
     }
