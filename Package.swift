@@ -187,6 +187,16 @@ let package = Package(
             path: "Benchmarks/EngineBenchmark",
             swiftSettings: strict
         ),
+        .executableTarget(
+            name: "icb-benchmark",
+            dependencies: [
+                "Extracts", "Clinical", "Clusters", "ReferenceData", "Synth", "RulesEngine", "Storage", "Postgres", "PostgresCluster", "Daemon",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/ICBBenchmark",
+            exclude: ["indicators.sql", "duckdb_counts.py"],
+            swiftSettings: strict
+        ),
 
         // Test support: one throwaway PostgreSQL cluster per test run, a fresh database per test.
         .target(

@@ -258,5 +258,11 @@ public struct CompiledRuleset: Sendable {
     }
 
     /// Clusters the rules use that the library does not have (evaluated as empty).
+    /// The concepts a cluster name stands for in this ruleset (its list, its stand-in, or none when
+    /// missing), as the engine matches them; nil for a name the ruleset does not use.
+    public func concepts(ofCluster name: String) -> Set<UInt64>? {
+        clusterNames.firstIndex(of: name).map { clusterConcepts[$0] }
+    }
+
     public var missingClusters: [String] { clusterVersions.filter { $0.value == "missing" }.keys.sorted() }
 }

@@ -1,0 +1,124 @@
+import Clinical
+import Clusters
+import Daemon
+import Dispatch
+import Extracts
+import Foundation
+import Logging
+import Postgres
+import RulesEngine
+import Storage
+
+/// One phase of qofd's work, run in a child process so that its time and peak memory are its own.
+/// Prints one JSON line: seconds and, for evaluation, the counts the SQL references are checked against.
+enum Phase {
+    static let indicators: [(ruleset: String, id: String)] = [("qof-2025-26", "HYP008"), ("qof-2025-26", "DM020"),
+                                                              ("qof-2025-26", "BP002"), ("flu-2025-26", "FLU_65PLUS")]
+
+    final class Slots<T>: @unchecked Sendable {
+        var items: [T?]
+        let lock = NSLock()
+        init(_ n: Int) { items = Array(repeating: nil, count: n) }
+        func set(_ i: Int, _ v: T) { lock.withLock { items[i] = v } }
+    }
+
+    static func directories(_ data: URL) throws -> [URL] {
+        try FileManager.default.contentsOfDirectory(at: data, includingPropertiesForKeys: nil)
+            .filter { ExtractLoader.isComplete($0) }.sorted { $0.path < $1.path }
+    }
+
+    static func read(_ dirs: [URL]) -> [Population] {
+        let out = Slots<Population>(dirs.count)
+        let loader = ExtractLoader()
+        DispatchQueue.concurrentPerform(iterations: dirs.count) { i in
+            if let p = loader.load(dirs[i]).population { out.set(i, p) }
+        }
+        return out.items.compactMap { $0 }
+    }
+
+    static func compiled(_ library: ClusterLibrary) throws -> [CompiledRuleset] {
+        let all = try RulesetLoader(library: library).loadAll()
+        return try ["qof-2025-26", "flu-2025-26"].map { try CompiledRuleset(all[$0]!, achievementDate: Day(year: 2026, month: 3, day: 31)!, library: library) }
+    }
+
+    static func run(_ name: String, data: URL, conninfo: String?) async throws -> [String: Any] {
+        let library = try ClusterLibrary.bundled()
+        let rulesets = try compiled(library)
+        let dirs = try directories(data)
+        switch name {
+        case "read":
+            let start = ContinuousClock.now
+            let populations = read(dirs)
+            let seconds = (ContinuousClock.now - start) / .seconds(1)
+            return ["seconds": seconds, "patients": populations.reduce(0) { $0 + $1.patientCount },
+                    "records": populations.reduce(0) { $0 + $1.events.count + $1.medications.count }]
+        case "evaluate":
+            let populations = read(dirs)
+            let results = Slots<[PracticeResult]>(populations.count)
+            let start = ContinuousClock.now
+            DispatchQueue.concurrentPerform(iterations: populations.count) { i in
+                results.set(i, rulesets.map { Engine($0).evaluate(populations[i]) })
+            }
+            let seconds = (ContinuousClock.now - start) / .seconds(1)
+            var counts: [String: [String: Int]] = [:]
+            for practice in results.items.compactMap({ $0 }) {
+                for (r, compiled) in zip(practice, rulesets) {
+                    for i in r.indicators where indicators.contains(where: { $0.ruleset == compiled.ruleset.id && $0.id == i.id }) {
+                        var c = counts[i.id] ?? ["register": 0, "denominator": 0, "numerator": 0]
+                        c["register"]! += i.registerSize
+                        c["denominator"]! += i.denominator
+                        c["numerator"]! += i.numerator
+                        counts[i.id] = c
+                    }
+                }
+            }
+            return ["seconds": seconds, "counts": counts]
+        case "store":
+            guard let conninfo else { throw BenchmarkError("store needs a database") }
+            let populations = read(dirs)
+            let records = Slots<[RunRecord]>(populations.count)
+            DispatchQueue.concurrentPerform(iterations: populations.count) { i in
+                records.set(i, rulesets.map { c in
+                    RunRecord(extractID: nil, practice: populations[i].practice, rulesetID: c.ruleset.id, rulesetSHA256: c.ruleset.sha256,
+                              clusterVersion: c.clusterVersion, achievementDate: c.achievementDate,
+                              result: Engine(c).evaluate(populations[i], patientOutcomes: true), engineVersion: "bench", worker: "bench")
+                })
+            }
+            let all = records.items.compactMap { $0 }
+            let start = ContinuousClock.now
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for w in 0..<2 {
+                    group.addTask {
+                        let conn = try await PostgresConnection.connect(conninfo)
+                        for i in stride(from: w, to: all.count, by: 2) {
+                            let runs = all[i]
+                            try await conn.withTransaction { c in
+                                try RunStore.recordOrganisations(runs[0].practice, on: runs[0].achievementDate, in: c)
+                                for r in runs { _ = try RunStore.store(r, in: c) }
+                            }
+                        }
+                        await conn.close()
+                    }
+                }
+                try await group.waitForAll()
+            }
+            return ["seconds": (ContinuousClock.now - start) / .seconds(1)]
+        case "e2e":
+            // `data` is a throwaway copy (hard links) used as the inbox: the pipeline archives what it processes.
+            guard let conninfo else { throw BenchmarkError("e2e needs a database") }
+            let base = data.deletingLastPathComponent()
+            let all = try RulesetLoader(library: library).loadAll()
+            let processor = ExtractProcessor(
+                directories: .init(inbox: data, archive: base.appending(path: "archive"), quarantine: base.appending(path: "quarantine")),
+                rulesets: [all["qof-2025-26"]!, all["flu-2025-26"]!], library: library, worker: "bench",
+                reportsDirectory: base.appending(path: "reports"), logger: Logger(label: "bench"))
+            let start = ContinuousClock.now
+            let summary = try await PipelineRunner.runOnce(processor, conninfo: conninfo, workers: 2, logger: Logger(label: "bench"))
+            let seconds = (ContinuousClock.now - start) / .seconds(1)
+            guard summary.processed == dirs.count else { throw BenchmarkError("e2e processed \(summary.processed) of \(dirs.count)") }
+            return ["seconds": seconds, "runs": summary.runs.count]
+        default:
+            throw BenchmarkError("unknown phase \(name)")
+        }
+    }
+}
