@@ -14,6 +14,8 @@ public struct Explanation: Sendable, Codable {
         public var field: String?
         /// The facts the condition looked at ("latest blood pressure: 146/88 on 2026-01-12").
         public var facts: [String]
+        /// The dates of the fields the condition looked at, by field name (absent when none recorded).
+        public var dates: [String: String] = [:]
     }
 
     public var patient: String
@@ -78,6 +80,15 @@ extension Engine {
                 }
             }
         }
+        func dates(_ rule: Rule) -> [String: String] {
+            var out: [String: String] = [:]
+            for name in rule.condition.references {
+                if let f = rs.fields.firstIndex(where: { $0.name == name }), !scratch.values[f].isNull {
+                    out[name] = scratch.values[f].date.description
+                }
+            }
+            return out
+        }
         func walk(_ chain: Chain, _ resolved: [CompiledRuleset.ResolvedRule], label: String) -> (RuleAction, Int) {
             for (i, rule) in resolved.enumerated() {
                 let result = ev.evaluate(rule.root, p, &scratch).truthy
@@ -85,7 +96,7 @@ extension Engine {
                 let def = chain.rules[i]
                 steps.append(Explanation.Step(
                     chain: label, rule: i + 1, condition: def.conditionText, describe: def.describe, result: result,
-                    action: action.rawValue, field: def.field, facts: facts(def)))
+                    action: action.rawValue, field: def.field, facts: facts(def), dates: dates(def)))
                 if action != .next { return (action, i) }
             }
             return (.reject, resolved.count - 1)

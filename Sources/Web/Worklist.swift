@@ -50,11 +50,12 @@ public struct Worklist: Sendable {
             case .denominator:
                 let explanation = engine.explain(population, patient: p, indicators: [def.id], library: library)
                 let failing = explanation.steps.last { $0.chain == "\(def.id) numerator" }
+                let invitations = Self.invitationHint(explanation.steps.filter { $0.chain == "\(def.id) denominator" })
                 let entry = Entry(
                     patient: population.patientIDs[p], nhsNumber: population.nhsNumbers[p] == 0 ? "" : String(population.nhsNumbers[p]),
                     age: age, sex: population.sexes[p].letter,
                     missing: failing.map { "not yet: \($0.describe ?? $0.condition)" } ?? "not yet in the numerator",
-                    facts: Self.telling(failing?.facts ?? []), dueBy: dueBy)
+                    facts: Self.telling(failing?.facts ?? []) + invitations, dueBy: dueBy)
                 if needle.isEmpty || (entry.missing + " " + entry.facts.joined(separator: " ")).lowercased().contains(needle) {
                     entries.append(entry)
                 }
@@ -73,6 +74,20 @@ public struct Worklist: Sendable {
         }
         self.entries = entries
         self.newPatients = newPatients
+    }
+
+    /// Where the patient stands with review invitations (the `…INVITE1_DAT` / `…INVITE2_DAT` fields an
+    /// invitation PCA looks at): two invitations at least 7 days apart remove a patient who does not respond.
+    static func invitationHint(_ steps: [Explanation.Step]) -> [String] {
+        for step in steps {
+            guard let range = step.condition.range(of: "[A-Z0-9_]*INVITE1_DAT", options: .regularExpression) else { continue }
+            let first = String(step.condition[range])
+            let second = first.replacingOccurrences(of: "INVITE1_DAT", with: "INVITE2_DAT")
+            guard let sent = step.dates[first].flatMap(Day.init(iso:)) else { return ["no review invitation sent this year"] }
+            if let again = step.dates[second] { return ["invited on \(sent) and \(again)"] }
+            return ["first invitation sent \(sent); a second is due from \(sent.adding(days: 7))"]
+        }
+        return []
     }
 
     /// The facts worth reading: "none recorded" lines only when nothing at all was recorded.

@@ -1,0 +1,31 @@
+@testable import RulesEngine
+import Testing
+@testable import Web
+
+@Suite("What a worklist says about review invitations")
+struct WorklistHintTests {
+    static func step(_ dates: [String: String]) -> Explanation.Step {
+        Explanation.Step(
+            chain: "HYP008 denominator", rule: 7,
+            condition: "(BP_DAT is not null and HYPINVITE1_DAT > BP_DAT and HYPINVITE2_DAT is not null) or (BP_DAT is null and HYPINVITE1_DAT is not null and HYPINVITE2_DAT is not null)",
+            describe: nil, result: false, action: "next", field: "HYPBPINV", facts: [], dates: dates)
+    }
+
+    @Test("one invitation: the second is due 7 days later")
+    func secondDue() {
+        #expect(Worklist.invitationHint([Self.step(["HYPINVITE1_DAT": "2026-02-03"])]) == ["first invitation sent 2026-02-03; a second is due from 2026-02-10"])
+    }
+
+    @Test("no invitation yet, and both sent")
+    func noneAndBoth() {
+        #expect(Worklist.invitationHint([Self.step([:])]) == ["no review invitation sent this year"])
+        #expect(Worklist.invitationHint([Self.step(["HYPINVITE1_DAT": "2025-11-01", "HYPINVITE2_DAT": "2025-11-20"])]) == ["invited on 2025-11-01 and 2025-11-20"])
+    }
+
+    @Test("an indicator without invitation rules says nothing about them")
+    func noInvitationRule() {
+        let s = Explanation.Step(chain: "BP002 denominator", rule: 1, condition: "PAT_AGE < 45", describe: nil, result: false, action: "next",
+                                 field: "PAT_AGEU45", facts: [], dates: [:])
+        #expect(Worklist.invitationHint([s]).isEmpty)
+    }
+}
