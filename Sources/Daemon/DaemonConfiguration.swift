@@ -38,7 +38,7 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public static let keys: [String] = [
         "database_url", "database_password_file", "state_dir", "inbox", "archive", "quarantine", "reports", "poll_interval",
         "recompute_at", "rulesets", "rules_dir", "clusters_dir", "listen", "log_level", "workers", "lease_seconds",
-        "store_patient_outcomes", "patient_outcome_years", "web_auth", "web_proxy_header", "web_secure_cookies", "web_session_minutes",
+        "store_patient_outcomes", "patient_outcome_years", "web_auth", "web_proxy_header", "web_secure_cookies", "web_session_minutes", "reference_dir",
     ]
 
     /// The defaults under a state directory.
@@ -125,6 +125,7 @@ public struct DaemonConfiguration: Sendable, Equatable {
             c.web.authentication = a
         }
         c.web.proxyHeader = values["web_proxy_header"] ?? c.web.proxyHeader
+        c.web.referenceDirectory = values["reference_dir"]
         c.web.sessionMinutes = try number("web_session_minutes", c.web.sessionMinutes)
         if let s = values["web_secure_cookies"] {
             guard let b = ["true": true, "yes": true, "false": false, "no": false][s.lowercased()] else {
@@ -152,6 +153,9 @@ public struct DaemonConfiguration: Sendable, Equatable {
         }
         guard web.proxyHeader.range(of: "^[A-Za-z0-9-]+$", options: .regularExpression) != nil else {
             throw ConfigurationError(option: "web_proxy_header", message: "must be a header name such as X-Remote-User")
+        }
+        if let dir = web.referenceDirectory, !FileManager.default.fileExists(atPath: dir + "/imd2025_lsoa21_england.csv") {
+            throw ConfigurationError(option: "reference_dir", message: "\(dir) holds no imd2025_lsoa21_england.csv")
         }
         guard !rulesets.isEmpty else { throw ConfigurationError(option: "rulesets", message: "name at least one ruleset") }
         guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel) else {

@@ -56,6 +56,18 @@ public struct ReferenceDataError: Error, Sendable, CustomStringConvertible {
 }
 
 extension Deprivation {
+    /// The same from a site's own directory holding `imd2025_lsoa21_england.csv` (columns lsoa21cd,
+    /// imd25_rank, imd25_decile) and, optionally, `lsoa11_lsoa21_lookup_ew.csv`: reference data a user
+    /// can update without a build.
+    public static func imd2025AcceptingLSOA2011(directory: URL) throws -> Deprivation {
+        let imd = directory.appending(path: "imd2025_lsoa21_england.csv")
+        let base = try load(imd, edition: "IMD 2025 (\(imd.path))", codeColumn: "lsoa21cd", rankColumn: "imd25_rank", decileColumn: "imd25_decile")
+        guard base.areas.count > 0 else { throw ReferenceDataError("\(imd.path) holds no areas") }
+        let lookup = directory.appending(path: "lsoa11_lsoa21_lookup_ew.csv")
+        guard let text = try? String(contentsOf: lookup, encoding: .utf8) else { return base }
+        return base.adding(lookup: text)
+    }
+
     /// IMD 2025 with 2011 LSOA codes mapped onto 2021 ones through the ONS lookup (an extract may
     /// carry either). A 2011 LSOA split into several 2021 LSOAs takes the most deprived of them.
     public static func imd2025AcceptingLSOA2011() throws -> Deprivation {

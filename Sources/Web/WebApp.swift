@@ -27,6 +27,7 @@ public final class WebApp: Sendable {
     static let loginCookie = "qofd_login"
 
     public init(conninfo: String, logger: Logger, inputs: @escaping @Sendable () async -> WebInputs) async throws {
+        let settings = await inputs().settings
         guard let dir = Bundle.module.url(forResource: "Templates", withExtension: nil) else {
             throw WebError.missingTemplates
         }
@@ -34,7 +35,8 @@ public final class WebApp: Sendable {
         database = WebDatabase(conninfo: conninfo, logger: logger)
         self.inputs = inputs
         self.logger = logger
-        deprivation = try Deprivation.imd2025AcceptingLSOA2011()
+        deprivation = try settings.referenceDirectory.map { try Deprivation.imd2025AcceptingLSOA2011(directory: URL(fileURLWithPath: $0)) }
+            ?? Deprivation.imd2025AcceptingLSOA2011()
         ethnicGroups = try EthnicGroups.bundled()
     }
 

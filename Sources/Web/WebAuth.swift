@@ -141,7 +141,7 @@ extension WebApp {
         let json = (try? JSONSerialization.data(withJSONObject: details, options: [.sortedKeys])).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
         let actor = viewer.user.username
         let date = achievementDate.map { PostgresDate(year: $0.year, month: $0.components.month, day: $0.components.day) }
-        try await database.run { conn in
+        _ = try await database.run { conn in
             try conn.execute(
                 """
                 INSERT INTO audit_log (actor, action, practice_ods, ruleset_id, achievement_date, details)

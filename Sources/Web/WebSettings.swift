@@ -18,9 +18,12 @@ public struct WebSettings: Sendable, Equatable {
     /// Mark cookies Secure (set when served over HTTPS through a proxy).
     public var secureCookies: Bool
     public var sessionMinutes: Int
+    /// A directory with newer IMD and LSOA lookup files (see `Deprivation`); nil: the shipped ones.
+    public var referenceDirectory: String?
 
     public init(authentication: Authentication = .local, proxyHeader: String = "X-Remote-User", secureCookies: Bool = false,
-                sessionMinutes: Int = 480) {
+                sessionMinutes: Int = 480, referenceDirectory: String? = nil) {
+        self.referenceDirectory = referenceDirectory
         self.authentication = authentication
         self.proxyHeader = proxyHeader
         self.secureCookies = secureCookies
