@@ -252,7 +252,7 @@ let package = Package(
         ),
         .testTarget(
             name: "StorageTests",
-            dependencies: ["Storage", "Postgres", "TestSupport"],
+            dependencies: ["Storage", "Postgres", "TestSupport", "RulesEngine", "Clinical"],
             swiftSettings: strict
         ),
     ]

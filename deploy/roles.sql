@@ -15,7 +15,8 @@ REVOKE SELECT ON web_session FROM qofd_reader;                           -- sess
 
 GRANT SELECT, INSERT, UPDATE ON organisation, pcn_membership, extract, worker TO qofd_daemon;
 GRANT SELECT, INSERT ON computation_run, register_result, indicator_result, rule_count, declaration TO qofd_daemon;
-GRANT SELECT, INSERT, DELETE ON patient_outcome TO qofd_daemon;          -- DELETE for the retention purge
+GRANT SELECT, INSERT, DELETE ON patient_outcome_set TO qofd_daemon;      -- DELETE for the retention purge
+GRANT SELECT ON patient_outcome TO qofd_daemon;                          -- the same, one row per patient (a view)
 GRANT UPDATE (finished_at) ON computation_run TO qofd_daemon;
 GRANT SELECT, INSERT ON audit_log TO qofd_daemon;                        -- append only: no UPDATE, DELETE, TRUNCATE
 GRANT SELECT ON schema_migrations TO qofd_daemon;

@@ -70,7 +70,7 @@ public struct Maintenance: Sendable {
 
     /// Deletes patient-level outcomes of runs whose achievement date is older than the retention
     /// (the start of the QOF year `years - 1` before the current one). Aggregates are kept.
-    /// - Returns: rows deleted.
+    /// - Returns: outcome sets (one per run, indicator, outcome and rule) deleted.
     @discardableResult
     public func purgePatientOutcomes(keepingYears years: Int, today: Day, using conn: PostgresConnection) async throws -> Int {
         let c = today.components
@@ -78,8 +78,8 @@ public struct Maintenance: Sendable {
         let cutoff = currentYearStart.adding(years: -(years - 1))
         let cut = PostgresDate(year: cutoff.components.year, month: cutoff.components.month, day: cutoff.components.day)
         let n = try await conn.execute(
-            "DELETE FROM patient_outcome WHERE run_id IN (SELECT id FROM computation_run WHERE achievement_date < \(cut))")
-        if n > 0 { logger.info("purged patient-level outcomes past retention", metadata: ["rows": "\(n)", "before": "\(cutoff)"]) }
+            "DELETE FROM patient_outcome_set WHERE run_id IN (SELECT id FROM computation_run WHERE achievement_date < \(cut))")
+        if n > 0 { logger.info("purged patient-level outcomes past retention", metadata: ["sets": "\(n)", "before": "\(cutoff)"]) }
         return n
     }
 }

@@ -155,19 +155,44 @@ public enum RunStore {
             }
         }
         if let outcomes = r.patients {
-            try conn.copyIn(table: "patient_outcome", columns: ["run_id", "indicator_id", "patient_id", "outcome", "rule", "field_name"]) { w in
-                for o in outcomes where o.outcome != .notInRegister {
+            // One row per indicator, outcome and deciding rule, with its patients as an array.
+            var groups: [String: (PatientOutcome, [String])] = [:]
+            var order: [String] = []
+            for o in outcomes where o.outcome != .notInRegister {
+                let key = "\(o.indicator)\u{1}\(o.outcome.rawValue)\u{1}\(o.rule ?? "")\u{1}\(o.field ?? "")"
+                if groups[key] == nil { order.append(key); groups[key] = (o, []) }
+                groups[key]!.1.append(o.patient)
+            }
+            let sets = order.map { groups[$0]! }
+            try conn.copyIn(table: "patient_outcome_set", columns: ["run_id", "indicator_id", "outcome", "rule", "field_name", "patients"]) { w in
+                for (o, patients) in sets {
                     try w.append(Int(runID))
                     try w.append(o.indicator)
-                    try w.append(o.patient)
                     try w.append(o.outcome.rawValue)
                     try w.append(o.rule)
                     try w.append(o.field)
+                    try w.append(arrayLiteral(patients))
                     try w.endRow()
                 }
             }
         }
         return runID
+    }
+
+    /// A PostgreSQL text[] literal: every element quoted, quotes and backslashes escaped.
+    static func arrayLiteral(_ items: [String]) -> String {
+        var out = "{"
+        out.reserveCapacity(items.count * 14)
+        for (i, item) in items.enumerated() {
+            if i > 0 { out += "," }
+            out += "\""
+            for c in item.unicodeScalars {
+                if c == "\"" || c == "\\" { out += "\\" }
+                out.unicodeScalars.append(c)
+            }
+            out += "\""
+        }
+        return out + "}"
     }
 
     /// Four decimal places, as stored in numeric(9,4).
