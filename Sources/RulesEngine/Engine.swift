@@ -147,13 +147,14 @@ public struct Engine: Sendable {
                 }
                 let (action, rule) = ev.run(ind.denominator, p, &s)
                 var outcome: Outcome
-                var decidingRule = "denominator \(rule + 1)"
+                var decidingRule = 0  // 1-based: denominator rule when positive, numerator rule when negative
                 var field: String?
                 if action == .reject {
                     exits[i][0][rule].1 += 1
                     let def = rs.indicators[i].denominator.rules[rule]
                     outcome = def.kind == .pca ? .pca : .excluded
                     field = def.field
+                    decidingRule = rule + 1
                 } else {
                     exits[i][0][rule].0 += 1
                     denominators[i] += 1
@@ -162,18 +163,19 @@ public struct Engine: Sendable {
                         exits[i][1][numeratorRule].0 += 1
                         numerators[i] += 1
                         outcome = .numerator
-                        decidingRule = "numerator \(numeratorRule + 1)"
+                        decidingRule = -(numeratorRule + 1)
                     } else {
                         exits[i][1][numeratorRule].1 += 1
                         outcome = .denominator
+                        decidingRule = rule + 1
                         // A named numerator reject says why (e.g. DECLINED, TO_VACCINATE).
                         field = rs.indicators[i].numerator.rules[numeratorRule].field
                     }
                 }
                 if patientOutcomes {
                     outcomes.append(PatientOutcome(
-                        patient: population.patientIDs[p], indicator: rs.indicators[i].id, outcome: outcome, rule: decidingRule,
-                        field: field))
+                        patient: population.patientIDs[p], indicator: rs.indicators[i].id, outcome: outcome,
+                        rule: decidingRule > 0 ? "denominator \(decidingRule)" : "numerator \(-decidingRule)", field: field))
                 }
             }
         }

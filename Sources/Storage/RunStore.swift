@@ -155,10 +155,12 @@ public enum RunStore {
             }
         }
         if let outcomes = r.patients {
-            // One row per indicator, outcome and deciding rule, with its patients as an array.
+            // One row per indicator, outcome and deciding rule, with its patients as an array. Patients a
+            // rule without a CQRS field leaves out (not in a flu cohort's age band, say) are, like those not
+            // on the register, outside the indicator and not stored; every counted outcome is.
             var groups: [String: (PatientOutcome, [String])] = [:]
             var order: [String] = []
-            for o in outcomes where o.outcome != .notInRegister {
+            for o in outcomes where o.outcome != .notInRegister && !(o.outcome == .excluded && o.field == nil) {
                 let key = "\(o.indicator)\u{1}\(o.outcome.rawValue)\u{1}\(o.rule ?? "")\u{1}\(o.field ?? "")"
                 if groups[key] == nil { order.append(key); groups[key] = (o, []) }
                 groups[key]!.1.append(o.patient)
