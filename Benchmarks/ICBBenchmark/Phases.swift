@@ -112,7 +112,8 @@ enum Phase {
             let processor = ExtractProcessor(
                 directories: .init(inbox: data, archive: base.appending(path: "archive"), quarantine: base.appending(path: "quarantine")),
                 rulesets: [all["qof-2025-26"]!, all["flu-2025-26"]!], library: library, worker: "bench",
-                reportsDirectory: base.appending(path: "reports"), logger: Logger(label: "bench"))
+                reportsDirectory: ProcessInfo.processInfo.environment["ICB_NO_REPORTS"] == nil ? base.appending(path: "reports") : nil,
+                logger: Logger(label: "bench"))
             let start = ContinuousClock.now
             let summary = try await PipelineRunner.runOnce(processor, conninfo: conninfo, workers: 2, logger: Logger(label: "bench"))
             let seconds = (ContinuousClock.now - start) / .seconds(1)
