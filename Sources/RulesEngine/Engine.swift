@@ -129,6 +129,10 @@ public struct Engine: Sendable {
              [(Int, Int)](repeating: (0, 0), count: ind.numerator.rules.count)]
         }
         var outcomes: [PatientOutcome] = []
+        // Labels of deciding rules, made once ("denominator 9", "numerator 1"), shared by every patient.
+        let labels = patientOutcomes ? rs.indicators.map { ind in
+            (ind.denominator.rules.indices.map { "denominator \($0 + 1)" }, ind.numerator.rules.indices.map { "numerator \($0 + 1)" })
+        } : []
         var s = Scratch()
         var listSize = 0
         for p in 0..<population.patientCount where ev.isInPopulation(p) {
@@ -175,7 +179,7 @@ public struct Engine: Sendable {
                 if patientOutcomes {
                     outcomes.append(PatientOutcome(
                         patient: population.patientIDs[p], indicator: rs.indicators[i].id, outcome: outcome,
-                        rule: decidingRule > 0 ? "denominator \(decidingRule)" : "numerator \(-decidingRule)", field: field))
+                        rule: decidingRule > 0 ? labels[i].0[decidingRule - 1] : labels[i].1[-decidingRule - 1], field: field))
                 }
             }
         }

@@ -155,25 +155,34 @@ public enum RunStore {
             }
         }
         if let outcomes = r.patients {
-            // One row per indicator, outcome and deciding rule, with its patients as an array. Patients a
-            // rule without a CQRS field leaves out (not in a flu cohort's age band, say) are, like those not
-            // on the register, outside the indicator and not stored; every counted outcome is.
-            var groups: [String: (PatientOutcome, [String])] = [:]
-            var order: [String] = []
-            for o in outcomes where o.outcome != .notInRegister && !(o.outcome == .excluded && o.field == nil) {
-                let key = "\(o.indicator)\u{1}\(o.outcome.rawValue)\u{1}\(o.rule ?? "")\u{1}\(o.field ?? "")"
-                if groups[key] == nil { order.append(key); groups[key] = (o, []) }
-                groups[key]!.1.append(o.patient)
+            // One row per indicator, outcome and deciding rule, with its patients as an array (at most
+            // `patientsPerSet` per row, so a large practice never makes an oversized field). Patients a rule
+            // without a CQRS field leaves out (not in a flu cohort's age band, say) are, like those not on the
+            // register, outside the indicator and not stored; every counted outcome is.
+            struct Key: Hashable {
+                let indicator: String, outcome: Outcome, rule: String?, field: String?
             }
-            let sets = order.map { groups[$0]! }
+            var groups: [Key: [String]] = [:]
+            var order: [Key] = []
+            for o in outcomes where o.outcome != .notInRegister && !(o.outcome == .excluded && o.field == nil) {
+                let key = Key(indicator: o.indicator, outcome: o.outcome, rule: o.rule, field: o.field)
+                if groups[key] == nil { order.append(key) }
+                groups[key, default: []].append(o.patient)
+            }
+            let sets = order.flatMap { key in
+                let patients = groups[key]!
+                return stride(from: 0, to: patients.count, by: patientsPerSet).map {
+                    (key.indicator, key.outcome.rawValue, key.rule, key.field, arrayLiteral(patients[$0..<min($0 + patientsPerSet, patients.count)]))
+                }
+            }
             try conn.copyIn(table: "patient_outcome_set", columns: ["run_id", "indicator_id", "outcome", "rule", "field_name", "patients"]) { w in
-                for (o, patients) in sets {
+                for (indicator, outcome, rule, field, patients) in sets {
                     try w.append(Int(runID))
-                    try w.append(o.indicator)
-                    try w.append(o.outcome.rawValue)
-                    try w.append(o.rule)
-                    try w.append(o.field)
-                    try w.append(arrayLiteral(patients))
+                    try w.append(indicator)
+                    try w.append(outcome)
+                    try w.append(rule)
+                    try w.append(field)
+                    try w.append(patients)
                     try w.endRow()
                 }
             }
@@ -181,20 +190,28 @@ public enum RunStore {
         return runID
     }
 
+    /// Patients per stored outcome set (keeps every COPY field well under the writer's limit).
+    static let patientsPerSet = 5_000
+
     /// A PostgreSQL text[] literal: every element quoted, quotes and backslashes escaped.
-    static func arrayLiteral(_ items: [String]) -> String {
-        var out = "{"
-        out.reserveCapacity(items.count * 14)
-        for (i, item) in items.enumerated() {
-            if i > 0 { out += "," }
-            out += "\""
-            for c in item.unicodeScalars {
-                if c == "\"" || c == "\\" { out += "\\" }
-                out.unicodeScalars.append(c)
+    static func arrayLiteral(_ items: some Collection<String>) -> String {
+        var bytes: [UInt8] = [UInt8(ascii: "{")]
+        bytes.reserveCapacity(items.count * 16 + 2)
+        var first = true
+        for var item in items {
+            if !first { bytes.append(UInt8(ascii: ",")) }
+            first = false
+            bytes.append(UInt8(ascii: "\""))
+            item.withUTF8 { utf8 in
+                for b in utf8 {
+                    if b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") { bytes.append(UInt8(ascii: "\\")) }
+                    bytes.append(b)
+                }
             }
-            out += "\""
+            bytes.append(UInt8(ascii: "\""))
         }
-        return out + "}"
+        bytes.append(UInt8(ascii: "}"))
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Four decimal places, as stored in numeric(9,4).

@@ -32,3 +32,20 @@ struct PatientOutcomeStoreTests {
         #expect(read.sorted() == expected)
     }
 }
+
+extension PatientOutcomeStoreTests {
+    @Test("a large practice's outcome set is split into rows of at most 5,000 patients, none lost")
+    func largeSets() async throws {
+        let conn = try await TestDatabase.connect(migrated: true)
+        let outcomes = (0..<12_001).map { PatientOutcome(patient: "A81001-\($0)", indicator: "BP002", outcome: .numerator, rule: "numerator 1", field: nil) }
+        let result = PracticeResult(ods: "A81001", pcn: nil, listSize: 12_001, registers: [], indicators: [], patients: outcomes)
+        let record = RunRecord(extractID: nil, practice: PracticeInfo(ods: "A81001", name: "T"), rulesetID: "qof-2025-26", rulesetSHA256: "x",
+                               clusterVersion: "c", achievementDate: Day(year: 2026, month: 3, day: 31)!, result: result, engineVersion: "e")
+        let run = try await conn.withTransaction { c in
+            try RunStore.recordOrganisations(record.practice, on: record.achievementDate, in: c)
+            return try RunStore.store(record, in: c)
+        }
+        #expect(try await conn.query("SELECT count(*) FROM patient_outcome_set WHERE run_id = \(run)")[0].decode(0, as: Int.self) == 3)
+        #expect(try await conn.query("SELECT count(DISTINCT patient_id) FROM patient_outcome WHERE run_id = \(run)")[0].decode(0, as: Int.self) == 12_001)
+    }
+}
