@@ -50,6 +50,8 @@ public struct ExtractProcessor: Sendable {
     public let logger: Logger
     /// National payment figures per ruleset, read once (rulesets without them are stored without pounds).
     let nationalFigures: [String: NationalFigures]
+    /// Rulesets compiled for an achievement date, made once per date (every extract of a week shares them).
+    let compiledCache = CompiledRulesetCache()
     public static let engineVersion = "qofd-0.1.0"
 
     public init(
@@ -173,7 +175,7 @@ public struct ExtractProcessor: Sendable {
     /// during the year (in-year reporting), the payment period end after it (year end).
     public func applicableRulesets(for dataTo: Day) throws -> [CompiledRuleset] {
         try rulesets.filter { dataTo >= $0.payPeriodStart && dataTo <= $0.payPeriodEnd.adding(months: 3) }
-            .map { try CompiledRuleset($0, achievementDate: min(dataTo, $0.payPeriodEnd), library: library) }
+            .map { r in try compiledCache.compiled(r, achievementDate: min(dataTo, r.payPeriodEnd), library: library) }
     }
 
     /// Evaluates one ruleset over a population once and prices it: the run to store.
@@ -218,3 +220,21 @@ public struct ExtractProcessor: Sendable {
             .filter { ExtractLoader.isComplete($0) }
     }
 }
+
+/// Compiled rulesets by ruleset version and achievement date, shared by the workers of one pipeline.
+final class CompiledRulesetCache: @unchecked Sendable {
+    private var entries: [String: CompiledRuleset] = [:]
+    private let lock = NSLock()
+
+    func compiled(_ ruleset: Ruleset, achievementDate: Day, library: ClusterLibrary) throws -> CompiledRuleset {
+        let key = "\(ruleset.id)/\(ruleset.sha256)/\(achievementDate)"
+        if let c = lock.withLock({ entries[key] }) { return c }
+        let c = try CompiledRuleset(ruleset, achievementDate: achievementDate, library: library)
+        lock.withLock {
+            if entries.count > 64 { entries.removeAll() }
+            entries[key] = c
+        }
+        return c
+    }
+}
+
