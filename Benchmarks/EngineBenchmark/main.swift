@@ -23,18 +23,7 @@ let practices = Int(option("--practices", "100"))!
 let rulesetID = option("--ruleset", "qof-2025-26")
 let data = URL(fileURLWithPath: option("--data", "/tmp/qofd-bench-extracts-\(patients)-\(practices)"))
 
-if !FileManager.default.fileExists(atPath: data.appending(path: "complete").path) {
-    print("generating \(patients) patients in \(practices) practices into \(data.path) …")
-    var o = Synthesizer.Options()
-    o.seed = 2026
-    o.practices = practices
-    o.pcns = max(1, practices / 8)
-    o.patients = patients
-    let synth = Synthesizer(library: try ClusterLibrary.bundled(), deprivation: try Deprivation.imd2025())
-    try? FileManager.default.removeItem(at: data)
-    _ = try synth.write(o, to: data)
-    try Data().write(to: data.appending(path: "complete"))
-}
+_ = try Synthesizer.benchmarkExtracts(patients: patients, practices: practices, directory: data)
 let directories = try FileManager.default.contentsOfDirectory(at: data, includingPropertiesForKeys: nil)
     .filter { ExtractLoader.isComplete($0) }.sorted { $0.path < $1.path }
 let library = try ClusterLibrary.bundled()

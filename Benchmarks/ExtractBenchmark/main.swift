@@ -29,18 +29,7 @@ func peakRSSMiB() -> Double {
 }
 
 if !arguments.contains("--measure") {
-    if !FileManager.default.fileExists(atPath: data.appending(path: "complete").path) {
-        print("generating \(patients) patients in \(practices) practices into \(data.path) …")
-        var o = Synthesizer.Options()
-        o.seed = 2026
-        o.practices = practices
-        o.pcns = max(1, practices / 8)
-        o.patients = patients
-        let synth = Synthesizer(library: try ClusterLibrary.bundled(), deprivation: try Deprivation.imd2025())
-        try? FileManager.default.removeItem(at: data)
-        _ = try synth.write(o, to: data)
-        try Data().write(to: data.appending(path: "complete"))
-    }
+    _ = try Synthesizer.benchmarkExtracts(patients: patients, practices: practices, directory: data)
     // Measure in a fresh process so that peak memory belongs to reading alone.
     let p = Process()
     p.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])

@@ -89,19 +89,7 @@ func migrated(_ conninfo: String) async throws {
 }
 
 func dataset(_ patients: Int) throws -> (URL, [URL], Int) {
-    let practices = max(1, patients / 10_000)
-    let data = URL(fileURLWithPath: "/tmp/qofd-bench-extracts-\(patients)-\(practices)")
-    if !FileManager.default.fileExists(atPath: data.appending(path: "complete").path) {
-        print("generating \(patients) patients in \(practices) practices into \(data.path) …")
-        var o = Synthesizer.Options()
-        o.seed = 2026
-        o.practices = practices
-        o.pcns = max(1, practices / 8)
-        o.patients = patients
-        try? FileManager.default.removeItem(at: data)
-        _ = try Synthesizer(library: library, deprivation: try Deprivation.imd2025()).write(o, to: data)
-        try Data().write(to: data.appending(path: "complete"))
-    }
+    let data = try Synthesizer.benchmarkExtracts(patients: patients, practices: max(1, patients / 10_000))
     let files = try FileManager.default.subpathsOfDirectory(atPath: data.path).filter { $0.hasSuffix(".csv") }.map { data.appending(path: $0) }
     let bytes = try files.reduce(0) { $0 + (try FileManager.default.attributesOfItem(atPath: $1.path)[.size] as? Int ?? 0) }
     return (data, files, bytes)

@@ -108,18 +108,24 @@ public final class DaemonProcess: @unchecked Sendable {
 
     /// GET http://127.0.0.1:port/path with curl; returns (status, body).
     public func get(_ path: String) -> (Int, String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-        p.arguments = ["-s", "-m", "5", "-w", "\n%{http_code}", "http://127.0.0.1:\(port)\(path)"]
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        try? p.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-        return (Int(lines.last ?? "") ?? 0, lines.dropLast().joined(separator: "\n"))
+        let r = curl(["-m", "5", "http://127.0.0.1:\(port)\(path)"])
+        return (r.status, r.body)
     }
+}
+
+/// Runs curl (silent) with `arguments`; returns the HTTP status and the body.
+public func curl(_ arguments: [String]) -> (status: Int, body: String) {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+    p.arguments = ["-s", "-w", "\n%{http_code}"] + arguments
+    let pipe = Pipe()
+    p.standardOutput = pipe
+    try? p.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    let text = String(decoding: data, as: UTF8.self)
+    guard let cut = text.lastIndex(of: "\n") else { return (0, text) }
+    return (Int(text[text.index(after: cut)...]) ?? 0, String(text[..<cut]))
 }
 
 /// Polls `condition` until it holds or `seconds` pass.

@@ -102,10 +102,10 @@ struct Session {
         self.fixture = fixture
         jar = fixture.base.appending(path: "jar-\(user ?? "anonymous")-\(UUID().uuidString.prefix(6))")
         guard let user else { return }
-        let login = curl(["-c", jar.path, "\(fixture.url)/login"])
+        let login = curl(["-m", "60", "-c", jar.path, "\(fixture.url)/login"])
         guard let csrf = login.body.range(of: #"name="csrf" value="[0-9a-f]+""#, options: .regularExpression)
             .map({ String(login.body[$0].split(separator: "\"")[3]) }) else { throw WebFixture.FixtureError("no sign-in form") }
-        let posted = curl(["-c", jar.path, "-b", jar.path, "--data-urlencode", "csrf=\(csrf)", "--data-urlencode", "username=\(user)",
+        let posted = curl(["-m", "60", "-c", jar.path, "-b", jar.path, "--data-urlencode", "csrf=\(csrf)", "--data-urlencode", "username=\(user)",
                            "--data-urlencode", "password=\(fixture.password)", "\(fixture.url)/login"])
         guard posted.status == 303 else { throw WebFixture.FixtureError("sign-in as \(user) gave \(posted.status)") }
     }
@@ -116,23 +116,9 @@ struct Session {
         return home.body.range(of: #"name="csrf" value="[0-9a-f]+""#, options: .regularExpression).map { String(home.body[$0].split(separator: "\"")[3]) }
     }
 
-    func get(_ path: String) -> (status: Int, body: String) { curl(["-b", jar.path, fixture.url + path]) }
+    func get(_ path: String) -> (status: Int, body: String) { curl(["-m", "60", "-b", jar.path, fixture.url + path]) }
 
     func post(_ path: String, _ fields: [String: String]) -> (status: Int, body: String) {
-        curl(["-b", jar.path] + fields.flatMap { ["--data-urlencode", "\($0.key)=\($0.value)"] } + [fixture.url + path])
-    }
-
-    private func curl(_ args: [String]) -> (status: Int, body: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-        p.arguments = ["-s", "-m", "60", "-w", "\n%{http_code}"] + args
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        try? p.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
-        guard let cut = text.lastIndex(of: "\n") else { return (0, text) }
-        return (Int(text[text.index(after: cut)...]) ?? 0, String(text[..<cut]))
+        curl(["-m", "60", "-b", jar.path] + fields.flatMap { ["--data-urlencode", "\($0.key)=\($0.value)"] } + [fixture.url + path])
     }
 }

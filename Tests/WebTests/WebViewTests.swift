@@ -152,16 +152,7 @@ struct ProxySignInTests {
         }
         #expect(await eventually(30) { daemon.get("/healthz").0 == 200 }, "\(daemon.logText)")
         func status(_ path: String, user: String?) -> Int {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-            p.arguments = ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-m", "30"] + (user.map { ["-H", "X-Forwarded-User: \($0)"] } ?? [])
-                + ["http://127.0.0.1:\(port)\(path)"]
-            let pipe = Pipe()
-            p.standardOutput = pipe
-            try? p.run()
-            let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            p.waitUntilExit()
-            return Int(out) ?? 0
+            curl(["-o", "/dev/null", "-m", "30"] + (user.map { ["-H", "X-Forwarded-User: \($0)"] } ?? []) + ["http://127.0.0.1:\(port)\(path)"]).status
         }
         let (a, b) = (f.practices[0], f.practices[1])
         #expect(status("/practice/\(a)", user: "practice1") == 200)
