@@ -14,7 +14,8 @@ public enum HTTPSurface {
     }
 
     public static func application(
-        state: DaemonState, registry: PrometheusCollectorRegistry, host: String, port: Int, logger: Logger, web: WebApp? = nil
+        state: DaemonState, registry: PrometheusCollectorRegistry, host: String, port: Int, logger: Logger, web: WebApp? = nil,
+        onListening: @escaping @Sendable () async -> Void = {}
     ) -> some ApplicationProtocol {
 
         let router = Router()
@@ -56,6 +57,8 @@ public enum HTTPSurface {
             let type = file.hasSuffix(".html") ? "text/html; charset=utf-8" : file.hasSuffix(".json") ? "application/json" : "text/csv; charset=utf-8"
             return Response(status: .ok, headers: [.contentType: type], body: .init(byteBuffer: ByteBuffer(bytes: data)))
         }
-        return Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: "qofd"), logger: logger)
+        return Application(
+            router: router, configuration: .init(address: .hostname(host, port: port), serverName: "qofd"),
+            onServerRunning: { _ in await onListening() }, logger: logger)
     }
 }

@@ -64,8 +64,13 @@ struct ServeCommand: AsyncParsableCommand {
             let (p, c) = (await state.processor, await state.configuration)
             return WebInputs(rulesets: p.rulesets, library: p.library, archive: p.directories.archive, settings: c.web)
         }
+        let inbox = configuration.inbox, interval = Int(configuration.pollInterval)
+        // READY=1 once the HTTP surface listens (a port in use stops the daemon instead, exit 1).
         let http = HTTPSurface.application(
-            state: state, registry: registry, host: address.host, port: address.port, logger: Logger(label: "qofd.http"), web: web)
+            state: state, registry: registry, host: address.host, port: address.port, logger: Logger(label: "qofd.http"), web: web
+        ) {
+            notifier.notify("READY=1\nSTATUS=ready: polling \(inbox) every \(interval) s")
+        }
         let poller = PollerService(state: state, conninfo: conninfo, notifier: notifier, logger: Logger(label: "qofd.poller"))
         let reload = ReloadService(state: state, logger: logger) {
             let c = try DaemonConfiguration.load(file: file, environment: ProcessInfo.processInfo.environment, defaultStateDirectory: defaultState)
@@ -83,9 +88,13 @@ struct ServeCommand: AsyncParsableCommand {
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 cancellationSignals: [],
                 logger: logger))
-        notifier.notify("READY=1\nSTATUS=ready: polling \(configuration.inbox) every \(Int(configuration.pollInterval)) s")
         logger.info("qofd serving", metadata: ["inbox": "\(configuration.inbox)", "listen": "\(configuration.listen)", "worker": "\(worker)"])
-        try await group.run()
+        do {
+            try await group.run()
+        } catch where "\(error)".contains("Address already in use") {
+            FileHandle.standardError.write(Data("qofd: configuration option 'listen': \(configuration.listen) is already in use\n".utf8))
+            throw ExitCode(1)
+        }
         logger.info("qofd stopped")
     }
 }

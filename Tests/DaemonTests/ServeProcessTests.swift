@@ -111,6 +111,29 @@ struct ServeProcessTests {
         #expect(notify.messages.contains { $0.contains("STOPPING=1") })
     }
 
+    @Test("a listen address already in use stops the daemon at once, naming the option, and it never says READY")
+    func portInUse() async throws {
+        let conninfo = try await TestDatabase.fresh()
+        let s = try Self.setup(conninfo: conninfo)
+        // Hold the port with a plain listening socket.
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = in_port_t(UInt16(s.port).bigEndian)
+        let bound = withUnsafePointer(to: &address) { p in
+            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        try #require(bound == 0 && listen(fd, 1) == 0)
+        let notify = NotifySocket()
+        let daemon = try DaemonProcess(config: s.config, environment: [:], notify: notify, port: s.port, log: s.base.appending(path: "log"))
+        let status = daemon.waitForExit(seconds: 30)
+        #expect(status == 1, "\(daemon.logText.suffix(1000))")
+        #expect(daemon.logText.contains("configuration option 'listen'") && daemon.logText.contains("already in use"))
+        #expect(!notify.messages.contains { $0.contains("READY=1") })
+    }
+
     @Test("SIGKILL mid-run, then restart: every extract is completed exactly once")
     func killAndRestart() async throws {
         let conninfo = try await TestDatabase.fresh()
