@@ -103,13 +103,19 @@ public enum PracticeHistory {
         ).first.map { (try $0.decode(0), try $0.decode(1)) }
     }
 
-    /// Every practice ever a member of `pcn`, and every practice known (for commissioners).
-    public static func practices(inPCN pcn: String?, in conn: isolated PostgresConnection) throws -> [(ods: String, name: String, pcn: String?)] {
-        try conn.query(
+    /// The practices of `pcn` whose membership overlaps the period from `since` to today (the PCN's
+    /// current members, and those that left within it), or every practice known when `pcn` is nil.
+    public static func practices(inPCN pcn: String?, since: Day = .distantPast, in conn: isolated PostgresConnection) throws
+        -> [(ods: String, name: String, pcn: String?)]
+    {
+        let from = since == .distantPast ? PostgresDate(year: 1900, month: 1, day: 1) : PostgresDate(since)
+        return try conn.query(
             """
             SELECT o.ods_code, o.name, (SELECT m.pcn_ods FROM pcn_membership m WHERE m.practice_ods = o.ods_code ORDER BY valid_from DESC LIMIT 1)
             FROM organisation o WHERE o.kind = 'practice'
-              AND (\(pcn)::text IS NULL OR EXISTS (SELECT 1 FROM pcn_membership m WHERE m.practice_ods = o.ods_code AND m.pcn_ods = \(pcn)))
+              AND (\(pcn)::text IS NULL OR EXISTS (
+                  SELECT 1 FROM pcn_membership m WHERE m.practice_ods = o.ods_code AND m.pcn_ods = \(pcn)
+                    AND (m.valid_to IS NULL OR m.valid_to >= \(from))))
             ORDER BY o.ods_code
             """
         ).map { (try $0.decode(0), try $0.decode(1), try $0.decode(2)) }

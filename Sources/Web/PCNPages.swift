@@ -17,7 +17,7 @@ extension WebApp {
         let all = inputs.rulesets
         let data = try await database.run { conn -> (String?, [String], [String: [String: IndicatorResult]], [String: [String: IndicatorResult]], SeasonView?) in
             let name = try PracticeHistory.pcns(in: conn).first { $0.ods == ods }?.name
-            let members = try PracticeHistory.practices(inPCN: ods, in: conn).map(\.ods)
+            let members = try PracticeHistory.practices(inPCN: ods, since: membershipWindowStart(), in: conn).map(\.ods)
             func results(_ rs: Ruleset?, _ conn: isolated PostgresConnection) throws -> [String: [String: IndicatorResult]] {
                 guard let rs else { return [:] }
                 var out: [String: [String: IndicatorResult]] = [:]
@@ -86,7 +86,7 @@ extension WebApp {
         let indicatorID = Self.query(request, "indicator").flatMap { id in rs.indicators.contains { $0.id == id } ? id : nil } ?? rs.indicators.first?.id ?? ""
         let practices: [String] = try await database.run { conn in
             if let practice { return [practice] }
-            return try PracticeHistory.practices(inPCN: pcn, in: conn).map(\.ods)
+            return try PracticeHistory.practices(inPCN: pcn, since: membershipWindowStart(), in: conn).map(\.ods)
         }
         var tallies: [Inequalities] = []
         var problems: [String] = []

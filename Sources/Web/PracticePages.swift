@@ -11,7 +11,7 @@ extension WebApp {
     func home(_ viewer: Viewer) async throws -> Response {
         let user = viewer.user
         let (practices, pcns) = try await database.run { conn in
-            let all = try PracticeHistory.practices(inPCN: user.role == .pcn ? user.scope : nil, in: conn)
+            let all = try PracticeHistory.practices(inPCN: user.role == .pcn ? user.scope : nil, since: membershipWindowStart(), in: conn)
             let pcns = try VisiblePCNs.visible(user, in: conn)
             return (all.map { ["ods": $0.ods, "name": $0.name, "pcn": $0.pcn ?? ""] }, pcns)
         }

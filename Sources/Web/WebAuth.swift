@@ -70,7 +70,7 @@ extension WebApp {
             switch user.role {
             case .commissioner: return nil
             case .practice: return Set([user.scope].compactMap { $0 })
-            case .pcn: return Set(try PracticeHistory.practices(inPCN: user.scope, in: conn).map(\.ods))
+            case .pcn: return Set(try PracticeHistory.practices(inPCN: user.scope, since: membershipWindowStart(), in: conn).map(\.ods))
             }
         }
         return (Viewer(user: user, csrfToken: session.csrfToken, practices: practices), newToken.map { sessionCookie($0, settings: settings) })

@@ -101,6 +101,16 @@ struct WebViewTests {
                 #expect(s.get(path).status == status, "\(user) → \(name) \(path)")
             }
         }
+        // A practice that left the PCN before the previous QOF year is no longer the PCN lead's.
+        let conn = try await PostgresConnection.connect(f.conninfo)
+        try await conn.executeScript("""
+            INSERT INTO organisation (ods_code, kind, name) VALUES ('Z99999', 'practice', 'Former member') ON CONFLICT DO NOTHING;
+            INSERT INTO pcn_membership (practice_ods, pcn_ods, valid_from, valid_to) VALUES ('Z99999', '\(f.pcn)', '2019-04-01', '2021-03-31')
+                ON CONFLICT DO NOTHING;
+            """)
+        await conn.close()
+        #expect(try Session(f, user: "pcnlead").get("/practice/Z99999").status == 403)
+        #expect(try Session(f, user: "commissioner").get("/practice/Z99999").status == 200)
         // Signed out: every page sends you to sign in.
         let anonymous = try Session(f, user: nil)
         for (name, path) in pages { #expect(anonymous.get(path).status == 303, "anonymous → \(name)") }
