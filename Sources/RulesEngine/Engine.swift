@@ -86,6 +86,8 @@ public struct PracticeResult: Sendable, Codable {
     public var listSize: Int
     public var registers: [RegisterResult]
     public var indicators: [IndicatorResult]
+    /// Each patient's outcome for each indicator whose register they are on (when asked for); a patient of
+    /// the population without an outcome for an indicator is not on its register.
     public var patients: [PatientOutcome]?
 
     public init(ods: String, pcn: String?, listSize: Int, registers: [RegisterResult], indicators: [IndicatorResult],
@@ -143,12 +145,8 @@ public struct Engine: Sendable {
                 if s.registers[r] { registerSizes[r] += 1 }
             }
             for (i, ind) in compiled.indicatorRules.enumerated() {
-                guard s.registers[ind.register] else {
-                    if patientOutcomes {
-                        outcomes.append(PatientOutcome(patient: population.patientIDs[p], indicator: rs.indicators[i].id, outcome: .notInRegister))
-                    }
-                    continue
-                }
+                // Patients not on the indicator's register get no outcome (most patients, for most indicators).
+                guard s.registers[ind.register] else { continue }
                 let (action, rule) = ev.run(ind.denominator, p, &s)
                 var outcome: Outcome
                 var decidingRule = 0  // 1-based: denominator rule when positive, numerator rule when negative

@@ -91,6 +91,9 @@ enum Fixtures {
         let compiled = try CompiledRuleset(rulesets[ruleset]!, achievementDate: achievementDate.map { Day(iso: $0)! }, library: library)
         let result = Engine(compiled).evaluate(population(patients), patientOutcomes: true)
         var out: [String: (Outcome, String?)] = [:]
+        // Outcomes are given for patients on an indicator's register; a patient of the population (every one is
+        // on LIST, so appears under some indicator) without one for this indicator is not on its register.
+        for id in Set(result.patients!.map(\.patient)) { out[id] = (.notInRegister, nil) }
         for o in result.patients! where o.indicator == indicator { out[o.patient] = (o.outcome, o.field) }
         return out
     }

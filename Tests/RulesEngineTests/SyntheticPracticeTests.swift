@@ -33,7 +33,7 @@ struct SyntheticPracticeTests {
             let outcomes = a.patients!.filter { $0.indicator == r.id }
             #expect(outcomes.filter { $0.outcome == .numerator }.count == r.numerator)
             #expect(outcomes.filter { $0.outcome == .numerator || $0.outcome == .denominator }.count == r.denominator)
-            #expect(outcomes.count == a.listSize)
+            #expect(outcomes.count == r.registerSize, "every patient on the register has an outcome, and no one else")
         }
     }
 
