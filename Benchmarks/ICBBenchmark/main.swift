@@ -11,6 +11,7 @@
 //   PostgreSQL the same SQL after COPY of the same files (a private cluster)
 // The counts of qofd, DuckDB and PostgreSQL must agree: the benchmark fails loudly when they do not.
 // Writes a results file (machine, commit, figures) and prints a table with the ratios.
+// ICB_NO_REPORTS=1 in the environment leaves report writing out of the end-to-end phase, to see its share.
 import Clinical
 import Clusters
 import Foundation

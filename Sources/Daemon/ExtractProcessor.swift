@@ -49,7 +49,7 @@ public struct ExtractProcessor: Sendable {
     public let loader: ExtractLoader
     public let logger: Logger
     /// National payment figures per ruleset, read once (rulesets without them are stored without pounds).
-    let nationalFigures: [String: NationalFigures]
+    public let nationalFigures: [String: NationalFigures]
     /// Rulesets compiled for an achievement date, made once per date (every extract of a week shares them).
     let compiledCache = CompiledRulesetCache()
     public static let engineVersion = "qofd-0.1.0"

@@ -59,20 +59,14 @@ public struct ReportData: Sendable, Codable {
         let snapshot = declared ? try DeclarationStore.declaredSnapshot(subject, in: conn) : try DeclarationStore.latestSnapshot(subject, in: conn)
         guard let snapshot, let object = try JSONSerialization.jsonObject(with: snapshot.json) as? [String: Any] else { return nil }
         let state = try DeclarationStore.state(subject, in: conn)
-        let org = try conn.query(
-            """
-            SELECT o.name, m.pcn_ods FROM organisation o
-            LEFT JOIN pcn_membership m ON m.practice_ods = o.ods_code AND m.valid_from <= \(PostgresDate(year: achievementDate.year, month: achievementDate.components.month, day: achievementDate.components.day))
-                 AND (m.valid_to IS NULL OR m.valid_to >= \(PostgresDate(year: achievementDate.year, month: achievementDate.components.month, day: achievementDate.components.day)))
-            WHERE o.ods_code = \(practice)
-            """)
+        let org = try PracticeHistory.organisation(practice, on: achievementDate, in: conn)
         // Achievement of the run before this one, and of the latest run for the same date a year earlier.
         func achievements(_ sql: PostgresQuery) throws -> [String: Double] {
             var out: [String: Double] = [:]
             for r in try conn.query(sql) { if let a = try r.decode(1, as: Double?.self) { out[try r.decode(0, as: String.self)] = a } }
             return out
         }
-        let date = PostgresDate(year: achievementDate.year, month: achievementDate.components.month, day: achievementDate.components.day)
+        let date = PostgresDate(achievementDate)
         let previous = try achievements(
             """
             SELECT indicator_id, achievement::float8 FROM indicator_result WHERE run_id = (
@@ -84,7 +78,7 @@ public struct ReportData: Sendable, Codable {
             """
             SELECT indicator_id, achievement::float8 FROM indicator_result WHERE run_id = (
                 SELECT id FROM computation_run WHERE practice_ods = \(practice)
-                  AND achievement_date = \(PostgresDate(year: lastYearDay.year, month: lastYearDay.components.month, day: lastYearDay.components.day))
+                  AND achievement_date = \(PostgresDate(lastYearDay))
                 ORDER BY id DESC LIMIT 1)
             """)
         let definitions = Dictionary(uniqueKeysWithValues: ruleset.indicators.map { ($0.id, $0) })
@@ -116,7 +110,7 @@ public struct ReportData: Sendable, Codable {
         }
         let available = indicators.filter { $0.registerSize > 0 }
         return ReportData(
-            practice: practice, practiceName: try org.first?.decode(0, as: String.self) ?? practice, pcn: try org.first?.decode(1, as: String?.self),
+            practice: practice, practiceName: org?.name ?? practice, pcn: org?.pcn,
             ruleset: ruleset.id, rulesetTitle: ruleset.title, achievementDate: achievementDate.description, runID: snapshot.runID,
             listSize: object["listSize"] as? Int ?? 0, pointsAchieved: indicators.reduce(0) { $0 + $1.points },
             pointsAvailable: available.reduce(0) { $0 + $1.maxPoints }, pounds: indicators.reduce(0) { $0 + ($1.pounds ?? 0) },

@@ -36,7 +36,8 @@ public struct RunRecord: Sendable {
 }
 
 extension PostgresDate {
-    init(_ day: Day) {
+    /// The calendar day as a PostgreSQL `date` parameter.
+    public init(_ day: Day) {
         let c = day.components
         self.init(year: c.year, month: c.month, day: c.day)
     }

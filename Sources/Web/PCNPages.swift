@@ -36,7 +36,7 @@ extension WebApp {
         }
         let (name, members, qofResults, fluResults, season) = data
         guard let name else { return message(.notFound, "Unknown PCN", "No PCN \(ods) is known to qofd.", viewer: viewer) }
-        func table(_ rs: Ruleset, _ results: [String: [String: IndicatorResult]], extra: (String, IndicatorResult?) -> [String: Any]) -> [String: Any] {
+        func table(_ rs: Ruleset, _ results: [String: [String: IndicatorResult]], extra: (String) -> [String: Any] = { _ in [:] }) -> [String: Any] {
             let rows: [[String: Any]] = rs.indicators.compactMap { def in
                 guard let byPractice = results[def.id] else { return nil }
                 let cells = members.map { m -> [String: String] in
@@ -46,16 +46,16 @@ extension WebApp {
                 let n = byPractice.values.reduce(0) { $0 + $1.numerator }, d = byPractice.values.reduce(0) { $0 + $1.denominator }
                 var row: [String: Any] = ["id": def.id, "cells": cells,
                                           "total": "\(Format.percent(d > 0 ? 100 * Double(n) / Double(d) : nil)) (\(n)/\(d))"]
-                row.merge(extra(def.id, nil)) { a, _ in a }
+                row.merge(extra(def.id)) { a, _ in a }
                 return row
             }
             return ["title": rs.title, "practices": members, "rows": rows]
         }
         var context: [String: Any] = ["title": "\(name) PCN", "ods": ods, "name": name, "practiceCount": members.count, "fluRuleset": flu?.id ?? ""]
-        if let qof, !qofResults.isEmpty { context["qof"] = table(qof, qofResults) { _, _ in [:] } }
+        if let qof, !qofResults.isEmpty { context["qof"] = table(qof, qofResults) }
         if let flu, !fluResults.isEmpty {
             let cohorts = Dictionary(uniqueKeysWithValues: (season?.cohorts ?? []).map { ($0.id, $0) })
-            var f = table(flu, fluResults) { id, _ in
+            var f = table(flu, fluResults) { id in
                 ["target": Format.percent(cohorts[id]?.target ?? flu.indicators.first { $0.id == id }?.target?.percent),
                  "projected": Format.percent(cohorts[id]?.projectedUptake)]
             }

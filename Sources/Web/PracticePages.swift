@@ -51,7 +51,7 @@ extension WebApp {
             context["noRun"] = true
             return page("practice", context, viewer: viewer)
         }
-        let payment = (try? NationalFigures.load(year: rs.id)).map { PaymentCalculator.practice(result, ruleset: rs, national: $0) }
+        let payment = inputs.nationalFigures[rs.id].map { PaymentCalculator.practice(result, ruleset: rs, national: $0) }
         let byID = Dictionary(uniqueKeysWithValues: (payment?.indicators ?? []).map { ($0.id, $0) })
         let span = Double(max(1, rs.payPeriodEnd.daysSinceEpoch - rs.payPeriodStart.daysSinceEpoch))
         func series(_ points: [PracticeHistory.Point], _ id: String, start: Day) -> [(x: Double, y: Double)] {
@@ -83,9 +83,10 @@ extension WebApp {
                 "sinceLastYear": r.achievement.flatMap { a in lastYearValue.map { a - $0 } }.map { Format.change($0) } ?? "no run last year",
             ]))
         }
-        rows.sort { $0.0 != $1.0 ? $0.0 > $1.0 : ($0.1["id"] as! String) < ($1.1["id"] as! String) }
-        if rs.isProgramme {
-            rows.sort { ($0.1["id"] as! String) < ($1.1["id"] as! String) }
+        // QOF: most pounds at stake first; a vaccination programme has no pounds, so its cohorts go by name.
+        rows.sort { a, b in
+            let (idA, idB) = (a.1["id"] as! String, b.1["id"] as! String)
+            return rs.isProgramme || a.0 == b.0 ? idA < idB : a.0 > b.0
         }
         context["hasRun"] = true
         context["achievementDate"] = run.achievementDate.description

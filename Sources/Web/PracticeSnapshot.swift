@@ -36,14 +36,14 @@ public struct PracticeSnapshot: Sendable {
     }
 }
 
-/// Loads snapshots from the archive and keeps the few most recently used (one practice's extract
-/// is read once, however many pages are opened).
+/// Loads snapshots from the archive and keeps the most recently used (one practice's extract is read
+/// once, however many pages are opened; enough for a PCN's member practices on its inequalities page).
 public actor SnapshotCache {
     private var entries: [String: PracticeSnapshot] = [:]
     private var order: [String] = []
     private let capacity: Int
 
-    public init(capacity: Int = 6) { self.capacity = capacity }
+    public init(capacity: Int = 16) { self.capacity = capacity }
 
     /// Why a snapshot could not be made.
     public enum Problem: Error, CustomStringConvertible {

@@ -140,7 +140,7 @@ extension WebApp {
     func audit(_ viewer: Viewer, action: String, practice: String, ruleset: String?, achievementDate: Day?, details: [String: String]) async throws {
         let json = (try? JSONSerialization.data(withJSONObject: details, options: [.sortedKeys])).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
         let actor = viewer.user.username
-        let date = achievementDate.map { PostgresDate(year: $0.year, month: $0.components.month, day: $0.components.day) }
+        let date = achievementDate.map(PostgresDate.init)
         _ = try await database.run { conn in
             try conn.execute(
                 """

@@ -1,6 +1,7 @@
 import Clusters
 import Foundation
 import Logging
+import Payments
 import Postgres
 import RulesEngine
 
@@ -37,8 +38,12 @@ public struct WebInputs: Sendable {
     public var library: ClusterLibrary
     public var archive: URL
     public var settings: WebSettings
+    /// National payment figures per ruleset, as the pipeline read them (pounds on the dashboard).
+    public var nationalFigures: [String: NationalFigures]
 
-    public init(rulesets: [Ruleset], library: ClusterLibrary, archive: URL, settings: WebSettings) {
+    public init(rulesets: [Ruleset], library: ClusterLibrary, archive: URL, settings: WebSettings,
+                nationalFigures: [String: NationalFigures]) {
+        self.nationalFigures = nationalFigures
         self.rulesets = rulesets
         self.library = library
         self.archive = archive

@@ -4,6 +4,7 @@ import Extracts
 import Foundation
 import Hummingbird
 import Logging
+import Payments
 import Postgres
 import RulesEngine
 import Storage
@@ -45,8 +46,9 @@ extension DemoCommand {
             }
         }
         let settings = WebSettings()
+        let figures = Dictionary(uniqueKeysWithValues: rulesets.compactMap { r in (try? NationalFigures.load(year: r.id)).map { (r.id, $0) } })
         let web = try await WebApp(conninfo: conninfo, logger: Logger(label: "qofd.web")) {
-            WebInputs(rulesets: rulesets, library: library, archive: archive, settings: settings)
+            WebInputs(rulesets: rulesets, library: library, archive: archive, settings: settings, nationalFigures: figures)
         }
         let router = Router()
         web.register(on: router)
