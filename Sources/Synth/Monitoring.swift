@@ -8,15 +8,15 @@ struct Monitoring {
     let dataTo: Day
     let age: Int
 
-    private var yearStart: Day { dataTo.adding(months: -12).adding(days: 1) }
+    var yearStart: Day { dataTo.adding(months: -12).adding(days: 1) }
 
-    private func add(_ p: inout SynthPatient, _ cluster: String, on date: Day, value: Double? = nil, value2: Double? = nil,
+    func add(_ p: inout SynthPatient, _ cluster: String, on date: Day, value: Double? = nil, value2: Double? = nil,
                      unit: String? = nil, kind: RecordKind = .observation, _ r: inout SynthRandom) {
         guard let c = generator.code(cluster, &r), date >= p.birth, date <= dataTo else { return }
         p.events.append(SynthEvent(date: date, code: c, value: value, value2: value2, unit: unit, kind: kind))
     }
 
-    private func recent(_ r: inout SynthRandom, months: Int = 12) -> Day {
+    func recent(_ r: inout SynthRandom, months: Int = 12) -> Day {
         generator.day(between: dataTo.adding(months: -months).adding(days: 1), and: dataTo, &r)
     }
 
@@ -78,6 +78,7 @@ struct Monitoring {
                 add(&p, "ASTCONTASS_COD", on: review, value: Double(r.int(12...25)), &r)
                 add(&p, "ASTEXACB_COD", on: review, value: Double(r.int(0...3)), &r)
                 add(&p, "WRITPASTP_COD", on: review, kind: .procedure, &r)
+                add(&p, "REV_COD", on: review, kind: .procedure, &r)
             } else if r.chance(0.3) {
                 let first = generator.day(between: yearStart, and: dataTo.adding(days: -40), &r)
                 add(&p, "ASTINVITE_COD", on: first, kind: .procedure, &r)
@@ -101,6 +102,7 @@ struct Monitoring {
         if r.chance(cardiovascular ? 0.5 : 0.05) { add(&p, "MEDRVW_COD", on: recent(&r), kind: .procedure, &r) }
 
         history(&p, conditions: conditions, &r)
+        careProcesses(&p, conditions: conditions)
         smoking(&p, longTermCondition: !conditions.isEmpty, &r)
         vaccinations(&p, atRisk: !conditions.isEmpty, &r)
         if p.sex == .female, age >= 16, age <= 45, r.chance(0.015) { add(&p, "PREG_COD", on: recent(&r, months: 6), kind: .condition, &r) }

@@ -44,7 +44,22 @@ struct PatientBuilder: Sendable {
 }
 
 enum Fixtures {
-    static let library: ClusterLibrary = try! ClusterLibrary.bundled()
+    /// The code lists qofd ships (shared/codelists).
+    static let shipped: ClusterLibrary = try! ClusterLibrary.bundled()
+    /// The shipped lists plus, for every cluster a shipped ruleset declares but shared/codelists lacks,
+    /// a list of made-up concept ids (9,000,000,000 + n): what a site has once it imports the PCD refset
+    /// release, so known answers can exercise every rule.
+    static let library: ClusterLibrary = {
+        var library = shipped
+        let sets = try! RulesetLoader(library: shipped).loadAll()
+        var missing = Set<String>()
+        for rs in sets.values { missing.formUnion(try! CompiledRuleset(rs, library: shipped).missingClusters) }
+        for (n, name) in missing.sorted().enumerated() {
+            let id = 9_000_000_000 + UInt64(n) * 10
+            library.add(CodeList(name: name, source: "test import", concepts: [id, id + 1]))
+        }
+        return library
+    }()
     static let rulesets: [String: Ruleset] = try! RulesetLoader(library: library).loadAll()
 
     /// A concept of the cluster (the smallest, for repeatability; BP_COD uses 75367002 Blood pressure).

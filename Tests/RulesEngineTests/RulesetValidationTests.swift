@@ -118,7 +118,7 @@ struct RulesetValidationTests {
     func shippedRulesets() throws {
         #expect(Fixtures.rulesets["qof-2025-26"] != nil)
         for rs in Fixtures.rulesets.values {
-            let compiled = try CompiledRuleset(rs, library: Fixtures.library)
+            let compiled = try CompiledRuleset(rs, library: Fixtures.shipped)
             for name in compiled.missingClusters { #expect(rs.clusters[name]?.optional == true, "\(rs.id): \(name)") }
         }
     }
