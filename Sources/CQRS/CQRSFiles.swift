@@ -125,7 +125,7 @@ public enum CQRSFiles {
                 indicators.append(IndicatorResult(
                     id: def.id, register: def.register, registerSize: size, denominator: den, numerator: num, fields: others,
                     fieldKinds: others.keys.reduce(into: [:]) { $0[$1] = kinds[$1] ?? "exclusion" }, achievement: a,
-                    points: RulesEngine.points(achievement: a, lower: def.lowerThreshold, upper: def.upperThreshold, max: def.points),
+                    points: indicatorPoints(def, achievement: a, registerSize: size),
                     maxPoints: def.points, ruleCounts: []))
             }
             let listSize = listSizes[org] ?? registers["LIST"] ?? 0

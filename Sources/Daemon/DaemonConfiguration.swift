@@ -23,6 +23,8 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var rulesets: [String]
     public var rulesDirectory: String?
     public var clustersDirectory: String?
+    /// Newer national figures (`<ruleset>.yaml`) and income-protection points (`<ruleset>-income-protection.csv`).
+    public var nationalDirectory: String?
     /// HTTP listen address, loopback by default.
     public var listen: String
     public var logLevel: String
@@ -39,6 +41,7 @@ public struct DaemonConfiguration: Sendable, Equatable {
         "database_url", "database_password_file", "state_dir", "inbox", "archive", "quarantine", "reports", "poll_interval",
         "recompute_at", "rulesets", "rules_dir", "clusters_dir", "listen", "log_level", "workers", "lease_seconds",
         "store_patient_outcomes", "patient_outcome_years", "web_auth", "web_proxy_header", "web_secure_cookies", "web_session_minutes", "reference_dir",
+        "national_dir",
     ]
 
     /// The defaults under a state directory.
@@ -126,6 +129,7 @@ public struct DaemonConfiguration: Sendable, Equatable {
         }
         c.web.proxyHeader = values["web_proxy_header"] ?? c.web.proxyHeader
         c.web.referenceDirectory = values["reference_dir"]
+        c.nationalDirectory = values["national_dir"]
         c.web.sessionMinutes = try number("web_session_minutes", c.web.sessionMinutes)
         if let s = values["web_secure_cookies"] {
             guard let b = ["true": true, "yes": true, "false": false, "no": false][s.lowercased()] else {

@@ -37,7 +37,8 @@ extension ExtractProcessor {
         }
         return ExtractProcessor(
             directories: dirs, rulesets: chosen, library: library, worker: worker, leaseSeconds: c.leaseSeconds,
-            storePatientOutcomes: c.storePatientOutcomes, reportsDirectory: URL(fileURLWithPath: c.reports), logger: logger)
+            storePatientOutcomes: c.storePatientOutcomes, reportsDirectory: URL(fileURLWithPath: c.reports),
+            nationalDirectory: c.nationalDirectory.map { URL(fileURLWithPath: $0) }, logger: logger)
     }
 }
 

@@ -56,12 +56,12 @@ public struct ExtractProcessor: Sendable {
 
     public init(
         directories: Directories, rulesets: [Ruleset], library: ClusterLibrary, worker: String, leaseSeconds: Int = 120,
-        storePatientOutcomes: Bool = true, reportsDirectory: URL? = nil, loader: ExtractLoader = ExtractLoader(),
+        storePatientOutcomes: Bool = true, reportsDirectory: URL? = nil, nationalDirectory: URL? = nil, loader: ExtractLoader = ExtractLoader(),
         logger: Logger = Logger(label: "qofd.pipeline")
     ) {
         self.reportsDirectory = reportsDirectory
         self.nationalFigures = Dictionary(uniqueKeysWithValues: rulesets.compactMap { r in
-            (try? NationalFigures.load(year: r.id)).map { (r.id, $0) }
+            (try? NationalFigures.load(year: r.id, directory: nationalDirectory)).map { (r.id, $0) }
         })
         self.directories = directories
         self.rulesets = rulesets

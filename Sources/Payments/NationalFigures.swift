@@ -23,6 +23,8 @@ public struct NationalFigures: Sendable {
     public var unweightedGroups: Set<String>
     /// Figures not yet confirmed from a primary source (for reports and the README).
     public var unverified: [String]
+    /// Last year's points for income-protected indicators, per practice (empty when not supplied).
+    public var incomeProtection = IncomeProtection()
 
     public init(year: String, pointValue: Double, averageListSize: Double, aspirationPercent: Double,
                 prevalence: [String: Prevalence], unweightedGroups: Set<String>, unverified: [String] = []) {
@@ -35,9 +37,12 @@ public struct NationalFigures: Sendable {
         self.unverified = unverified
     }
 
-    /// The figures shipped for `year` (e.g. `qof-2025-26`), or from `directory` when given.
+    /// The figures for `year` (e.g. `qof-2025-26`): `<year>.yaml` from `directory` when it holds one, else
+    /// the shipped file; `<year>-income-protection.csv` from `directory` when present.
     public static func load(year: String, directory: URL? = nil) throws -> NationalFigures {
-        let url = directory?.appending(path: "\(year).yaml") ?? Bundle.module.url(forResource: year, withExtension: "yaml")
+        let local = directory?.appending(path: "\(year).yaml")
+        let url = local.flatMap { FileManager.default.fileExists(atPath: $0.path) ? $0 : nil }
+            ?? Bundle.module.url(forResource: year, withExtension: "yaml")
         guard let url, let text = try? String(contentsOf: url, encoding: .utf8) else {
             throw PaymentError("no national figures for \(year)")
         }
@@ -65,9 +70,11 @@ public struct NationalFigures: Sendable {
             }
         }
         let unweighted = Set((root["unweighted_groups"]?.sequence ?? []).compactMap { $0.scalar?.string })
-        return NationalFigures(
+        var figures = NationalFigures(
             year: root["year"]?.scalar?.string ?? year, pointValue: pointValue, averageListSize: list, aspirationPercent: aspiration,
             prevalence: prevalence, unweightedGroups: unweighted, unverified: unverified)
+        figures.incomeProtection = try IncomeProtection.load(year: year, directory: directory)
+        return figures
     }
 }
 

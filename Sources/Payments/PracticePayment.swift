@@ -51,9 +51,14 @@ public enum PaymentCalculator {
         let registers = Dictionary(uniqueKeysWithValues: result.registers.map { ($0.id, $0.size) })
         let definitions = Dictionary(uniqueKeysWithValues: ruleset.indicators.map { ($0.id, $0) })
         var payments: [IndicatorPayment] = []
+        let protected = national.incomeProtection.points[result.ods] ?? [:]
+        var missingProtection: [String] = []
         for r in result.indicators {
             guard let def = definitions[r.id] else { continue }
-            let available = r.registerSize > 0
+            // A group whose register is empty has its points removed; the group's register where the
+            // national figures name one, else the indicator's own.
+            let groupRegister = national.prevalence[def.group].flatMap { registers[$0.register] }
+            let available = (groupRegister ?? r.registerSize) > 0
             var prevalenceFactor = 1.0
             if !national.unweightedGroups.contains(def.group) && !national.unweightedGroups.contains(def.id),
                 let p = national.prevalence[def.group]
@@ -63,10 +68,16 @@ public enum PaymentCalculator {
                 prevalenceFactor = practicePrevalence / p.percent
             }
             let perPoint = national.pointValue * listFactor * prevalenceFactor
-            let points = available ? r.points : 0
-            let maxPoints = available ? r.maxPoints : 0
+            var points = available ? r.points : 0
+            var maxPoints = available ? r.maxPoints : 0
+            if def.payment == .protected {
+                // Paid at last year's points, neither up nor down: nothing more to gain.
+                if protected[r.id] == nil { missingProtection.append(r.id) }
+                points = min(r.maxPoints, protected[r.id] ?? 0)
+                maxPoints = points
+            }
             payments.append(IndicatorPayment(
-                id: r.id, group: def.group, achievement: r.achievement, points: points, maxPoints: r.maxPoints, available: available,
+                id: r.id, group: def.group, achievement: r.achievement, points: points, maxPoints: def.payment == .protected ? maxPoints : r.maxPoints, available: available,
                 listSizeFactor: listFactor, prevalenceFactor: prevalenceFactor, pounds: points * perPoint,
                 poundsAvailable: maxPoints * perPoint, poundsAtStake: (maxPoints - points) * perPoint,
                 patientsForNextPoint: available ? patientsForNextPoint(r, def) : nil))
@@ -78,7 +89,8 @@ public enum PaymentCalculator {
             pointsAvailable: payments.filter(\.available).reduce(0) { $0 + $1.maxPoints }, pounds: pounds,
             poundsAvailable: payments.reduce(0) { $0 + $1.poundsAvailable }, poundsAtStake: payments.reduce(0) { $0 + $1.poundsAtStake },
             aspiration: aspiration, balance: aspiration.map { pounds - $0 }, indicators: payments,
-            unverifiedFigures: national.unverified)
+            unverifiedFigures: national.unverified
+                + (missingProtection.isEmpty ? [] : ["income protection points not supplied for \(missingProtection.joined(separator: ", "))"]))
     }
 
     /// The smallest number of extra numerator patients that raises the points to the next whole point

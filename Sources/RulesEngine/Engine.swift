@@ -110,6 +110,17 @@ public func points(achievement: Double?, lower: Double, upper: Double, max: Doub
     return max * (a - lower) / (upper - lower)
 }
 
+/// Points an indicator earns from this year's records: threshold indicators on the linear scale,
+/// register indicators all or nothing. Income-protected indicators earn last year's points, which the
+/// records cannot show: 0 here, set by the payment calculation from the protected points supplied.
+public func indicatorPoints(_ indicator: Indicator, achievement: Double?, registerSize: Int) -> Double {
+    switch indicator.payment {
+    case .threshold: points(achievement: achievement, lower: indicator.lowerThreshold, upper: indicator.upperThreshold, max: indicator.points)
+    case .register: registerSize > 0 ? indicator.points : 0
+    case .protected: 0
+    }
+}
+
 /// The rules engine: evaluates a compiled ruleset over a practice's population.
 public struct Engine: Sendable {
     public let compiled: CompiledRuleset
@@ -210,7 +221,7 @@ public struct Engine: Sendable {
             return IndicatorResult(
                 id: ind.id, register: ind.register, registerSize: registerSizes[compiled.indicatorRules[i].register],
                 denominator: denominators[i], numerator: numerators[i], fields: fields, fieldKinds: fieldKinds, achievement: achievement,
-                points: points(achievement: achievement, lower: ind.lowerThreshold, upper: ind.upperThreshold, max: ind.points),
+                points: indicatorPoints(ind, achievement: achievement, registerSize: registerSizes[compiled.indicatorRules[i].register]),
                 maxPoints: ind.points, ruleCounts: ruleCounts)
         }
         return PracticeResult(

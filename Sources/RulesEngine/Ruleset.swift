@@ -109,7 +109,20 @@ public struct Indicator: Sendable {
     public var verified: Bool
     /// Uptake target in percent (vaccination cohorts), with where it comes from.
     public var target: Target?
+    /// How the indicator earns points: on the threshold scale, all or nothing for a register, or fixed at
+    /// last year's points (income protection).
+    public var payment: Payment = .threshold
     public var line: Int
+
+    /// How an indicator's points are earned (facts §3.1, §3.5).
+    public enum Payment: String, Sendable {
+        /// Linear between the lower and upper thresholds.
+        case threshold
+        /// All or nothing: the points when the register is established (not empty).
+        case register
+        /// Income-protected: the practice's points for the indicator in the previous year, neither up nor down.
+        case protected
+    }
 }
 
 /// A target for a cohort: national ambition, local ICB target or a former IIF threshold.

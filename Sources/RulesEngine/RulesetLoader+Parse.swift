@@ -117,7 +117,25 @@ extension NodeReader {
         let id = try string(key, "indicators", key: "indicator id")
         let m = try mapping(value, id)
         try checkKeys(m, allowed: ["describe", "group", "register", "points", "thresholds", "source", "verified", "denominator",
-                                   "numerator", "target"], value, id)
+                                   "numerator", "target", "payment"], value, id)
+        var payment = Indicator.Payment.threshold
+        if let n = m["payment"] {
+            guard let raw = n.scalar?.string, let p = Indicator.Payment(rawValue: raw) else {
+                throw fail(n, id, "payment must be threshold, register or protected")
+            }
+            payment = p
+        }
+        // Without rules, a register indicator counts everyone on its register (denominator and numerator);
+        // an income-protected one counts no one (its points are last year's, and no patient outcomes are kept).
+        func chain(_ key: String) throws -> [Rule] {
+            if m[key] == nil, payment != .threshold {
+                let register = payment == .register
+                return [Rule(condition: .boolean(true), conditionText: "true", then: register ? .select : .reject, otherwise: .reject,
+                             field: nil, kind: .exclusion, describe: register ? "on the register" : "income-protected: paid at last year's points",
+                             line: 0)]
+            }
+            return try rules(m[key], owner: "\(id) \(key)")
+        }
         var target: Target?
         if let t = m["target"] {
             let tm = try mapping(t, id)
@@ -136,9 +154,9 @@ extension NodeReader {
         return Indicator(
             id: id, describe: m["describe"]?.scalar?.string ?? id, group: m["group"]?.scalar?.string ?? "",
             register: try string(m["register"], id, key: "register"),
-            denominator: Chain(id: "\(id) denominator", describe: "denominator", cqrs: nil, rules: try rules(m["denominator"], owner: "\(id) denominator"), line: line),
-            numerator: Chain(id: "\(id) numerator", describe: "numerator", cqrs: nil, rules: try rules(m["numerator"], owner: "\(id) numerator"), line: line),
+            denominator: Chain(id: "\(id) denominator", describe: "denominator", cqrs: nil, rules: try chain("denominator"), line: line),
+            numerator: Chain(id: "\(id) numerator", describe: "numerator", cqrs: nil, rules: try chain("numerator"), line: line),
             points: m["points"] == nil ? 0 : try number(m["points"], id, key: "points"), lowerThreshold: lower, upperThreshold: upper,
-            source: m["source"]?.scalar?.string ?? "", verified: m["verified"]?.bool ?? true, target: target, line: line)
+            source: m["source"]?.scalar?.string ?? "", verified: m["verified"]?.bool ?? true, target: target, payment: payment, line: line)
     }
 }

@@ -79,7 +79,7 @@ struct ComputeCommand: ParsableCommand {
 extension ComputeCommand {
     /// Adds a `payment` object to every practice (see deploy/compute-output.md).
     func withPayments(_ data: Data, results: [PracticeResult], ruleset: Ruleset) throws -> Data {
-        let national = try NationalFigures.load(year: ruleset.id)
+        let national = try rules.nationalFigures(ruleset.id)
         guard var object = try JSONSerialization.jsonObject(with: data) as? [String: Any],
             var practices = object["practices"] as? [[String: Any]]
         else { return data }

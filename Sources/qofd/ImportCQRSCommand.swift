@@ -21,6 +21,9 @@ struct ImportCQRSCommand: AsyncParsableCommand {
 
     @OptionGroup var database: DatabaseOptions
 
+    @Option(name: .customLong("national-dir"), help: ArgumentHelp("Newer national figures (<ruleset>.yaml) and income-protection points (<ruleset>-income-protection.csv).", valueName: "dir"))
+    var nationalDirectory: String?
+
     func run() async throws {
         var sizes: [String: Int] = [:]
         for item in listSizes {
@@ -37,7 +40,7 @@ struct ImportCQRSCommand: AsyncParsableCommand {
             var runs: [Int64] = []
             for item in imported {
                 let ruleset = rulesets[item.ruleset]!
-                let payment = (try? NationalFigures.load(year: ruleset.id)).map {
+                let payment = (try? NationalFigures.load(year: ruleset.id, directory: nationalDirectory.map { URL(fileURLWithPath: $0) })).map {
                     PaymentCalculator.practice(item.result, ruleset: ruleset, national: $0)
                 }
                 let record = RunRecord(

@@ -2,6 +2,7 @@ import ArgumentParser
 import Clinical
 import Clusters
 import Foundation
+import Payments
 import RulesEngine
 
 /// Which rules and code lists to use; shared by compute and explain.
@@ -17,6 +18,13 @@ struct RuleOptions: ParsableArguments {
 
     @Option(name: .customLong("clusters-dir"), help: ArgumentHelp("Site code lists (*.csv, e.g. from `qofd clusters import`), used before the shipped ones.", valueName: "dir"))
     var clusterDirectories: [String] = []
+
+    @Option(name: .customLong("national-dir"), help: ArgumentHelp("Newer national figures (<ruleset>.yaml) and income-protection points (<ruleset>-income-protection.csv).", valueName: "dir"))
+    var nationalDirectory: String?
+
+    func nationalFigures(_ ruleset: String) throws -> NationalFigures {
+        try NationalFigures.load(year: ruleset, directory: nationalDirectory.map { URL(fileURLWithPath: $0) })
+    }
 
     func library() throws -> ClusterLibrary {
         var library = try ClusterLibrary.bundled()
