@@ -2,7 +2,7 @@ import Clinical
 import Clusters
 
 /// A value while a rule is evaluated: null, a number, a calendar day, a boolean or text.
-enum Value: Sendable, Equatable {
+enum Value: Sendable, Hashable {
     /// Text is only ever compared for equality (`PAT_SEX = 'F'`), so it travels as a symbol.
     case null, number(Double), day(Day), bool(Bool), symbol(UInt64)
 
@@ -29,7 +29,7 @@ enum Value: Sendable, Equatable {
 /// An expression with every name resolved to a slot, and constants folded (`PPED - 12 months`
 /// becomes a day once per run, not once per patient).
 indirect enum Resolved: Sendable {
-    enum Member: Sendable { case date, value, value2, code, count }
+    enum Member: Sendable, Hashable { case date, value, value2, code, count }
     case constant(Value)
     case field(Int, Member)
     case register(Int)

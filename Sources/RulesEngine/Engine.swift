@@ -137,60 +137,91 @@ public struct Engine: Sendable {
         var denominators = [Int](repeating: 0, count: rs.indicators.count)
         var numerators = [Int](repeating: 0, count: rs.indicators.count)
         // exits[indicator][0 = denominator, 1 = numerator][rule] = (selected, rejected)
-        var exits = rs.indicators.map { ind in
-            [[(Int, Int)](repeating: (0, 0), count: ind.denominator.rules.count),
-             [(Int, Int)](repeating: (0, 0), count: ind.numerator.rules.count)]
+        // Every chain in one flat array, walked through one pointer, with its counters alongside: the loop
+        // over patients touches no reference counts and no nested arrays.
+        var flat: [CompiledRuleset.ResolvedRule] = []
+        func append(_ rules: [CompiledRuleset.ResolvedRule]) -> Range<Int> {
+            let start = flat.count
+            flat += rules
+            return start..<flat.count
         }
+        let registerChains = compiled.registerRules.map(append)
+        let denominatorChains = compiled.indicatorRules.map { append($0.denominator) }
+        let numeratorChains = compiled.indicatorRules.map { append($0.numerator) }
+        let indicatorRegisters = compiled.indicatorRules.map(\.register)
+        // Per flat rule: the outcome a denominator reject gives, and the CQRS field it names.
+        var rejectOutcome = [Outcome](repeating: .excluded, count: flat.count)
+        var ruleFields = [String?](repeating: nil, count: flat.count)
+        for (i, ind) in rs.indicators.enumerated() {
+            for (r, rule) in ind.denominator.rules.enumerated() {
+                rejectOutcome[denominatorChains[i].lowerBound + r] = rule.kind == .pca ? .pca : .excluded
+                ruleFields[denominatorChains[i].lowerBound + r] = rule.field
+            }
+            for (r, rule) in ind.numerator.rules.enumerated() { ruleFields[numeratorChains[i].lowerBound + r] = rule.field }
+        }
+        var selected = [Int](repeating: 0, count: flat.count)
+        var rejected = [Int](repeating: 0, count: flat.count)
         var outcomes: [PatientOutcome] = []
         // Labels of deciding rules, made once ("denominator 9", "numerator 1"), shared by every patient.
         let labels = patientOutcomes ? rs.indicators.map { ind in
             (ind.denominator.rules.indices.map { "denominator \($0 + 1)" }, ind.numerator.rules.indices.map { "numerator \($0 + 1)" })
         } : []
+        let indicatorIDs = rs.indicators.map(\.id)
         var s = Scratch()
         var listSize = 0
-        for p in 0..<population.patientCount where ev.isInPopulation(p) {
-            listSize += 1
-            ev.prepare(p, &s)
-            for r in compiled.registerOrder {
-                s.registers[r] = ev.run(compiled.registerRules[r], p, &s).0 == .select
-                if s.registers[r] { registerSizes[r] += 1 }
-            }
-            for (i, ind) in compiled.indicatorRules.enumerated() {
-                // Patients not on the indicator's register get no outcome (most patients, for most indicators).
-                guard s.registers[ind.register] else { continue }
-                let (action, rule) = ev.run(ind.denominator, p, &s)
-                var outcome: Outcome
-                var decidingRule = 0  // 1-based: denominator rule when positive, numerator rule when negative
-                var field: String?
-                if action == .reject {
-                    exits[i][0][rule].1 += 1
-                    let def = rs.indicators[i].denominator.rules[rule]
-                    outcome = def.kind == .pca ? .pca : .excluded
-                    field = def.field
-                    decidingRule = rule + 1
-                } else {
-                    exits[i][0][rule].0 += 1
-                    denominators[i] += 1
-                    let (numeratorAction, numeratorRule) = ev.run(ind.numerator, p, &s)
-                    if numeratorAction == .select {
-                        exits[i][1][numeratorRule].0 += 1
-                        numerators[i] += 1
-                        outcome = .numerator
-                        decidingRule = -(numeratorRule + 1)
+        flat.withUnsafeBufferPointer { rules in
+            for p in 0..<population.patientCount where ev.isInPopulation(p) {
+                listSize += 1
+                ev.prepare(p, &s)
+                for r in compiled.registerOrder {
+                    s.registers[r] = ev.run(rules, registerChains[r], p, &s).0 == .select
+                    if s.registers[r] { registerSizes[r] += 1 }
+                }
+                for i in indicatorRegisters.indices {
+                    // Patients not on the indicator's register get no outcome (most patients, for most indicators).
+                    guard s.registers[indicatorRegisters[i]] else { continue }
+                    let (action, rule) = ev.run(rules, denominatorChains[i], p, &s)
+                    var outcome: Outcome
+                    var decidingRule = 0  // flat index of the deciding rule
+                    if action == .reject {
+                        rejected[rule] += 1
+                        outcome = rejectOutcome[rule]
+                        decidingRule = rule
                     } else {
-                        exits[i][1][numeratorRule].1 += 1
-                        outcome = .denominator
-                        decidingRule = rule + 1
-                        // A named numerator reject says why (e.g. DECLINED, TO_VACCINATE).
-                        field = rs.indicators[i].numerator.rules[numeratorRule].field
+                        selected[rule] += 1
+                        denominators[i] += 1
+                        let (numeratorAction, numeratorRule) = ev.run(rules, numeratorChains[i], p, &s)
+                        if numeratorAction == .select {
+                            selected[numeratorRule] += 1
+                            numerators[i] += 1
+                            outcome = .numerator
+                            decidingRule = numeratorRule
+                        } else {
+                            rejected[numeratorRule] += 1
+                            outcome = .denominator
+                            decidingRule = rule
+                            // A named numerator reject says why (e.g. DECLINED, TO_VACCINATE).
+                            if patientOutcomes, let f = ruleFields[numeratorRule] {
+                                outcomes.append(PatientOutcome(
+                                    patient: population.patientIDs[p], indicator: indicatorIDs[i], outcome: outcome,
+                                    rule: labels[i].0[rule - denominatorChains[i].lowerBound], field: f))
+                                continue
+                            }
+                        }
+                    }
+                    if patientOutcomes {
+                        let label = denominatorChains[i].contains(decidingRule)
+                            ? labels[i].0[decidingRule - denominatorChains[i].lowerBound]
+                            : labels[i].1[decidingRule - numeratorChains[i].lowerBound]
+                        outcomes.append(PatientOutcome(
+                            patient: population.patientIDs[p], indicator: indicatorIDs[i], outcome: outcome, rule: label,
+                            field: outcome == .pca || outcome == .excluded ? ruleFields[decidingRule] : nil))
                     }
                 }
-                if patientOutcomes {
-                    outcomes.append(PatientOutcome(
-                        patient: population.patientIDs[p], indicator: rs.indicators[i].id, outcome: outcome,
-                        rule: decidingRule > 0 ? labels[i].0[decidingRule - 1] : labels[i].1[-decidingRule - 1], field: field))
-                }
             }
+        }
+        let exits = rs.indicators.indices.map { i in
+            [denominatorChains[i].map { (selected[$0], rejected[$0]) }, numeratorChains[i].map { (selected[$0], rejected[$0]) }]
         }
         let indicators = rs.indicators.enumerated().map { i, ind -> IndicatorResult in
             var fields: [String: Int] = [:]

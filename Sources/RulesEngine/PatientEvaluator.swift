@@ -19,6 +19,12 @@ struct Scratch {
     var upper: [Day] = []
     var open: [Bool] = []
     var registers: [Bool] = []
+    /// Fields given a value for the current patient: the only ones to clear before the next.
+    var touched: [Int32] = []
+    /// Birth-date shifts (`PAT_DOB + 8 months`) by node, and the patient each was worked out for: calendar
+    /// arithmetic once per patient, not once per use.
+    var birthShift: [Day] = []
+    var birthShiftPatient: [Int] = []
     var age = 0
     var sex = Value.null
     var registrationStart = Value.null
@@ -38,7 +44,15 @@ struct PatientEvaluator {
     private let clusterMembership: [[Bool]]
     /// Per level, the fields whose window depends on the patient (evaluated per patient).
     private let dynamicFields: [[Int]]
-    private static let sexSymbols: [Sex: Value] = Dictionary(uniqueKeysWithValues: Sex.allCases.map { ($0, Value.symbol($0.letter)) })
+    /// The symbol of each sex, by its raw value (a letter), so no hashing per patient.
+    private static let sexSymbols: [Value] = {
+        var table = [Value](repeating: .null, count: 256)
+        for sex in Sex.allCases { table[Int(sex.rawValue)] = Value.symbol(sex.letter) }
+        return table
+    }()
+    /// Whether each field keeps the latest (true) or earliest record; `count` fields keep the latest date.
+    private let fieldLatest: [Bool]
+    private let fieldCounts: [Bool]
 
     init(compiled: CompiledRuleset, population: Population) {
         self.compiled = compiled
@@ -62,6 +76,8 @@ struct PatientEvaluator {
         eventFields = events
         medicationFields = meds
         clusterMembership = membership
+        fieldLatest = compiled.fieldKinds.map { $0 != .earliest }
+        fieldCounts = compiled.fieldKinds.map { $0 == .count }
         dynamicFields = (0..<levels).map { level in
             (0..<compiled.fieldKinds.count).filter { compiled.fieldLevel[$0] == level && compiled.constantBounds[$0] == nil }
         }
@@ -74,47 +90,59 @@ struct PatientEvaluator {
     func prepare(_ p: Int, _ s: inout Scratch) {
         let fieldCount = compiled.fieldKinds.count
         if s.values.count != fieldCount {
+            // Constant windows are set once; windows that depend on the patient are set for each patient.
             s.values = [FieldValue](repeating: FieldValue(), count: fieldCount)
-            s.lower = [Day](repeating: .distantPast, count: fieldCount)
-            s.upper = [Day](repeating: .distantPast, count: fieldCount)
+            s.lower = compiled.constantBounds.map { $0?.lower ?? .distantPast }
+            s.upper = compiled.constantBounds.map { $0?.upper ?? .distantPast }
             s.open = [Bool](repeating: true, count: fieldCount)
             s.registers = [Bool](repeating: false, count: compiled.ruleset.registers.count)
+            s.touched.reserveCapacity(fieldCount)
+            s.birthShift = [Day](repeating: .distantPast, count: nodes.count)
+            s.birthShiftPatient = [Int](repeating: -1, count: nodes.count)
+        } else {
+            for f in s.touched { s.values[Int(f)] = FieldValue() }
         }
+        s.touched.removeAll(keepingCapacity: true)
         s.age = population.birthDates[p].age(on: compiled.ageOn)
-        s.sex = Self.sexSymbols[population.sexes[p]] ?? .null
+        s.sex = Self.sexSymbols[Int(population.sexes[p].rawValue)]
         s.registrationStart = registrationStart(p).map { .day($0) } ?? .null
-        for f in 0..<fieldCount {
-            s.values[f] = FieldValue()
-            s.open[f] = true
-            if let b = compiled.constantBounds[f] {
-                s.lower[f] = b.lower
-                s.upper[f] = b.upper
-            }
-        }
         for level in 0..<compiled.levels {
-            for f in dynamicFields[level] { dynamicWindow(f, p, &s) }
+            var open = level == 0
+            for f in dynamicFields[level] {
+                dynamicWindow(f, p, &s)
+                open = open || s.open[f]
+            }
+            // Fields above level 0 hang on earlier fields (a window after the diagnosis); when every anchor
+            // is missing, there is nothing to look for in this patient's records.
+            guard open else { continue }
             scanEvents(p, level: level, &s)
             scanMedications(p, level: level, &s)
         }
     }
 
     private func dynamicWindow(_ f: Int, _ p: Int, _ s: inout Scratch) {
+        let w = compiled.windowRoots[f]
         var lower = Day.distantPast
         var upper = compiled.achievementDate
-        let w = compiled.windowRoots[f]
-        for (root, kind) in [(w.after, 0), (w.onOrAfter, 1), (w.before, 2), (w.onOrBefore, 3)] {
-            guard let root else { continue }
-            guard case .day(let d) = evaluate(root, p, &s) else {
-                s.open[f] = false
-                return
-            }
-            switch kind {
-            case 0: lower = max(lower, d.adding(days: 1))
-            case 1: lower = max(lower, d)
-            case 2: upper = min(upper, d.adding(days: -1))
-            default: upper = min(upper, d)
-            }
+        // Each bound is a day, or the field is closed for this patient (an anchor field with no record).
+        // No collection is built here: this runs for every patient and every patient-dependent window.
+        if let root = w.after {
+            guard case .day(let d) = evaluate(root, p, &s) else { s.open[f] = false; return }
+            lower = max(lower, d.adding(days: 1))
         }
+        if let root = w.onOrAfter {
+            guard case .day(let d) = evaluate(root, p, &s) else { s.open[f] = false; return }
+            lower = max(lower, d)
+        }
+        if let root = w.before {
+            guard case .day(let d) = evaluate(root, p, &s) else { s.open[f] = false; return }
+            upper = min(upper, d.adding(days: -1))
+        }
+        if let root = w.onOrBefore {
+            guard case .day(let d) = evaluate(root, p, &s) else { s.open[f] = false; return }
+            upper = min(upper, d)
+        }
+        s.open[f] = true
         s.lower[f] = lower
         s.upper[f] = upper
     }
@@ -147,12 +175,12 @@ struct PatientEvaluator {
     private func update(_ f: Int, _ date: Day, _ code: Int32, _ v1: Float, _ v2: Float, _ s: inout Scratch) {
         guard s.open[f], date >= s.lower[f], date <= s.upper[f] else { return }
         var cur = s.values[f]
-        switch compiled.fieldKinds[f] {
-        case .count:
+        if cur.isNull { s.touched.append(Int32(f)) }
+        if fieldCounts[f] {
             cur.count += 1
             if cur.isNull || date > cur.date { cur.date = date }
-        case .latest, .earliest:
-            let latest = compiled.fieldKinds[f] == .latest
+        } else {
+            let latest = fieldLatest[f]
             if cur.isNull || (latest ? date > cur.date : date < cur.date) {
                 cur = FieldValue(date: date, value: v1, value2: v2, code: code, count: cur.count + 1)
             } else if date == cur.date {
@@ -206,6 +234,13 @@ struct PatientEvaluator {
         case .birth: return .day(population.birthDates[p])
         case .registrationStart: return s.registrationStart
         case .shift(let inner, let amount, let unit):
+            if case .birth = nodes[Int(inner)] {
+                if s.birthShiftPatient[Int(index)] != p {
+                    s.birthShift[Int(index)] = CompiledRuleset.shift(population.birthDates[p], Int(amount), unit)
+                    s.birthShiftPatient[Int(index)] = p
+                }
+                return .day(s.birthShift[Int(index)])
+            }
             guard case .day(let d) = evaluate(inner, p, &s) else { return .null }
             return .day(CompiledRuleset.shift(d, Int(amount), unit))
         case .compare(let a, let op, let b):
@@ -248,6 +283,16 @@ struct PatientEvaluator {
 
     /// Walks a chain: the first rule whose action is Select or Reject decides.
     /// - Returns: the action and the index of the deciding rule.
+    /// Walks the chain at `range` of a flat rule array; returns the action and the flat index of the deciding rule.
+    @inline(__always)
+    func run(_ rules: UnsafeBufferPointer<CompiledRuleset.ResolvedRule>, _ range: Range<Int>, _ p: Int, _ s: inout Scratch) -> (RuleAction, Int) {
+        for i in range {
+            let action = evaluate(rules[i].root, p, &s).truthy ? rules[i].then : rules[i].otherwise
+            if action != .next { return (action, i) }
+        }
+        return (.reject, range.upperBound - 1)  // unreachable for validated chains
+    }
+
     func run(_ rules: [CompiledRuleset.ResolvedRule], _ p: Int, _ s: inout Scratch) -> (RuleAction, Int) {
         for i in rules.indices {
             let action = evaluate(rules[i].root, p, &s).truthy ? rules[i].then : rules[i].otherwise

@@ -2,7 +2,7 @@ import Clinical
 
 /// A resolved expression flattened into an array of nodes that refer to each other by index, so
 /// evaluating it for millions of patients touches no reference counts.
-enum ProgramNode: Sendable {
+enum ProgramNode: Sendable, Hashable {
     case constant(Value)
     case field(Int32, Resolved.Member)
     case register(Int32)
@@ -21,6 +21,9 @@ enum ProgramNode: Sendable {
 /// Every expression of a ruleset in one node array; each expression is the index of its root.
 struct Program: Sendable {
     private(set) var nodes: [ProgramNode] = []
+    /// Each distinct node once (`PAT_DOB + 8 months` used by two rules is one node), so a per-patient
+    /// memo of a node serves every rule that uses it.
+    private var index: [ProgramNode: Int32] = [:]
 
     /// Appends `e` and returns its root index.
     mutating func add(_ e: Resolved) -> Int32 {
@@ -44,7 +47,9 @@ struct Program: Sendable {
         case .or(let a, let b): node = .or(add(a), add(b))
         case .not(let inner): node = .not(add(inner))
         }
+        if let existing = index[node] { return existing }
         nodes.append(node)
+        index[node] = Int32(nodes.count - 1)
         return Int32(nodes.count - 1)
     }
 }
