@@ -254,9 +254,28 @@ struct PatientEvaluator {
         case .valueInCluster(let inner, let cluster):
             guard case .number(let n) = evaluate(inner, p, &s) else { return .bool(false) }
             return .bool(compiled.clusterConcepts[Int(cluster)].contains(UInt64(n)))
+        case .fieldIsNull(let f, let negated):
+            let isNull = s.values[Int(f)].isNull
+            return .bool(negated ? !isNull : isNull)
+        case .fieldDateCompare(let f, let op, let d):
+            let v = s.values[Int(f)]
+            return .bool(!v.isNull && Self.order(v.date, op, d))
+        case .ageCompare(let op, let n): return .bool(Self.order(Double(s.age), op, n))
         case .and(let a, let b): return .bool(evaluate(a, p, &s).truthy && evaluate(b, p, &s).truthy)
         case .or(let a, let b): return .bool(evaluate(a, p, &s).truthy || evaluate(b, p, &s).truthy)
         case .not(let inner): return .bool(!evaluate(inner, p, &s).truthy)
+        }
+    }
+
+    @inline(__always)
+    private static func order<T: Comparable>(_ x: T, _ op: Expression.Comparison, _ y: T) -> Bool {
+        switch op {
+        case .lt: return x < y
+        case .le: return x <= y
+        case .gt: return x > y
+        case .ge: return x >= y
+        case .eq: return x == y
+        case .ne: return x != y
         }
     }
 

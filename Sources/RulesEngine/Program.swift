@@ -16,6 +16,11 @@ enum ProgramNode: Sendable, Hashable {
     case and(Int32, Int32)
     case or(Int32, Int32)
     case not(Int32)
+    // The commonest rule shapes, each one node instead of three: `X_DAT is [not] null`,
+    // `X_DAT > PPED - 3 months` and `PAT_AGE < 45`.
+    case fieldIsNull(field: Int32, negated: Bool)
+    case fieldDateCompare(field: Int32, Expression.Comparison, Day)
+    case ageCompare(Expression.Comparison, Double)
 }
 
 /// Every expression of a ruleset in one node array; each expression is the index of its root.
@@ -37,7 +42,10 @@ struct Program: Sendable {
         case .birth: node = .birth
         case .registrationStart: node = .registrationStart
         case .shift(let inner, let amount, let unit): node = .shift(add(inner), amount: Int32(amount), unit: unit)
+        case .compare(.field(let f, .date), let op, .constant(.day(let d))): node = .fieldDateCompare(field: Int32(f), op, d)
+        case .compare(.age, let op, .constant(.number(let n))): node = .ageCompare(op, n)
         case .compare(let a, let op, let b): node = .compare(add(a), op, add(b))
+        case .isNull(.field(let f, .date), let negated): node = .fieldIsNull(field: Int32(f), negated: negated)
         case .isNull(let inner, let negated): node = .isNull(add(inner), negated: negated)
         case .inCluster(let inner, let cluster):
             if case .field(let f, _) = inner { node = .fieldInCluster(field: Int32(f), cluster: Int32(cluster)) } else {
