@@ -161,7 +161,16 @@ public struct Engine: Sendable {
         }
         var selected = [Int](repeating: 0, count: flat.count)
         var rejected = [Int](repeating: 0, count: flat.count)
-        var outcomes: [PatientOutcome] = []
+        // Outcomes kept together by indicator, outcome and deciding rule (patients in list order within
+        // each), so that storing them as sets walks runs of equal keys.
+        var buckets: [[PatientOutcome]] = []
+        var bucketOf: [Int: Int] = [:]
+        func keep(_ key: Int, _ o: PatientOutcome) {
+            if let b = bucketOf[key] { buckets[b].append(o) } else {
+                bucketOf[key] = buckets.count
+                buckets.append([o])
+            }
+        }
         // Labels of deciding rules, made once ("denominator 9", "numerator 1"), shared by every patient.
         let labels = patientOutcomes ? rs.indicators.map { ind in
             (ind.denominator.rules.indices.map { "denominator \($0 + 1)" }, ind.numerator.rules.indices.map { "numerator \($0 + 1)" })
@@ -202,7 +211,7 @@ public struct Engine: Sendable {
                             decidingRule = rule
                             // A named numerator reject says why (e.g. DECLINED, TO_VACCINATE).
                             if patientOutcomes, let f = ruleFields[numeratorRule] {
-                                outcomes.append(PatientOutcome(
+                                keep(numeratorRule << 24 | rule, PatientOutcome(
                                     patient: population.patientIDs[p], indicator: indicatorIDs[i], outcome: outcome,
                                     rule: labels[i].0[rule - denominatorChains[i].lowerBound], field: f))
                                 continue
@@ -213,7 +222,7 @@ public struct Engine: Sendable {
                         let label = denominatorChains[i].contains(decidingRule)
                             ? labels[i].0[decidingRule - denominatorChains[i].lowerBound]
                             : labels[i].1[decidingRule - numeratorChains[i].lowerBound]
-                        outcomes.append(PatientOutcome(
+                        keep(decidingRule << 2 | Int(outcome == .numerator ? 1 : outcome == .denominator ? 2 : 3) | 1 << 50, PatientOutcome(
                             patient: population.patientIDs[p], indicator: indicatorIDs[i], outcome: outcome, rule: label,
                             field: outcome == .pca || outcome == .excluded ? ruleFields[decidingRule] : nil))
                     }
@@ -258,6 +267,6 @@ public struct Engine: Sendable {
         return PracticeResult(
             ods: population.practice.ods, pcn: population.practice.pcnODS, listSize: listSize,
             registers: rs.registers.enumerated().map { RegisterResult(id: $1.id, size: registerSizes[$0]) },
-            indicators: indicators, patients: patientOutcomes ? outcomes : nil)
+            indicators: indicators, patients: patientOutcomes ? buckets.flatMap { $0 } : nil)
     }
 }

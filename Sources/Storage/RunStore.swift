@@ -163,15 +163,30 @@ public enum RunStore {
             struct Key: Hashable {
                 let indicator: String, outcome: Outcome, rule: String?, field: String?
             }
-            var groups: [Key: [String]] = [:]
+            var index: [Key: Int] = [:]
             var order: [Key] = []
+            var lists: [[String]] = []
+            var current = -1
             for o in outcomes where o.outcome != .notInRegister && !(o.outcome == .excluded && o.field == nil) {
+                // The engine gives outcomes in runs of one key: hash only when the key changes.
+                if current >= 0, order[current].outcome == o.outcome, order[current].indicator == o.indicator,
+                    order[current].rule == o.rule, order[current].field == o.field
+                {
+                    lists[current].append(o.patient)
+                    continue
+                }
                 let key = Key(indicator: o.indicator, outcome: o.outcome, rule: o.rule, field: o.field)
-                if groups[key] == nil { order.append(key) }
-                groups[key, default: []].append(o.patient)
+                if let i = index[key] { current = i } else {
+                    current = order.count
+                    index[key] = current
+                    order.append(key)
+                    lists.append([])
+                }
+                lists[current].append(o.patient)
             }
-            let sets = order.flatMap { key in
-                let patients = groups[key]!
+            let sets = order.indices.flatMap { k in
+                let key = order[k]
+                let patients = lists[k]
                 return stride(from: 0, to: patients.count, by: patientsPerSet).map {
                     (key.indicator, key.outcome.rawValue, key.rule, key.field, arrayLiteral(patients[$0..<min($0 + patientsPerSet, patients.count)]))
                 }
