@@ -37,6 +37,33 @@ struct SyntheticPracticeTests {
         }
     }
 
+    @Test("2024/25 on a practice a year earlier: counts add up, and protected indicators keep no patients")
+    func lastYearCountsAddUp() throws {
+        let synth = Synthesizer(library: Fixtures.library, deprivation: try Deprivation.imd2025())
+        var o = Synthesizer.Options()
+        o.seed = 6
+        o.practices = 1
+        o.patients = 3_000
+        o.dataTo = Day(iso: "2025-03-31")!
+        let base = FileManager.default.temporaryDirectory.appending(path: "qofd-engine-2425-\(UUID().uuidString)")
+        let csv = try synth.write(o, to: base)[0]
+        let ruleset = try #require(Fixtures.rulesets["qof-2024-25"])
+        let result = Engine(try CompiledRuleset(ruleset, library: Fixtures.library))
+            .evaluate(try #require(ExtractLoader().load(csv.directory).population), patientOutcomes: true)
+        #expect(result.indicators.count == 76)
+        let protected = Set(ruleset.indicators.filter { $0.payment == .protected }.map(\.id))
+        for r in result.indicators {
+            #expect(r.registerSize == r.denominator + r.fields.values.reduce(0, +) + (protected.contains(r.id) ? r.registerSize : 0), "\(r.id)")
+            #expect(r.denominator >= r.numerator, "\(r.id)")
+            if protected.contains(r.id) {
+                #expect(r.denominator == 0 && r.points == 0, "\(r.id): paid at last year's points, not counted")
+            } else {
+                #expect(r.denominator > 0, "\(r.id) should have a denominator in a 3,000-patient practice")
+            }
+        }
+        #expect(!result.patients!.contains { protected.contains($0.indicator) && $0.outcome != .excluded })
+    }
+
     @Test("points are linear between the thresholds (HYP008 at 70% with 40–85 earns 25.33 of 38)")
     func pointsArithmetic() {
         #expect(abs(points(achievement: 70, lower: 40, upper: 85, max: 38) - 25.333) < 0.001)
