@@ -2,24 +2,6 @@ import Clinical
 import RulesEngine
 import Testing
 
-/// One known-answer case for `indicator`.
-func known(_ indicator: String, _ name: String, _ patient: PatientBuilder, _ outcome: Outcome, _ field: String? = nil) -> (String, RuleCase) {
-    (indicator, RuleCase(name: name, patient: patient, outcome: outcome, field: field))
-}
-
-/// Checks one known answer: the outcome and the CQRS field the rules give the patient.
-func checkKnownAnswer(_ c: (String, RuleCase)) throws {
-    let (indicator, rc) = c
-    let (outcome, field) = try #require(try Fixtures.outcomes([rc.patient], indicator: indicator)[rc.patient.id])
-    #expect(outcome == rc.outcome, "\(indicator): \(rc.name)")
-    #expect(field == rc.field, "\(indicator): \(rc.name)")
-}
-
-extension PatientBuilder {
-    func male() -> PatientBuilder { var c = self; c.sex = .male; return c }
-    func registered(_ date: String) -> PatientBuilder { var c = self; c.registered = date; return c }
-}
-
 /// Known answers for AF006, AF008, CHD005, STIA007, CHOL003 and HF003/006/007/008, written from the
 /// indicator wording (facts §1.4) and the PCA pattern (facts §2.3): every Select and every Reject field.
 /// Clusters missing from shared/codelists carry the test library's imported codes.

@@ -1,6 +1,7 @@
 import Clinical
 import Clusters
 import RulesEngine
+import Testing
 
 /// Builds small populations in code for known-answer tests: each patient a history written as the
 /// business rules speak of it (cluster names, dates, values).
@@ -121,4 +122,22 @@ struct RuleCase: Sendable, CustomStringConvertible {
     let outcome: Outcome
     let field: String?
     var description: String { name }
+}
+
+/// One known-answer case for `indicator`.
+func known(_ indicator: String, _ name: String, _ patient: PatientBuilder, _ outcome: Outcome, _ field: String? = nil) -> (String, RuleCase) {
+    (indicator, RuleCase(name: name, patient: patient, outcome: outcome, field: field))
+}
+
+/// Checks one known answer: the outcome and the CQRS field the rules give the patient.
+func checkKnownAnswer(_ c: (String, RuleCase), ruleset: String = "qof-2025-26") throws {
+    let (indicator, rc) = c
+    let (outcome, field) = try #require(try Fixtures.outcomes([rc.patient], ruleset: ruleset, indicator: indicator)[rc.patient.id])
+    #expect(outcome == rc.outcome, "\(indicator): \(rc.name)")
+    #expect(field == rc.field, "\(indicator): \(rc.name)")
+}
+
+extension PatientBuilder {
+    func male() -> PatientBuilder { var c = self; c.sex = .male; return c }
+    func registered(_ date: String) -> PatientBuilder { var c = self; c.registered = date; return c }
 }
