@@ -57,7 +57,8 @@ public struct ReportData: Sendable, Codable {
     ) throws -> ReportData? {
         let subject = DeclarationStore.Subject(practice: practice, ruleset: ruleset.id, achievementDate: achievementDate)
         let snapshot = declared ? try DeclarationStore.declaredSnapshot(subject, in: conn) : try DeclarationStore.latestSnapshot(subject, in: conn)
-        guard let snapshot, let object = try JSONSerialization.jsonObject(with: snapshot.json) as? [String: Any] else { return nil }
+        guard let snapshot else { return nil }
+        let object = try JSONDecoder().decode(SnapshotBody.self, from: snapshot.json)
         let state = try DeclarationStore.state(subject, in: conn)
         let org = try PracticeHistory.organisation(practice, on: achievementDate, in: conn)
         // Achievement of the run before this one, and of the latest run for the same date a year earlier.
@@ -83,18 +84,18 @@ public struct ReportData: Sendable, Codable {
             """)
         let definitions = Dictionary(uniqueKeysWithValues: ruleset.indicators.map { ($0.id, $0) })
         var indicators: [Indicator] = []
-        for i in object["indicators"] as? [[String: Any]] ?? [] {
-            guard let id = i["id"] as? String, let def = definitions[id] else { continue }
-            func number(_ key: String) -> Double? { (i[key] as? String).flatMap(Double.init) ?? (i[key] as? Double) }
-            let fields = i["fields"] as? [String: Int] ?? [:]
+        for i in object.indicators {
+            let id = i.id
+            guard let def = definitions[id] else { continue }
+            let fields = i.fields ?? [:]
             let kinds = Dictionary((def.denominator.rules + def.numerator.rules).compactMap { r in r.field.map { ($0, r.kind) } }, uniquingKeysWith: { a, _ in a })
-            let achievement = number("achievement")
+            let achievement = i.achievement?.value
             indicators.append(Indicator(
-                id: id, describe: def.describe, group: def.group, register: def.register, registerSize: i["registerSize"] as? Int ?? 0,
-                denominator: i["denominator"] as? Int ?? 0, numerator: i["numerator"] as? Int ?? 0,
+                id: id, describe: def.describe, group: def.group, register: def.register, registerSize: i.registerSize ?? 0,
+                denominator: i.denominator ?? 0, numerator: i.numerator ?? 0,
                 pcas: fields.filter { kinds[$0.key] == .pca }, exclusions: fields.filter { kinds[$0.key] != .pca },
                 achievement: achievement, lowerThreshold: def.lowerThreshold, upperThreshold: def.upperThreshold,
-                points: number("points") ?? 0, maxPoints: number("maxPoints") ?? def.points, pounds: number("pounds"),
+                points: i.points?.value ?? 0, maxPoints: i.maxPoints?.value ?? def.points, pounds: i.pounds?.value,
                 changeSincePreviousRun: achievement.flatMap { a in previous[id].map { a - $0 } },
                 changeSinceLastYear: achievement.flatMap { a in lastYear[id].map { a - $0 } }, verified: def.verified))
         }
@@ -112,7 +113,7 @@ public struct ReportData: Sendable, Codable {
         return ReportData(
             practice: practice, practiceName: org?.name ?? practice, pcn: org?.pcn,
             ruleset: ruleset.id, rulesetTitle: ruleset.title, achievementDate: achievementDate.description, runID: snapshot.runID,
-            listSize: object["listSize"] as? Int ?? 0, pointsAchieved: indicators.reduce(0) { $0 + $1.points },
+            listSize: object.listSize ?? 0, pointsAchieved: indicators.reduce(0) { $0 + $1.points },
             pointsAvailable: available.reduce(0) { $0 + $1.maxPoints }, pounds: indicators.reduce(0) { $0 + ($1.pounds ?? 0) },
             poundsAvailable: available.reduce(0) { total, i in
                 guard let p = i.pounds, i.points > 0 else { return total }
@@ -120,4 +121,30 @@ public struct ReportData: Sendable, Codable {
             },
             state: state.words, snapshotSHA256: declared ? snapshot.sha256 : nil, indicators: indicators, subjects: subjects)
     }
+}
+
+/// The stored snapshot of a run as the report reads it (written by `DeclarationStore`: numbers as text
+/// so that its bytes, and so its hash, never depend on float formatting).
+private struct SnapshotBody: Decodable {
+    /// A number written as text, or as a number by an older snapshot.
+    struct Number: Decodable {
+        var value: Double?
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.singleValueContainer()
+            if c.decodeNil() { value = nil } else if let s = try? c.decode(String.self) { value = Double(s) } else { value = try c.decode(Double.self) }
+        }
+    }
+    struct Row: Decodable {
+        var id: String
+        var registerSize: Int?
+        var denominator: Int?
+        var numerator: Int?
+        var achievement: Number?
+        var points: Number?
+        var maxPoints: Number?
+        var pounds: Number?
+        var fields: [String: Int]?
+    }
+    var listSize: Int?
+    var indicators: [Row]
 }

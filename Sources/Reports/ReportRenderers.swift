@@ -142,56 +142,11 @@ public enum ReportRenderer {
         return try e.encode(d)
     }
 
-    /// A FHIR R4 MeasureReport: `type: summary`, one group per indicator with initial-population,
-    /// denominator, denominator-exclusion, denominator-exception (PCAs) and numerator, and the score;
-    /// `type: subject-list` when the report carries patient lists (contained List resources).
+    /// A FHIR R4 MeasureReport (see `FHIRMeasureReport`).
     public static func fhir(_ d: ReportData) throws -> Data {
-        let system = "http://terminology.hl7.org/CodeSystem/measure-population"
-        var contained: [[String: Any]] = []
-        func population(_ code: String, _ count: Int, _ indicator: String, _ patients: [String]?) -> [String: Any] {
-            var p: [String: Any] = ["code": ["coding": [["system": system, "code": code]]], "count": count]
-            if let patients {
-                let id = "\(indicator)-\(code)"
-                contained.append([
-                    "resourceType": "List", "id": id, "status": "current", "mode": "snapshot",
-                    "entry": patients.map { ["item": ["identifier": ["system": "urn:qofd:patient:\(d.practice)", "value": $0]]] },
-                ])
-                p["subjectResults"] = ["reference": "#\(id)"]
-            }
-            return p
-        }
-        let groups: [[String: Any]] = d.indicators.map { i in
-            let s = d.subjects?[i.id]
-            let lists: [String: [String]]? = s.map { s in
-                let num = s["numerator"] ?? []
-                let den = num + (s["denominator"] ?? [])
-                let all = den + (s["pca"] ?? []) + (s["excluded"] ?? [])
-                return ["initial": all.sorted(), "denominator": all.sorted(), "exclusion": (s["excluded"] ?? []).sorted(),
-                        "exception": (s["pca"] ?? []).sorted(), "numerator": num.sorted()]
-            }
-            var g: [String: Any] = [
-                "code": ["coding": [["system": "urn:qofd:indicator", "code": i.id]], "text": i.describe],
-                "population": [
-                    population("initial-population", i.registerSize, i.id, lists?["initial"]),
-                    population("denominator", i.denominator + i.exclusions.values.reduce(0, +) + i.pcas.values.reduce(0, +), i.id, lists?["denominator"]),
-                    population("denominator-exclusion", i.exclusions.values.reduce(0, +), i.id, lists?["exclusion"]),
-                    population("denominator-exception", i.pcas.values.reduce(0, +), i.id, lists?["exception"]),
-                    population("numerator", i.numerator, i.id, lists?["numerator"]),
-                ],
-            ]
-            if let a = i.achievement { g["measureScore"] = ["value": (a / 100 * 10_000).rounded() / 10_000, "unit": "1"] }
-            return g
-        }
-        var report: [String: Any] = [
-            "resourceType": "MeasureReport", "id": "\(d.practice)-\(d.ruleset)-\(d.achievementDate)-run\(d.runID)",
-            "status": "complete", "type": d.subjects == nil ? "summary" : "subject-list", "measure": "urn:qofd:measure:\(d.ruleset)",
-            "subject": ["identifier": ["system": "https://fhir.nhs.uk/Id/ods-organization-code", "value": d.practice], "display": d.practiceName],
-            "date": "\(d.achievementDate)", "period": ["start": startOfYear(d.achievementDate), "end": d.achievementDate],
-            "reporter": ["identifier": ["system": "https://fhir.nhs.uk/Id/ods-organization-code", "value": d.practice]],
-            "group": groups,
-        ]
-        if !contained.isEmpty { report["contained"] = contained }
-        return try JSONSerialization.data(withJSONObject: report, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+        let e = JSONEncoder()
+        e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return try e.encode(FHIRMeasureReport(d))
     }
 
     /// 1 April before the date (the QOF year's start).
