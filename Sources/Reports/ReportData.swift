@@ -56,9 +56,20 @@ public struct ReportData: Sendable, Codable {
         in conn: isolated PostgresConnection
     ) throws -> ReportData? {
         let subject = DeclarationStore.Subject(practice: practice, ruleset: ruleset.id, achievementDate: achievementDate)
-        let snapshot = declared ? try DeclarationStore.declaredSnapshot(subject, in: conn) : try DeclarationStore.latestSnapshot(subject, in: conn)
-        guard let snapshot else { return nil }
-        let object = try JSONDecoder().decode(SnapshotBody.self, from: snapshot.json)
+        // A declared report reads its snapshot; any other the run's figures directly (no canonical bytes needed).
+        let object: SnapshotBody
+        let runID: Int64
+        var snapshotSHA256: String?
+        if declared {
+            guard let snapshot = try DeclarationStore.declaredSnapshot(subject, in: conn) else { return nil }
+            object = try JSONDecoder().decode(SnapshotBody.self, from: snapshot.json)
+            runID = snapshot.runID
+            snapshotSHA256 = snapshot.sha256
+        } else {
+            guard let figures = try DeclarationStore.latestFigures(subject, in: conn) else { return nil }
+            object = SnapshotBody(figures)
+            runID = figures.runID
+        }
         let state = try DeclarationStore.state(subject, in: conn)
         let org = try PracticeHistory.organisation(practice, on: achievementDate, in: conn)
         // Achievement of the run before this one, and of the latest run for the same date a year earlier.
@@ -72,7 +83,7 @@ public struct ReportData: Sendable, Codable {
             """
             SELECT indicator_id, achievement::float8 FROM indicator_result WHERE run_id = (
                 SELECT id FROM computation_run WHERE practice_ods = \(practice) AND ruleset_id = \(ruleset.id)
-                  AND achievement_date = \(date) AND id < \(snapshot.runID) ORDER BY id DESC LIMIT 1)
+                  AND achievement_date = \(date) AND id < \(runID) ORDER BY id DESC LIMIT 1)
             """)
         let lastYearDay = achievementDate.adding(years: -1)
         let lastYear = try achievements(
@@ -103,7 +114,7 @@ public struct ReportData: Sendable, Codable {
         if withSubjects {
             var lists: [String: [String: [String]]] = [:]
             for r in try conn.query(
-                "SELECT indicator_id, outcome, patient_id FROM patient_outcome WHERE run_id = \(snapshot.runID) ORDER BY indicator_id, outcome, patient_id")
+                "SELECT indicator_id, outcome, patient_id FROM patient_outcome WHERE run_id = \(runID) ORDER BY indicator_id, outcome, patient_id")
             {
                 lists[try r.decode(0, as: String.self), default: [:]][try r.decode(1, as: String.self), default: []].append(try r.decode(2, as: String.self))
             }
@@ -112,14 +123,14 @@ public struct ReportData: Sendable, Codable {
         let available = indicators.filter { $0.registerSize > 0 }
         return ReportData(
             practice: practice, practiceName: org?.name ?? practice, pcn: org?.pcn,
-            ruleset: ruleset.id, rulesetTitle: ruleset.title, achievementDate: achievementDate.description, runID: snapshot.runID,
+            ruleset: ruleset.id, rulesetTitle: ruleset.title, achievementDate: achievementDate.description, runID: runID,
             listSize: object.listSize ?? 0, pointsAchieved: indicators.reduce(0) { $0 + $1.points },
             pointsAvailable: available.reduce(0) { $0 + $1.maxPoints }, pounds: indicators.reduce(0) { $0 + ($1.pounds ?? 0) },
             poundsAvailable: available.reduce(0) { total, i in
                 guard let p = i.pounds, i.points > 0 else { return total }
                 return total + p / i.points * i.maxPoints
             },
-            state: state.words, snapshotSHA256: declared ? snapshot.sha256 : nil, indicators: indicators, subjects: subjects)
+            state: state.words, snapshotSHA256: snapshotSHA256, indicators: indicators, subjects: subjects)
     }
 }
 
@@ -129,6 +140,7 @@ private struct SnapshotBody: Decodable {
     /// A number written as text, or as a number by an older snapshot.
     struct Number: Decodable {
         var value: Double?
+        init(_ text: String?) { value = text.flatMap(Double.init) }
         init(from decoder: any Decoder) throws {
             let c = try decoder.singleValueContainer()
             if c.decodeNil() { value = nil } else if let s = try? c.decode(String.self) { value = Double(s) } else { value = try c.decode(Double.self) }
@@ -147,4 +159,13 @@ private struct SnapshotBody: Decodable {
     }
     var listSize: Int?
     var indicators: [Row]
+
+    init(_ f: DeclarationStore.RunFigures) {
+        listSize = f.listSize
+        indicators = f.indicators.map { i in
+            Row(id: i.id, registerSize: i.registerSize, denominator: i.denominator, numerator: i.numerator,
+                achievement: Number(i.achievement), points: Number(i.points), maxPoints: Number(i.maxPoints), pounds: Number(i.pounds),
+                fields: i.fields)
+        }
+    }
 }

@@ -43,6 +43,25 @@ public enum DeclarationStore {
         public var sha256: String
     }
 
+    /// A run's figures as its snapshot carries them (numbers as the database's text), for readers that
+    /// need the figures but not the canonical bytes.
+    public struct RunFigures: Sendable {
+        public struct Indicator: Sendable {
+            public var id: String
+            public var registerSize: Int
+            public var denominator: Int
+            public var numerator: Int
+            public var achievement: String?
+            public var points: String?
+            public var maxPoints: String?
+            public var pounds: String?
+            public var fields: [String: Int]
+        }
+        public var runID: Int64
+        public var listSize: Int
+        public var indicators: [Indicator]
+    }
+
     /// An action refused because the achievement is in the wrong state (or the request is incomplete).
     public struct Refused: Error, Sendable, CustomStringConvertible {
         public let description: String
@@ -59,8 +78,8 @@ public enum DeclarationStore {
         return State(rawValue: try row.decode(0, as: String.self)) ?? .awaitingPracticeDeclaration
     }
 
-    /// The canonical snapshot of the practice's latest run for the subject.
-    public static func latestSnapshot(_ s: Subject, in conn: isolated PostgresConnection) throws -> Snapshot? {
+    /// The figures of the practice's latest run for the subject (nil when there is no run).
+    public static func latestFigures(_ s: Subject, in conn: isolated PostgresConnection) throws -> RunFigures? {
         let runs = try conn.query(
             """
             SELECT id, list_size FROM computation_run
@@ -82,21 +101,33 @@ public enum DeclarationStore {
             """)
         var byIndicator: [String: [String: Int]] = [:]
         for f in fields { byIndicator[try f.decode(0, as: String.self), default: [:]][try f.decode(1, as: String.self)] = try f.decode(2, as: Int.self) }
-        let indicators: [[String: Any]] = try rows.map { r in
+        let indicators = try rows.map { r in
             let id = try r.decode(0, as: String.self)
-            return [
-                "id": id, "registerSize": try r.decode(1, as: Int.self), "denominator": try r.decode(2, as: Int.self),
-                "numerator": try r.decode(3, as: Int.self), "achievement": try r.decode(4, as: String?.self) ?? NSNull(),
-                "points": try r.decode(5, as: String?.self) ?? NSNull(), "maxPoints": try r.decode(6, as: String?.self) ?? NSNull(),
-                "pounds": try r.decode(7, as: String?.self) ?? NSNull(), "fields": byIndicator[id] ?? [:],
+            return RunFigures.Indicator(
+                id: id, registerSize: try r.decode(1, as: Int.self), denominator: try r.decode(2, as: Int.self),
+                numerator: try r.decode(3, as: Int.self), achievement: try r.decode(4, as: String?.self), points: try r.decode(5, as: String?.self),
+                maxPoints: try r.decode(6, as: String?.self), pounds: try r.decode(7, as: String?.self), fields: byIndicator[id] ?? [:])
+        }
+        return RunFigures(runID: runID, listSize: try run.decode(1, as: Int.self), indicators: indicators)
+    }
+
+    /// The canonical snapshot of the practice's latest run for the subject. Its bytes (and so its hash)
+    /// must never change for the same figures: declared snapshots are compared by hash.
+    public static func latestSnapshot(_ s: Subject, in conn: isolated PostgresConnection) throws -> Snapshot? {
+        guard let figures = try latestFigures(s, in: conn) else { return nil }
+        let indicators: [[String: Any]] = figures.indicators.map { i in
+            [
+                "id": i.id, "registerSize": i.registerSize, "denominator": i.denominator, "numerator": i.numerator,
+                "achievement": i.achievement ?? NSNull(), "points": i.points ?? NSNull(), "maxPoints": i.maxPoints ?? NSNull(),
+                "pounds": i.pounds ?? NSNull(), "fields": i.fields,
             ]
         }
         let object: [String: Any] = [
             "practice": s.practice, "ruleset": s.ruleset, "achievementDate": s.achievementDate.description,
-            "listSize": try run.decode(1, as: Int.self), "indicators": indicators,
+            "listSize": figures.listSize, "indicators": indicators,
         ]
         let json = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
-        return Snapshot(runID: runID, json: json, sha256: SHA256.hash(data: json).map { String(format: "%02x", $0) }.joined())
+        return Snapshot(runID: figures.runID, json: json, sha256: SHA256.hash(data: json).map { String(format: "%02x", $0) }.joined())
     }
 
     private static func setState(_ s: Subject, _ state: State, declaration: Int64?, in conn: isolated PostgresConnection) throws {
