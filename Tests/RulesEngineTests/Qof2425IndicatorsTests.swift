@@ -15,8 +15,8 @@ struct Qof2425IndicatorsTests {
     static let cases: [(String, RuleCase)] = [
         known("DM022", "statin in the 6 months to March 2025: numerator", dm("a1").issued("STAT_COD", on: "2025-01-10"), .numerator),
         known("DM022", "statin declined, ezetimibe issued: no other route in 2024/25, STATDEC", dm("a2").with("STATINDEC_COD", on: "2024-10-01")
-            .issued("LLT_COD", on: "2025-01-10"), .pca, "STATDEC"),
-        known("DM022", "with CHD: CVD", dm("a3").with("CHD_COD", on: "2018-01-01"), .excluded, "CVD"),
+            .issued("LLT_COD", on: "2025-01-10"), .pca, "STATINDEC"),
+        known("DM022", "with CHD: CVDHIST", dm("a3").with("CHD_COD", on: "2018-01-01"), .excluded, "CVDHIST"),
         known("DM023", "with CHD and a statin: numerator", dm("b1").with("CHD_COD", on: "2018-01-01").issued("STAT_COD", on: "2025-01-10"), .numerator),
         known("DM023", "with CHD, other therapy only: denominator", dm("b2").with("CHD_COD", on: "2018-01-01").issued("LLT_COD", on: "2025-01-10"), .denominator),
         known("AST011", "spirometry and FeNO within the window: numerator",
