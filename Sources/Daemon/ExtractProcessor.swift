@@ -158,7 +158,8 @@ public struct ExtractProcessor: Sendable {
             for compiled in compiledRulesets {
                 do {
                     if let data = try await conn.withTransaction({ c in
-                        try ReportData.load(practice: identity.practice.ods, ruleset: compiled.ruleset, achievementDate: compiled.achievementDate, in: c)
+                        try ReportData.load(practice: identity.practice.ods, ruleset: compiled.ruleset, achievementDate: compiled.achievementDate,
+                                            aspirationPercent: nationalFigures[compiled.ruleset.id]?.aspirationPercent, in: c)
                     }) {
                         try ReportWriter.write(data, formats: ReportFormat.allCases, to: reportsDirectory)
                     }

@@ -44,6 +44,13 @@ public struct ReportData: Sendable, Codable {
     public var pounds: Double
     public var poundsAvailable: Double
     public var state: String
+    /// Last year's year-end pounds: the practice's latest run at the previous payment period end, made
+    /// before this run (so a declared report reads the same figure again).
+    public var lastYearPounds: Double?
+    /// Paid through the year in advance (the aspiration share of last year's pounds), and what remains
+    /// due at year end; present when last year's run and the aspiration share are known.
+    public var aspiration: Double?
+    public var balance: Double?
     public var snapshotSHA256: String?
     public var indicators: [Indicator]
     /// Patient ids per indicator per population (numerator, denominator, pca, excluded); only for a
@@ -53,7 +60,7 @@ public struct ReportData: Sendable, Codable {
     /// Builds the report for a practice's latest run (`declared`: from its declaration snapshot instead).
     public static func load(
         practice: String, ruleset: Ruleset, achievementDate: Day, declared: Bool = false, subjects withSubjects: Bool = false,
-        in conn: isolated PostgresConnection
+        aspirationPercent: Double? = nil, in conn: isolated PostgresConnection
     ) throws -> ReportData? {
         let subject = DeclarationStore.Subject(practice: practice, ruleset: ruleset.id, achievementDate: achievementDate)
         // A declared report reads its snapshot; any other the run's figures directly (no canonical bytes needed).
@@ -93,6 +100,15 @@ public struct ReportData: Sendable, Codable {
                   AND achievement_date = \(PostgresDate(lastYearDay))
                 ORDER BY id DESC LIMIT 1)
             """)
+        let family = (ruleset.id.split(separator: "-").first.map(String.init) ?? ruleset.id) + "-%"
+        let lastYearPounds = try conn.query(
+            """
+            SELECT sum(pounds)::float8 FROM indicator_result WHERE run_id = (
+                SELECT id FROM computation_run WHERE practice_ods = \(practice) AND ruleset_id LIKE \(family)
+                  AND achievement_date = \(PostgresDate(ruleset.payPeriodEnd.adding(years: -1))) AND id < \(runID)
+                ORDER BY id DESC LIMIT 1)
+            """).first.flatMap { try? $0.decode(0, as: Double?.self) }
+        let aspiration = lastYearPounds.flatMap { pounds in aspirationPercent.map { pounds * $0 / 100 } }
         let definitions = Dictionary(uniqueKeysWithValues: ruleset.indicators.map { ($0.id, $0) })
         var indicators: [Indicator] = []
         for i in object.indicators {
@@ -121,16 +137,18 @@ public struct ReportData: Sendable, Codable {
             subjects = lists
         }
         let available = indicators.filter { $0.registerSize > 0 }
+        let pounds = indicators.reduce(0) { $0 + ($1.pounds ?? 0) }
         return ReportData(
             practice: practice, practiceName: org?.name ?? practice, pcn: org?.pcn,
             ruleset: ruleset.id, rulesetTitle: ruleset.title, achievementDate: achievementDate.description, runID: runID,
             listSize: object.listSize ?? 0, pointsAchieved: indicators.reduce(0) { $0 + $1.points },
-            pointsAvailable: available.reduce(0) { $0 + $1.maxPoints }, pounds: indicators.reduce(0) { $0 + ($1.pounds ?? 0) },
+            pointsAvailable: available.reduce(0) { $0 + $1.maxPoints }, pounds: pounds,
             poundsAvailable: available.reduce(0) { total, i in
                 guard let p = i.pounds, i.points > 0 else { return total }
                 return total + p / i.points * i.maxPoints
             },
-            state: state.words, snapshotSHA256: snapshotSHA256, indicators: indicators, subjects: subjects)
+            state: state.words, lastYearPounds: lastYearPounds, aspiration: aspiration, balance: aspiration.map { pounds - $0 },
+            snapshotSHA256: snapshotSHA256, indicators: indicators, subjects: subjects)
     }
 }
 

@@ -91,6 +91,8 @@ public enum ReportRenderer {
             <div>Points achieved<strong>\(String(format: "%.2f", d.pointsAchieved))</strong>of \(String(format: "%g", d.pointsAvailable)) available</div>
             <div>Pounds achieved<strong>\(money(d.pounds))</strong>of about \(money(d.poundsAvailable))</div>
             <div>At stake<strong>\(money(max(0, d.poundsAvailable - d.pounds)))</strong>to the upper thresholds</div>
+            \(d.aspiration.map { a in "<div>Aspiration paid<strong>\(money(a))</strong>of last year's \(money(d.lastYearPounds))</div>"
+                + "<div>Balance at year end<strong>\(money(d.balance))</strong>pounds achieved less aspiration</div>" } ?? "")
             </div></section>
             <section aria-labelledby="indicators"><h2 id="indicators">Indicators</h2>
             <table>

@@ -16,14 +16,7 @@ enum Value: Sendable, Hashable {
     }
 
     /// A deterministic symbol for a text (FNV-1a).
-    static func symbol(_ text: String) -> Value {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in text.utf8 {
-            h ^= UInt64(b)
-            h &*= 0x100_0000_01b3
-        }
-        return .symbol(h)
-    }
+    static func symbol(_ text: String) -> Value { .symbol(FNV1a.hash(text)) }
 }
 
 /// An expression with every name resolved to a slot, and constants folded (`PPED - 12 months`
@@ -83,14 +76,9 @@ public struct CompiledRuleset: Sendable {
 
     /// A short fingerprint of every cluster used, for the run record.
     public var clusterVersion: String {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for (name, fp) in clusterVersions.sorted(by: { $0.key < $1.key }) {
-            for b in (name + "=" + fp + ";").utf8 {
-                h ^= UInt64(b)
-                h &*= 0x100_0000_01b3
-            }
-        }
-        return String(h, radix: 16)
+        var h = FNV1a()
+        for (name, fp) in clusterVersions.sorted(by: { $0.key < $1.key }) { h.combine((name + "=" + fp + ";").utf8) }
+        return String(h.value, radix: 16)
     }
 
     public init(_ ruleset: Ruleset, achievementDate: Day? = nil, library: ClusterLibrary) throws {

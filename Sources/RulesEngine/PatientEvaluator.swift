@@ -281,28 +281,17 @@ struct PatientEvaluator {
 
     /// Comparisons with null are false (a missing reading is never "at or below target").
     private static func compare(_ a: Value, _ op: Expression.Comparison, _ b: Value) -> Bool {
-        func order<T: Comparable>(_ x: T, _ y: T) -> Bool {
-            switch op {
-            case .lt: return x < y
-            case .le: return x <= y
-            case .gt: return x > y
-            case .ge: return x >= y
-            case .eq: return x == y
-            case .ne: return x != y
-            }
-        }
         switch (a, b) {
-        case (.number(let x), .number(let y)): return order(x, y)
-        case (.day(let x), .day(let y)): return order(x, y)
+        case (.number(let x), .number(let y)): return order(x, op, y)
+        case (.day(let x), .day(let y)): return order(x, op, y)
         case (.symbol(let x), .symbol(let y)): return op == .eq ? x == y : op == .ne ? x != y : false
         case (.bool(let x), .bool(let y)): return op == .eq ? x == y : op == .ne ? x != y : false
         default: return false
         }
     }
 
-    /// Walks a chain: the first rule whose action is Select or Reject decides.
-    /// - Returns: the action and the index of the deciding rule.
-    /// Walks the chain at `range` of a flat rule array; returns the action and the flat index of the deciding rule.
+    /// Walks the chain at `range` of a flat rule array: the first rule whose action is Select or Reject
+    /// decides. Returns the action and the flat index of the deciding rule.
     @inline(__always)
     func run(_ rules: UnsafeBufferPointer<CompiledRuleset.ResolvedRule>, _ range: Range<Int>, _ p: Int, _ s: inout Scratch) -> (RuleAction, Int) {
         for i in range {
@@ -310,13 +299,5 @@ struct PatientEvaluator {
             if action != .next { return (action, i) }
         }
         return (.reject, range.upperBound - 1)  // unreachable for validated chains
-    }
-
-    func run(_ rules: [CompiledRuleset.ResolvedRule], _ p: Int, _ s: inout Scratch) -> (RuleAction, Int) {
-        for i in rules.indices {
-            let action = evaluate(rules[i].root, p, &s).truthy ? rules[i].then : rules[i].otherwise
-            if action != .next { return (action, i) }
-        }
-        return (.reject, rules.count - 1)  // unreachable for validated chains
     }
 }

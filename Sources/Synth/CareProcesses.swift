@@ -9,7 +9,7 @@ import Clinical
 /// population is the same whether or not these clusters have codes.
 extension Monitoring {
     func careProcesses(_ p: inout SynthPatient, conditions: [ConditionModel.ID: Day]) {
-        var r = SynthRandom.derived(Self.stableHash(p.id), 0xCA2E)
+        var r = SynthRandom.derived(FNV1a.hash(p.id), 0xCA2E)
         let has = { (c: ConditionModel.ID) in conditions[c] != nil }
         let issueWindow = dataTo.adding(months: -6).adding(days: 1)
         func issue(_ cluster: String, _ r: inout SynthRandom) {
@@ -63,12 +63,5 @@ extension Monitoring {
             if r.chance(0.04) { add(&p, "NOCX_COD", on: recent(&r, months: 240), kind: .procedure, &r) }
             if r.chance(0.72) { add(&p, "SMEAR_COD", on: recent(&r, months: age < 50 ? 42 : 66), kind: .procedure, &r) }
         }
-    }
-
-    /// FNV-1a of the patient id: a seed that is the same on every run and every machine.
-    static func stableHash(_ s: String) -> UInt64 {
-        var h: UInt64 = 0xCBF2_9CE4_8422_2325
-        for b in s.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01B3 }
-        return h
     }
 }

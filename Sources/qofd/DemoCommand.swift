@@ -3,6 +3,7 @@ import Clinical
 import Clusters
 import Daemon
 import Foundation
+import Payments
 import Logging
 import Postgres
 import PostgresCluster
@@ -95,10 +96,12 @@ struct DemoCommand: AsyncParsableCommand {
     /// summary table (so a second `qofd demo`, whose extracts are duplicates, still shows them).
     private func summary(_ conn: PostgresConnection, practices: [String], rulesets: [CompiledRuleset], reports: URL) async throws -> String {
         var lines = ["", "   practice  indicator  register  denominator  numerator  achievement  points       pounds"]
+        let aspiration = Dictionary(uniqueKeysWithValues: rulesets.map { ($0.ruleset.id, (try? NationalFigures.load(year: $0.ruleset.id))?.aspirationPercent) })
         for compiled in rulesets {
             for ods in practices {
                 guard let data = try await conn.withTransaction({ c in
-                    try ReportData.load(practice: ods, ruleset: compiled.ruleset, achievementDate: compiled.achievementDate, in: c)
+                    try ReportData.load(practice: ods, ruleset: compiled.ruleset, achievementDate: compiled.achievementDate,
+                                        aspirationPercent: aspiration[compiled.ruleset.id] ?? nil, in: c)
                 }) else { continue }
                 try ReportWriter.write(data, formats: ReportFormat.allCases, to: reports)
                 guard compiled.ruleset.id.hasPrefix("qof") else { continue }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Clinical
 import Clusters
 import Foundation
+import Payments
 import Reports
 import RulesEngine
 import Storage
@@ -22,6 +23,8 @@ struct ReportCommand: AsyncParsableCommand {
     @Flag(help: "Add patient lists (FHIR subject-list). Patient-identifiable: needs --by, and is recorded in the audit log.")
     var subjectList = false
     @Option(help: "Who asks for a subject-list report (recorded in the audit log).") var by: String?
+    @Option(name: .customLong("national-dir"), help: ArgumentHelp("Newer national figures (<ruleset>.yaml): the aspiration share for the aspiration and balance.", valueName: "dir"))
+    var nationalDirectory: String?
     @OptionGroup var database: DatabaseOptions
 
     func run() async throws {
@@ -36,6 +39,7 @@ struct ReportCommand: AsyncParsableCommand {
         guard let rs = try RulesetLoader(library: library).loadAll()[ruleset] else { throw ValidationError("unknown ruleset \(ruleset)") }
         let (explicit, pcn, all, declared, subjects, by) = (practice, self.pcn, self.all, self.declared, self.subjectList, self.by ?? "")
         let out = URL(fileURLWithPath: output)
+        let aspiration = (try? NationalFigures.load(year: rs.id, directory: nationalDirectory.map { URL(fileURLWithPath: $0) }))?.aspirationPercent
         let written = try await database.withConnection { conn in
             try await Migrator().migrate(on: conn)
             var practices = explicit
@@ -44,7 +48,7 @@ struct ReportCommand: AsyncParsableCommand {
             var files: [URL] = []
             for ods in Array(Set(practices)).sorted() {
                 guard let data = try await ReportData.load(practice: ods, ruleset: rs, achievementDate: day, declared: declared,
-                                                           subjects: subjects, in: conn) else {
+                                                           subjects: subjects, aspirationPercent: aspiration, in: conn) else {
                     FileHandle.standardError.write(Data("no \(declared ? "declaration" : "run") for \(ods)\n".utf8))
                     continue
                 }

@@ -9,13 +9,22 @@ import Testing
 
 @Suite("A whole synthetic practice")
 struct SyntheticPracticeTests {
-    @Test("per-rule counts add up for every indicator, and CSV and FHIR extracts give identical results")
-    func countsAddUp() throws {
-        let synth = Synthesizer(library: Fixtures.library, deprivation: try Deprivation.imd2025())
+    /// The generator with the test library (every cluster has codes, as after a refset import).
+    static func synthesizer() throws -> Synthesizer { Synthesizer(library: Fixtures.library, deprivation: try Deprivation.imd2025()) }
+
+    /// One practice of 3,000 patients.
+    static func onePractice(seed: UInt64) -> Synthesizer.Options {
         var o = Synthesizer.Options()
-        o.seed = 5
+        o.seed = seed
         o.practices = 1
         o.patients = 3_000
+        return o
+    }
+
+    @Test("per-rule counts add up for every indicator, and CSV and FHIR extracts give identical results")
+    func countsAddUp() throws {
+        let synth = try Self.synthesizer()
+        var o = Self.onePractice(seed: 5)
         let base = FileManager.default.temporaryDirectory.appending(path: "qofd-engine-\(UUID().uuidString)")
         let csv = try synth.write(o, to: base.appending(path: "csv"))[0]
         o.encoding = .fhirNDJSON
@@ -39,11 +48,8 @@ struct SyntheticPracticeTests {
 
     @Test("2024/25 on a practice a year earlier: counts add up, and protected indicators keep no patients")
     func lastYearCountsAddUp() throws {
-        let synth = Synthesizer(library: Fixtures.library, deprivation: try Deprivation.imd2025())
-        var o = Synthesizer.Options()
-        o.seed = 6
-        o.practices = 1
-        o.patients = 3_000
+        let synth = try Self.synthesizer()
+        var o = Self.onePractice(seed: 6)
         o.dataTo = Day(iso: "2025-03-31")!
         let base = FileManager.default.temporaryDirectory.appending(path: "qofd-engine-2425-\(UUID().uuidString)")
         let csv = try synth.write(o, to: base)[0]

@@ -1,0 +1,52 @@
+import Clinical
+import Clusters
+import Daemon
+import Foundation
+import Reports
+import RulesEngine
+import Synth
+import Testing
+import TestSupport
+
+/// The advance paid through the year (aspiration: a share of last year's year-end pounds) and the
+/// balance due at year end, on the report (facts §3.4).
+@Suite("Aspiration and balance on the report")
+struct AspirationTests {
+    @Test("last year's year-end pounds, 80 % of them paid in advance, and the balance at year end")
+    func aspirationAndBalance() async throws {
+        let library = try ClusterLibrary.bundled()
+        let all = try RulesetLoader(library: library).loadAll()
+        let (lastYear, thisYear) = (all["qof-2024-25"]!, all["qof-2025-26"]!)
+        let conn = try await TestDatabase.connect(migrated: true)
+        let base = FileManager.default.temporaryDirectory.appending(path: "qofd-aspiration-\(UUID().uuidString.prefix(8))")
+        let dirs = ExtractProcessor.Directories(inbox: base.appending(path: "inbox"), archive: base.appending(path: "archive"),
+                                                quarantine: base.appending(path: "quarantine"))
+        let processor = ExtractProcessor(directories: dirs, rulesets: [lastYear, thisYear], library: library, worker: "a")
+        var o = Synthesizer.Options()
+        o.seed = 61
+        o.practices = 1
+        o.patients = 1_500
+        // Last year's extract first, so its run comes before this year's.
+        var ods = ""
+        for dataTo in ["2025-03-31", "2026-03-31"] {
+            o.dataTo = Day(iso: dataTo)!
+            ods = try Synthesizer(library: library).write(o, to: dirs.inbox)[0].practice.ods
+            for d in processor.pending() { _ = try await processor.process(d, using: conn) }
+        }
+        let previous = try #require(try await ReportData.load(practice: ods, ruleset: lastYear, achievementDate: Day(iso: "2025-03-31")!, in: conn))
+        #expect(previous.pounds > 0)
+        let report = try #require(try await ReportData.load(
+            practice: ods, ruleset: thisYear, achievementDate: Day(iso: "2026-03-31")!, aspirationPercent: 80, in: conn))
+        let lastYearPounds = try #require(report.lastYearPounds)
+        #expect(abs(lastYearPounds - previous.pounds) < 0.01)
+        #expect(abs(try #require(report.aspiration) - 0.8 * previous.pounds) < 0.01)
+        #expect(abs(try #require(report.balance) - (report.pounds - 0.8 * previous.pounds)) < 0.01)
+        let html = try String(contentsOf: try #require(try ReportWriter.write(report, formats: [.html], to: base.appending(path: "r")).first),
+                              encoding: .utf8)
+        #expect(html.contains("Aspiration paid") && html.contains("Balance at year end"))
+        // Without an aspiration share (or without last year) there is nothing to show.
+        let plain = try #require(try await ReportData.load(practice: ods, ruleset: thisYear, achievementDate: Day(iso: "2026-03-31")!, in: conn))
+        #expect(plain.aspiration == nil && plain.balance == nil)
+        #expect(previous.lastYearPounds == nil)
+    }
+}
