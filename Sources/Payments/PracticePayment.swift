@@ -93,6 +93,15 @@ public enum PaymentCalculator {
                 + (missingProtection.isEmpty ? [] : ["income protection points not supplied for \(missingProtection.joined(separator: ", "))"]))
     }
 
+    /// The result with each indicator's points as they are paid (income-protected indicators at last
+    /// year's points, groups with an empty register at none): what an achieved-points file reports.
+    public static func asPaid(_ result: PracticeResult, ruleset: Ruleset, national: NationalFigures) -> PracticeResult {
+        let paid = Dictionary(uniqueKeysWithValues: practice(result, ruleset: ruleset, national: national).indicators.map { ($0.id, $0.points) })
+        var r = result
+        for i in r.indicators.indices { r.indicators[i].points = paid[r.indicators[i].id] ?? r.indicators[i].points }
+        return r
+    }
+
     /// The smallest number of extra numerator patients that raises the points to the next whole point
     /// (or to the maximum when less than a point remains).
     static func patientsForNextPoint(_ r: IndicatorResult, _ def: Indicator) -> Int? {

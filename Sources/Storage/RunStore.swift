@@ -114,7 +114,9 @@ public enum RunStore {
             }
         }
         let indicators = r.indicators
-        let pounds = Dictionary(uniqueKeysWithValues: (run.payment?.indicators ?? []).map { ($0.id, $0.pounds) })
+        // With a payment, points are stored as paid (an income-protected indicator earns last year's points,
+        // which the records cannot show) beside their pounds.
+        let paid = Dictionary(uniqueKeysWithValues: (run.payment?.indicators ?? []).map { ($0.id, (points: $0.points, pounds: $0.pounds)) })
         try conn.copyIn(
             table: "indicator_result",
             columns: ["run_id", "indicator_id", "register_id", "register_size", "denominator", "numerator", "achievement",
@@ -128,9 +130,9 @@ public enum RunStore {
                 try w.append(i.denominator)
                 try w.append(i.numerator)
                 if let a = i.achievement { try w.append(String(format4(a))) } else { try w.appendNull() }
-                try w.append(format4(i.points))
+                try w.append(format4(paid[i.id]?.points ?? i.points))
                 try w.append(format4(i.maxPoints))
-                if let p = pounds[i.id] { try w.append(String(format: "%.2f", p)) } else { try w.appendNull() }
+                if let p = paid[i.id]?.pounds { try w.append(String(format: "%.2f", p)) } else { try w.appendNull() }
                 try w.endRow()
             }
         }

@@ -68,7 +68,10 @@ struct ComputeCommand: ParsableCommand {
         } else if format == "cqrs" {
             print(CQRSFiles.values(results, ruleset: compiled.ruleset, achievementDate: compiled.achievementDate), terminator: "")
         } else if format == "cqrs-points" {
-            print(CQRSFiles.points(results, ruleset: compiled.ruleset, achievementDate: compiled.achievementDate), terminator: "")
+            // Achieved points as they are paid: income-protected indicators at last year's points.
+            let national = try? rules.nationalFigures(compiled.ruleset.id)
+            let paid = results.map { r in national.map { PaymentCalculator.asPaid(r, ruleset: compiled.ruleset, national: $0) } ?? r }
+            print(CQRSFiles.points(paid, ruleset: compiled.ruleset, achievementDate: compiled.achievementDate), terminator: "")
         } else {
             print(output.csv(), terminator: "")
         }

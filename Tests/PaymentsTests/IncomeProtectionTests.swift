@@ -74,6 +74,9 @@ struct IncomeProtectionTests {
         #expect(qi.points == 20.5 && qi.prevalenceFactor == 1)   // QI is unweighted
         #expect(abs(qi.pounds - 20.5 * 220.62) < 0.01)
         #expect(!pay.unverifiedFigures.contains { $0.hasPrefix("income protection") })
+        // An achieved-points file reports the points as paid.
+        let asPaid = PaymentCalculator.asPaid(Self.result(hypRegister: 2_949), ruleset: Self.ruleset, national: national)
+        #expect(asPaid.indicators.map(\.points) == [6, 20.5])
     }
 
     @Test("without last year's points a protected indicator earns nothing and the payment says why")

@@ -49,4 +49,29 @@ struct AspirationTests {
         #expect(plain.aspiration == nil && plain.balance == nil)
         #expect(previous.lastYearPounds == nil)
     }
+
+    @Test("a 2024/25 run stores an income-protected indicator at last year's points, and the report shows them")
+    func protectedPointsStored() async throws {
+        let library = try ClusterLibrary.bundled()
+        let lastYear = try RulesetLoader(library: library).loadAll()["qof-2024-25"]!
+        let conn = try await TestDatabase.connect(migrated: true)
+        let base = FileManager.default.temporaryDirectory.appending(path: "qofd-protected-\(UUID().uuidString.prefix(8))")
+        let dirs = ExtractProcessor.Directories(inbox: base.appending(path: "inbox"), archive: base.appending(path: "archive"),
+                                                quarantine: base.appending(path: "quarantine"))
+        var o = Synthesizer.Options()
+        o.seed = 62
+        o.practices = 1
+        o.patients = 1_500
+        o.dataTo = Day(iso: "2025-03-31")!
+        let ods = try Synthesizer(library: library).write(o, to: dirs.inbox)[0].practice.ods
+        let national = base.appending(path: "national")
+        try FileManager.default.createDirectory(at: national, withIntermediateDirectories: true)
+        try Data("ORG_CODE,IND_CODE,POINTS\n\(ods),QI013,20.5\n".utf8).write(to: national.appending(path: "qof-2024-25-income-protection.csv"))
+        let processor = ExtractProcessor(directories: dirs, rulesets: [lastYear], library: library, worker: "p", nationalDirectory: national)
+        for d in processor.pending() { _ = try await processor.process(d, using: conn) }
+        let report = try #require(try await ReportData.load(practice: ods, ruleset: lastYear, achievementDate: Day(iso: "2025-03-31")!, in: conn))
+        let qi = try #require(report.indicators.first { $0.id == "QI013" })
+        #expect(qi.points == 20.5 && (qi.pounds ?? 0) > 0)
+        #expect(report.indicators.first { $0.id == "QI014" }?.points == 0)   // not supplied: nothing
+    }
 }
