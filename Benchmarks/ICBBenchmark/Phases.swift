@@ -41,6 +41,19 @@ enum Phase {
         return try ["qof-2025-26", "flu-2025-26"].map { try CompiledRuleset(all[$0]!, achievementDate: Day(year: 2026, month: 3, day: 31)!, library: library) }
     }
 
+    /// CPU time the whole machine spent busy so far (every core; qofd and PostgreSQL alike), from /proc/stat:
+    /// steadier than wall time on a noisy machine, and what the workers estimate needs.
+    static func machineBusySeconds() -> Double {
+        guard let stat = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
+            let cpu = stat.split(separator: "\n").first(where: { $0.hasPrefix("cpu ") })
+        else { return .nan }
+        let ticks = cpu.split(separator: " ").dropFirst().compactMap { Double($0) }
+        guard ticks.count >= 5 else { return .nan }
+        // user nice system idle iowait irq softirq steal: busy is user to softirq, less idle and iowait (steal is another guest).
+        let busy = ticks.enumerated().filter { $0.offset != 3 && $0.offset != 4 && $0.offset < 7 }.map(\.element).reduce(0, +)
+        return busy / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
     static func run(_ name: String, data: URL, conninfo: String?) async throws -> [String: Any] {
         let library = try ClusterLibrary.bundled()
         let rulesets = try compiled(library)
@@ -115,10 +128,12 @@ enum Phase {
                 reportsDirectory: ProcessInfo.processInfo.environment["ICB_NO_REPORTS"] == nil ? base.appending(path: "reports") : nil,
                 logger: Logger(label: "bench"))
             let start = ContinuousClock.now
+            let busy = machineBusySeconds()
             let summary = try await PipelineRunner.runOnce(processor, conninfo: conninfo, workers: 2, logger: Logger(label: "bench"))
             let seconds = (ContinuousClock.now - start) / .seconds(1)
+            let cpu = machineBusySeconds() - busy
             guard summary.processed == dirs.count else { throw BenchmarkError("e2e processed \(summary.processed) of \(dirs.count)") }
-            return ["seconds": seconds, "runs": summary.runs.count]
+            return ["seconds": seconds, "runs": summary.runs.count, "cpuSeconds": cpu]
         default:
             throw BenchmarkError("unknown phase \(name)")
         }

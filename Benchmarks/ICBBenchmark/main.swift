@@ -1,6 +1,6 @@
 // ICB-scale benchmark: qofd beside `cat`, DuckDB and PostgreSQL on the same synthetic extracts.
 //
-//   swift run -c release icb-benchmark [--sizes 10000,100000,1000000] [--results Benchmarks/results]
+//   swift run -c release icb-benchmark [--sizes 10000,100000,1000000] [--results Benchmarks/results] [--only e2e]
 //
 // For each size (about 10,000 patients per practice; seeded, generated once under /tmp and reused) it
 // measures, each in its own child process (time and peak resident memory from the kernel):
@@ -11,6 +11,7 @@
 //   PostgreSQL the same SQL after COPY of the same files (a private cluster)
 // The counts of qofd, DuckDB and PostgreSQL must agree: the benchmark fails loudly when they do not.
 // Writes a results file (machine, commit, figures) and prints a table with the ratios.
+// `--only e2e` (or read, evaluate, store) runs just those qofd phases, without references or results file: for profiling.
 // ICB_NO_REPORTS=1 in the environment leaves report writing out of the end-to-end phase, to see its share.
 import Clinical
 import Clusters
@@ -110,6 +111,26 @@ for size in sizes {
         guard r.status == 0 else { throw BenchmarkError("phase \(name) failed (\(r.status)): \(r.output.suffix(500))") }
         return (r, try lastJSON(r.output))
     }
+    if let only = option("--only")?.split(separator: ",").map(String.init) {
+        for name in only {
+            var conninfo: String?
+            if ["store", "e2e"].contains(name) {
+                conninfo = try await freshDatabase("icb_only")
+                try await migrated(conninfo!)
+            }
+            var target = data
+            if name == "e2e" {
+                target = work.appending(path: "e2e/inbox")
+                try? FileManager.default.removeItem(at: work.appending(path: "e2e"))
+                try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
+                _ = try spawn(["/bin/cp", "-al", data.path, target.path])
+            }
+            let (run, out) = try phase(name, data: target, conninfo: conninfo)
+            print(String(format: "qofd %@: %.2f s (process %.2f s, peak %.0f MiB%@)", name, out["seconds"] as? Double ?? .nan, run.seconds, run.peakMiB,
+                         (out["cpuSeconds"] as? Double).map { String(format: ", machine CPU %.2f s", $0) } ?? ""))
+        }
+        continue
+    }
     let (readRun, read) = try phase("read", data: data)
     let (evalRun, evaluated) = try phase("evaluate", data: data)
     let storeDB = try await freshDatabase("icb_store")
@@ -174,7 +195,8 @@ for size in sizes {
         "read": ["seconds": seconds(read), "peakMiB": readRun.peakMiB],
         "evaluate": ["seconds": seconds(evaluated), "peakMiB": evalRun.peakMiB, "rulesets": ["qof-2025-26", "flu-2025-26"]],
         "store": ["seconds": seconds(stored), "peakMiB": storeRun.peakMiB],
-        "endToEnd": ["seconds": seconds(e2e), "peakMiB": e2eRun.peakMiB, "processWallSeconds": e2eRun.seconds],
+        "endToEnd": ["seconds": seconds(e2e), "peakMiB": e2eRun.peakMiB, "processWallSeconds": e2eRun.seconds,
+                     "machineCPUSeconds": e2e["cpuSeconds"] as? Double ?? .nan],
         "cat": ["seconds": cat.seconds, "peakMiB": cat.peakMiB],
         "duckdb": ["seconds": duckResult["seconds"] as? Double ?? .nan, "loadSeconds": duckResult["load_seconds"] as? Double ?? .nan,
                    "querySeconds": duckResult["query_seconds"] as? Double ?? .nan, "peakMiB": duck.peakMiB],
@@ -196,6 +218,7 @@ for size in sizes {
                  e / (duckResult["seconds"] as? Double ?? .nan), e / (pgLoad + pgQuery)))
 }
 await admin.close()
+if option("--only") != nil { exit(0) }
 
 // Linearity: end to end at the largest size over the next one down.
 var linearity: [String: Double] = [:]

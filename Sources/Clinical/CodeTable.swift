@@ -4,23 +4,55 @@
 /// HYP_COD" is one array load however long the cluster is.
 public struct CodeTable: Sendable {
     public private(set) var concepts: [UInt64] = []
-    private var index: [UInt64: Int32] = [:]
+    /// Open addressing over `concepts` (dense id per slot, -1 empty; a power of two long, at most half full):
+    /// every event row interns its code, so this is one multiply and usually one probe, not a SipHash.
+    private var slots: [Int32] = []
 
     public init() {}
 
     public var count: Int { concepts.count }
 
+    @inline(__always) private func home(_ concept: UInt64) -> Int {
+        Int(truncatingIfNeeded: (concept &* 0x9E37_79B9_7F4A_7C15) >> 32) & (slots.count - 1)
+    }
+
     /// The dense id of `concept`, adding it if new.
     public mutating func intern(_ concept: UInt64) -> Int32 {
-        if let i = index[concept] { return i }
-        let i = Int32(concepts.count)
+        if slots.isEmpty { slots = [Int32](repeating: -1, count: 1024) }
+        var i = home(concept)
+        while true {
+            let s = slots[i]
+            if s < 0 { break }
+            if concepts[Int(s)] == concept { return s }
+            i = (i + 1) & (slots.count - 1)
+        }
+        let id = Int32(concepts.count)
         concepts.append(concept)
-        index[concept] = i
-        return i
+        slots[i] = id
+        if concepts.count * 2 > slots.count { rehash(capacity: slots.count * 2) }
+        return id
+    }
+
+    private mutating func rehash(capacity: Int) {
+        slots = [Int32](repeating: -1, count: capacity)
+        for (id, concept) in concepts.enumerated() {
+            var i = home(concept)
+            while slots[i] >= 0 { i = (i + 1) & (capacity - 1) }
+            slots[i] = Int32(id)
+        }
     }
 
     /// The dense id of `concept`, or nil if no record uses it.
-    public func lookup(_ concept: UInt64) -> Int32? { index[concept] }
+    public func lookup(_ concept: UInt64) -> Int32? {
+        guard !slots.isEmpty else { return nil }
+        var i = home(concept)
+        while true {
+            let s = slots[i]
+            if s < 0 { return nil }
+            if concepts[Int(s)] == concept { return s }
+            i = (i + 1) & (slots.count - 1)
+        }
+    }
 
     public subscript(id: Int32) -> UInt64 { concepts[Int(id)] }
 

@@ -158,14 +158,19 @@ struct CSVExtractReader {
 
     // MARK: the three per-patient files
 
-    /// The patient index of the id in `field`, remembering the last id (extracts are mostly grouped by patient).
-    private func lookup(_ scanner: borrowing CSVScanner, _ field: Int, cache: inout ([UInt8], Int32)) -> Int32? {
-        let raw = scanner.raw(field)
-        if raw.count > 0, raw.count == cache.0.count, cache.0.withUnsafeBytes({ memcmp($0.baseAddress!, raw.baseAddress!, raw.count) == 0 }) {
-            return cache.1
+    /// The patient index of the id in `field`. Rows are mostly grouped by patient in list order, so the
+    /// last row's patient and the next one are tried by their bytes before the id is looked up.
+    private func lookup(_ scanner: borrowing CSVScanner, _ field: Int, last: inout Int32) -> Int32? {
+        if !scanner.isEscaped(field) {
+            let raw = scanner.raw(field)
+            if roster.id(last, is: raw) { return last }
+            if roster.id(last + 1, is: raw) {
+                last += 1
+                return last
+            }
         }
         guard let p = roster[id: scanner.string(field)] else { return nil }
-        cache = (Array(raw), p)
+        last = p
         return p
     }
 
@@ -174,10 +179,10 @@ struct CSVExtractReader {
     @inline(__always)
     private mutating func datedConcept(
         _ scanner: borrowing CSVScanner, file: String, columns: (id: Int, date: Int, code: Int),
-        vocabulary: String, cache: inout ([UInt8], Int32)
+        vocabulary: String, last: inout Int32
     ) -> (patient: Int32, date: Day, concept: UInt64)? {
         let line = scanner.recordLine
-        guard let p = lookup(scanner, columns.id, cache: &cache) else {
+        guard let p = lookup(scanner, columns.id, last: &last) else {
             problems.row(file, line: line, column: "patient_id", "unknown patient_id (not in patients.csv)")
             return nil
         }
@@ -212,17 +217,23 @@ struct CSVExtractReader {
     }
 
     /// Pass one: rows per patient, so pass two can place each row directly. Unknown ids are
-    /// reported in pass two.
+    /// reported in pass two. Counting more rows than pass two places is harmless (the holes are
+    /// compacted); counting fewer is not, so both ways count every row whose id is known.
     private func countRows(_ bytes: UnsafeRawBufferPointer, file: String, idColumn: String) -> [Int32]? {
         var counts = [Int32](repeating: 0, count: population.patientCount + 1)
         var scanner = CSVScanner(bytes)
         guard case .record = scanner.next(), let c = (0..<scanner.fieldCount).first(where: {
             scanner.string($0).trimmingCharacters(in: .whitespaces).lowercased() == idColumn
         }) else { return nil }
-        var cache: ([UInt8], Int32) = ([], -1)
+        var last: Int32 = -1
+        if c == 0, bytes.count > 0, memchr(bytes.baseAddress!, 34, bytes.count) == nil {
+            // No quotes anywhere: every record is one line and its id is the text before the first comma.
+            countLines(bytes, from: scanner.position, into: &counts)
+            return counts
+        }
         while true {
             let outcome = scanner.next()
-            if case .record = outcome, c < scanner.fieldCount, let p = lookup(scanner, c, cache: &cache) {
+            if case .record = outcome, c < scanner.fieldCount, let p = lookup(scanner, c, last: &last) {
                 counts[Int(p)] += 1
             } else if case .end = outcome {
                 break
@@ -231,6 +242,31 @@ struct CSVExtractReader {
             }
         }
         return counts
+    }
+
+    /// Counts rows per patient line by line (a file without quotes, id first), without splitting fields.
+    private func countLines(_ bytes: UnsafeRawBufferPointer, from start: Int, into counts: inout [Int32]) {
+        let base = bytes.baseAddress!
+        let n = bytes.count
+        var position = start
+        var last: Int32 = -1
+        while position < n {
+            let lineEnd = memchr(base + position, 10, n - position).map { $0 - UnsafeMutableRawPointer(mutating: base) } ?? n
+            var idEnd = position
+            while idEnd < lineEnd, base.load(fromByteOffset: idEnd, as: UInt8.self) != 44 { idEnd += 1 }
+            if idEnd == lineEnd, idEnd > position, base.load(fromByteOffset: idEnd - 1, as: UInt8.self) == 13 { idEnd -= 1 }
+            let id = UnsafeRawBufferPointer(start: base + position, count: idEnd - position)
+            if roster.id(last, is: id) {
+                counts[Int(last)] += 1
+            } else if roster.id(last + 1, is: id) {
+                last += 1
+                counts[Int(last)] += 1
+            } else if !id.isEmpty, let p = roster[id: String(decoding: id, as: UTF8.self)] {
+                last = p
+                counts[Int(p)] += 1
+            }
+            position = lineEnd + 1
+        }
     }
 
     /// Offsets from counts (exclusive prefix sum, with a final total).
@@ -258,7 +294,7 @@ struct CSVExtractReader {
         var scanner = CSVScanner(bytes)
         guard let h = header(&scanner, file: file) else { return }
         let (cID, cStart, cEnd) = (h["patient_id"]!, h["start_date"]!, h["end_date"]!)
-        var cache: ([UInt8], Int32) = ([], -1)
+        var last: Int32 = -1
         var rows = 0
         let dataTo = population.dataTo
         while true {
@@ -266,7 +302,7 @@ struct CSVExtractReader {
             rows += 1
             guard ok else { continue }
             let line = scanner.recordLine
-            guard let p = lookup(scanner, cID, cache: &cache) else {
+            guard let p = lookup(scanner, cID, last: &last) else {
                 problems.row(file, line: line, column: "patient_id", "unknown patient_id (not in patients.csv)")
                 continue
             }
@@ -320,7 +356,7 @@ struct CSVExtractReader {
         var scanner = CSVScanner(bytes)
         guard let h = header(&scanner, file: file) else { return }
         let (cID, cDate, cCode, cV1, cV2) = (h["patient_id"]!, h["date"]!, h["code"]!, h["value"]!, h["value2"]!)
-        var cache: ([UInt8], Int32) = ([], -1)
+        var last: Int32 = -1
         var rows = 0
         while true {
             guard let ok = handle(scanner.next(), scanner, file: file, width: h.count) else { break }
@@ -328,7 +364,7 @@ struct CSVExtractReader {
             guard ok else { continue }
             let line = scanner.recordLine
             guard let row = datedConcept(
-                scanner, file: file, columns: (cID, cDate, cCode), vocabulary: "SNOMED CT", cache: &cache),
+                scanner, file: file, columns: (cID, cDate, cCode), vocabulary: "SNOMED CT", last: &last),
                 let value = optionalNumber(scanner, cV1, file: file, column: "value"),
                 let value2 = optionalNumber(scanner, cV2, file: file, column: "value2")
             else { continue }
@@ -360,14 +396,14 @@ struct CSVExtractReader {
         var scanner = CSVScanner(bytes)
         guard let h = header(&scanner, file: file) else { return }
         let (cID, cDate, cCode, cQty) = (h["patient_id"]!, h["date"]!, h["code"]!, h["quantity"]!)
-        var cache: ([UInt8], Int32) = ([], -1)
+        var last: Int32 = -1
         var rows = 0
         while true {
             guard let ok = handle(scanner.next(), scanner, file: file, width: h.count) else { break }
             rows += 1
             guard ok else { continue }
             guard let row = datedConcept(
-                scanner, file: file, columns: (cID, cDate, cCode), vocabulary: "dm+d", cache: &cache),
+                scanner, file: file, columns: (cID, cDate, cCode), vocabulary: "dm+d", last: &last),
                 let quantity = optionalNumber(scanner, cQty, file: file, column: "quantity", nonNegative: true)
             else { continue }
             let p = Int(row.patient)

@@ -133,6 +133,9 @@ struct CSVScanner: ~Copyable {
         return UnsafeRawBufferPointer(start: bytes.baseAddress.map { $0 + f.start }, count: f.end - f.start)
     }
 
+    /// True when field `i` was quoted with `""` pairs inside (its raw bytes are not its value).
+    @inline(__always) func isEscaped(_ i: Int) -> Bool { fieldStorage[i].escaped }
+
     /// Field `i` as a String, with `""` escapes undone.
     func string(_ i: Int) -> String {
         let f = fieldStorage[i]

@@ -14,18 +14,6 @@ public enum Outcome: String, Sendable, Codable, CaseIterable {
     case notInRegister = "not-in-register"
 }
 
-/// One patient's outcome for one indicator, with the rule that decided it (1-based; the denominator
-/// rule for pca/excluded/denominator, the numerator rule for numerator).
-public struct PatientOutcome: Sendable, Codable, Hashable {
-    public var patient: String
-    public var indicator: String
-    public var outcome: Outcome
-    /// The deciding rule, e.g. `denominator 9` or `numerator 1`; nil when not on the register.
-    public var rule: String?
-    /// The CQRS field of a PCA or exclusion.
-    public var field: String?
-}
-
 /// The counts of one indicator for one practice, as CQRS carries them.
 public struct IndicatorResult: Sendable, Codable, Hashable {
     public var id: String
@@ -76,28 +64,6 @@ public struct RegisterResult: Sendable, Codable, Hashable {
     public init(id: String, size: Int) {
         self.id = id
         self.size = size
-    }
-}
-
-/// Everything one ruleset computed for one practice.
-public struct PracticeResult: Sendable, Codable {
-    public var ods: String
-    public var pcn: String?
-    public var listSize: Int
-    public var registers: [RegisterResult]
-    public var indicators: [IndicatorResult]
-    /// Each patient's outcome for each indicator whose register they are on (when asked for); a patient of
-    /// the population without an outcome for an indicator is not on its register.
-    public var patients: [PatientOutcome]?
-
-    public init(ods: String, pcn: String?, listSize: Int, registers: [RegisterResult], indicators: [IndicatorResult],
-                patients: [PatientOutcome]?) {
-        self.ods = ods
-        self.pcn = pcn
-        self.listSize = listSize
-        self.registers = registers
-        self.indicators = indicators
-        self.patients = patients
     }
 }
 
@@ -161,17 +127,13 @@ public struct Engine: Sendable {
         }
         var selected = [Int](repeating: 0, count: flat.count)
         var rejected = [Int](repeating: 0, count: flat.count)
-        // Outcomes kept together by indicator, outcome and deciding rule (patients in list order within
-        // each), so that storing them as sets walks runs of equal keys.
-        var buckets: [[PatientOutcome]] = []
-        var bucketOf: [Int: Int] = [:]
-        func keep(_ key: Int, _ o: PatientOutcome) {
-            if let b = bucketOf[key] { buckets[b].append(o) } else {
-                bucketOf[key] = buckets.count
-                buckets.append([o])
-            }
-        }
-        // Labels of deciding rules, made once ("denominator 9", "numerator 1"), shared by every patient.
+        // Outcomes kept as sets of patient rows by indicator, outcome and deciding rule (patients in list order
+        // within each): a set per flat deciding rule and outcome, found by index; named numerator rejects (which
+        // also carry their denominator rule) by a small table.
+        var sets: [PatientOutcomeSet] = []
+        var setOfRule = [Int32](repeating: -1, count: patientOutcomes ? flat.count * 4 : 0)
+        var setOfNamedReject: [Int: Int] = [:]
+        // Labels of deciding rules, made once ("denominator 9", "numerator 1"), shared by every set.
         let labels = patientOutcomes ? rs.indicators.map { ind in
             (ind.denominator.rules.indices.map { "denominator \($0 + 1)" }, ind.numerator.rules.indices.map { "numerator \($0 + 1)" })
         } : []
@@ -211,20 +173,28 @@ public struct Engine: Sendable {
                             decidingRule = rule
                             // A named numerator reject says why (e.g. DECLINED, TO_VACCINATE).
                             if patientOutcomes, let f = ruleFields[numeratorRule] {
-                                keep(numeratorRule << 24 | rule, PatientOutcome(
-                                    patient: population.patientIDs[p], indicator: indicatorIDs[i], outcome: outcome,
-                                    rule: labels[i].0[rule - denominatorChains[i].lowerBound], field: f))
+                                let key = numeratorRule << 24 | rule
+                                if let k = setOfNamedReject[key] { sets[k].members.append(Int32(p)) } else {
+                                    setOfNamedReject[key] = sets.count
+                                    sets.append(PatientOutcomeSet(indicator: indicatorIDs[i], outcome: outcome,
+                                                                  rule: labels[i].0[rule - denominatorChains[i].lowerBound], field: f, members: [Int32(p)]))
+                                }
                                 continue
                             }
                         }
                     }
                     if patientOutcomes {
-                        let label = denominatorChains[i].contains(decidingRule)
-                            ? labels[i].0[decidingRule - denominatorChains[i].lowerBound]
-                            : labels[i].1[decidingRule - numeratorChains[i].lowerBound]
-                        keep(decidingRule << 2 | Int(outcome == .numerator ? 1 : outcome == .denominator ? 2 : 3) | 1 << 50, PatientOutcome(
-                            patient: population.patientIDs[p], indicator: indicatorIDs[i], outcome: outcome, rule: label,
-                            field: outcome == .pca || outcome == .excluded ? ruleFields[decidingRule] : nil))
+                        let slot = decidingRule << 2 | (outcome == .numerator ? 0 : outcome == .denominator ? 1 : 2)
+                        let k = setOfRule[slot]
+                        if k >= 0 { sets[Int(k)].members.append(Int32(p)) } else {
+                            setOfRule[slot] = Int32(sets.count)
+                            let label = denominatorChains[i].contains(decidingRule)
+                                ? labels[i].0[decidingRule - denominatorChains[i].lowerBound]
+                                : labels[i].1[decidingRule - numeratorChains[i].lowerBound]
+                            sets.append(PatientOutcomeSet(indicator: indicatorIDs[i], outcome: outcome, rule: label,
+                                                          field: outcome == .pca || outcome == .excluded ? ruleFields[decidingRule] : nil,
+                                                          members: [Int32(p)]))
+                        }
                     }
                 }
             }
@@ -267,6 +237,6 @@ public struct Engine: Sendable {
         return PracticeResult(
             ods: population.practice.ods, pcn: population.practice.pcnODS, listSize: listSize,
             registers: rs.registers.enumerated().map { RegisterResult(id: $1.id, size: registerSizes[$0]) },
-            indicators: indicators, patients: patientOutcomes ? buckets.flatMap { $0 } : nil)
+            indicators: indicators, outcomeSets: patientOutcomes ? sets : nil, patientIDs: population.patientIDs)
     }
 }

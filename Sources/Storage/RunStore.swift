@@ -157,51 +157,24 @@ public enum RunStore {
                 }
             }
         }
-        if let outcomes = r.patients {
+        if let outcomeSets = r.outcomeSets {
             // One row per indicator, outcome and deciding rule, with its patients as an array (at most
             // `patientsPerSet` per row, so a large practice never makes an oversized field). Patients a rule
             // without a CQRS field leaves out (not in a flu cohort's age band, say) are, like those not on the
             // register, outside the indicator and not stored; every counted outcome is.
-            struct Key: Hashable {
-                let indicator: String, outcome: Outcome, rule: String?, field: String?
-            }
-            var index: [Key: Int] = [:]
-            var order: [Key] = []
-            var lists: [[String]] = []
-            var current = -1
-            for o in outcomes where o.outcome != .notInRegister && !(o.outcome == .excluded && o.field == nil) {
-                // The engine gives outcomes in runs of one key: hash only when the key changes.
-                if current >= 0, order[current].outcome == o.outcome, order[current].indicator == o.indicator,
-                    order[current].rule == o.rule, order[current].field == o.field
-                {
-                    lists[current].append(o.patient)
-                    continue
-                }
-                let key = Key(indicator: o.indicator, outcome: o.outcome, rule: o.rule, field: o.field)
-                if let i = index[key] { current = i } else {
-                    current = order.count
-                    index[key] = current
-                    order.append(key)
-                    lists.append([])
-                }
-                lists[current].append(o.patient)
-            }
-            let sets = order.indices.flatMap { k in
-                let key = order[k]
-                let patients = lists[k]
-                return stride(from: 0, to: patients.count, by: patientsPerSet).map {
-                    (key.indicator, key.outcome.rawValue, key.rule, key.field, arrayLiteral(patients[$0..<min($0 + patientsPerSet, patients.count)]))
-                }
-            }
+            let ids = r.patientIDs
             try conn.copyIn(table: "patient_outcome_set", columns: ["run_id", "indicator_id", "outcome", "rule", "field_name", "patients"]) { w in
-                for (indicator, outcome, rule, field, patients) in sets {
-                    try w.append(Int(runID))
-                    try w.append(indicator)
-                    try w.append(outcome)
-                    try w.append(rule)
-                    try w.append(field)
-                    try w.append(patients)
-                    try w.endRow()
+                for set in outcomeSets where set.outcome != .notInRegister && !(set.outcome == .excluded && set.field == nil) {
+                    for start in stride(from: 0, to: set.members.count, by: patientsPerSet) {
+                        let members = set.members[start..<min(start + patientsPerSet, set.members.count)]
+                        try w.append(Int(runID))
+                        try w.append(set.indicator)
+                        try w.append(set.outcome.rawValue)
+                        try w.append(set.rule)
+                        try w.append(set.field)
+                        try w.append(arrayLiteral(members.lazy.map { ids[Int($0)] }))
+                        try w.endRow()
+                    }
                 }
             }
         }

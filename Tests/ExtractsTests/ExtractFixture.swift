@@ -46,7 +46,7 @@ struct ExtractFixture {
         ] {
             let bytes = rawFiles[name] ?? Array(text.utf8)
             try Data(bytes).write(to: dir.appending(path: name))
-            let lines = text.split(separator: "\n", omittingEmptySubsequences: true).count
+            let lines = text.utf8.split(separator: 10).filter { !$0.elementsEqual([13]) }.count
             entries.append(Manifest.File(name: name, rows: max(0, lines - 1), sha256: sha256Hex(Data(bytes))))
         }
         tamperManifest?(&entries)

@@ -23,6 +23,33 @@ struct ValidationTests {
         #expect(!p.isRegisteredAndAlive(try #require(p.index(ofPatient: "P3")), on: p.dataTo))
     }
 
+    @Test("rows in any patient order, CRLF line ends and quoted ids read the same as grouped plain rows")
+    func rowOrderAndQuoting() throws {
+        var plain = ExtractFixture()
+        plain.patients += "P10,,1970-01-01,F,,,\nP1x,,1971-01-01,M,,,\n"
+        plain.events = """
+            patient_id,date,code,value,value2,unit
+            P10,2025-06-01,38341003,,,
+            P1,2025-06-01,38341003,,,
+            P2,2024-04-01,195967001,,,
+            P1x,2025-07-01,38341003,,,
+            P1,2026-01-12,75367002,146,88,mm[Hg]
+            P10,2025-07-01,195967001,,,
+
+            """.replacingOccurrences(of: "\n", with: "\r\n")
+        var quoted = plain
+        quoted.events = quoted.events.replacingOccurrences(of: "P10,", with: "\"P10\",")
+        for fixture in [plain, quoted] {
+            let check = try fixture.check()
+            #expect(check.problems.listed.isEmpty, "\(check.problems.listed)")
+            let p = try #require(check.population)
+            #expect(p.events.count == 6)
+            for (id, count) in [("P1", 2), ("P10", 2), ("P1x", 1), ("P2", 1)] {
+                #expect(p.eventRange(try #require(p.index(ofPatient: id))).count == count, "\(id)")
+            }
+        }
+    }
+
     static func rowProblem(_ check: ExtractCheck) -> ExtractProblem? { check.problems.listed.first { $0.severity == .row } }
 
     @Test("an impossible date (2026-02-30) drops the row and names file, line and column")

@@ -35,7 +35,7 @@ final class WebFixture: Sendable {
         pcn = written[0].practice.pcnODS!
         try FileManager.default.createDirectory(at: inbox, withIntermediateDirectories: true)
         for w in written {
-            let population = try ExtractLoader().load(w.directory).population!
+            let population = ExtractLoader().load(w.directory).population!
             for day in ["2025-10-05", "2025-12-28", "2026-02-22"].compactMap(Day.init(iso:)) {
                 let name = "\(w.practice.ods)-\(day)"
                 _ = try CSVExtractWriter.write(population.asOf(day), to: staging.appending(path: name))
@@ -78,7 +78,7 @@ final class WebFixture: Sendable {
         daemon = try DaemonProcess(config: config, environment: [:], notify: nil, port: port, log: base.appending(path: "log"))
         let expected = written.count * 4
         let conninfo = self.conninfo
-        let done = try await eventually(240) {
+        let done = await eventually(240) {
             guard let c = try? await PostgresConnection.connect(conninfo) else { return false }
             defer { Task { await c.close() } }
             let n = (try? await c.query("SELECT count(*) FROM extract WHERE status = 'processed'")[0].decode(0, as: Int.self)) ?? 0
