@@ -83,9 +83,10 @@ public struct Day: Hashable, Comparable, Sendable, CustomStringConvertible, Coda
     }
 
     /// A day before every clinical record (used for "none").
-    public static let distantPast = Day(daysSinceEpoch: Int32.min)
+    /// (Computed, not stored: a stored static is initialised lazily and checked on every use.)
+    @inlinable public static var distantPast: Day { Day(daysSinceEpoch: Int32.min) }
     /// A day after every clinical record (an open registration's end).
-    public static let distantFuture = Day(daysSinceEpoch: Int32.max)
+    @inlinable public static var distantFuture: Day { Day(daysSinceEpoch: Int32.max) }
 
     public static func daysIn(month: Int, year: Int) -> Int {
         switch month {

@@ -138,20 +138,21 @@ public struct Engine: Sendable {
             (ind.denominator.rules.indices.map { "denominator \($0 + 1)" }, ind.numerator.rules.indices.map { "numerator \($0 + 1)" })
         } : []
         let indicatorIDs = rs.indicators.map(\.id)
-        var s = Scratch()
+        let s = Scratch(compiled)
+        let registerOrder = compiled.registerOrder
         var listSize = 0
         flat.withUnsafeBufferPointer { rules in
             for p in 0..<population.patientCount where ev.isInPopulation(p) {
                 listSize += 1
-                ev.prepare(p, &s)
-                for r in compiled.registerOrder {
-                    s.registers[r] = ev.run(rules, registerChains[r], p, &s).0 == .select
+                ev.prepare(p, s)
+                for r in registerOrder {
+                    s.registers[r] = ev.run(rules, registerChains[r], p, s).0 == .select
                     if s.registers[r] { registerSizes[r] += 1 }
                 }
                 for i in indicatorRegisters.indices {
                     // Patients not on the indicator's register get no outcome (most patients, for most indicators).
                     guard s.registers[indicatorRegisters[i]] else { continue }
-                    let (action, rule) = ev.run(rules, denominatorChains[i], p, &s)
+                    let (action, rule) = ev.run(rules, denominatorChains[i], p, s)
                     var outcome: Outcome
                     var decidingRule = 0  // flat index of the deciding rule
                     if action == .reject {
@@ -161,7 +162,7 @@ public struct Engine: Sendable {
                     } else {
                         selected[rule] += 1
                         denominators[i] += 1
-                        let (numeratorAction, numeratorRule) = ev.run(rules, numeratorChains[i], p, &s)
+                        let (numeratorAction, numeratorRule) = ev.run(rules, numeratorChains[i], p, s)
                         if numeratorAction == .select {
                             selected[numeratorRule] += 1
                             numerators[i] += 1

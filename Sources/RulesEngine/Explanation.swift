@@ -56,8 +56,8 @@ extension Engine {
     {
         let ev = PatientEvaluator(compiled: compiled, population: population)
         let rs = compiled.ruleset
-        var scratch = Scratch()
-        ev.prepare(p, &scratch)
+        let scratch = Scratch(compiled)
+        ev.prepare(p, scratch)
         var steps: [Explanation.Step] = []
         var outcomes: [String: String] = [:]
 
@@ -91,7 +91,7 @@ extension Engine {
         }
         func walk(_ chain: Chain, _ resolved: [CompiledRuleset.ResolvedRule], label: String) -> (RuleAction, Int) {
             for (i, rule) in resolved.enumerated() {
-                let result = ev.evaluate(rule.root, p, &scratch).truthy
+                let result = ev.evaluate(rule.root, p, scratch).truthy
                 let action = result ? rule.then : rule.otherwise
                 let def = chain.rules[i]
                 steps.append(Explanation.Step(

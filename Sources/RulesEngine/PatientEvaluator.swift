@@ -12,22 +12,77 @@ struct FieldValue: Sendable {
     var isNull: Bool { date == .distantPast }
 }
 
-/// Per-patient working memory, reused from one patient to the next.
-struct Scratch {
-    var values: [FieldValue] = []
-    var lower: [Day] = []
-    var upper: [Day] = []
-    var open: [Bool] = []
-    var registers: [Bool] = []
+/// Per-patient working memory, reused from one patient to the next. Raw buffers sized once per
+/// practice: the per-patient loop reads and writes them with no uniqueness or bounds checks.
+final class Scratch {
+    let values: UnsafeMutableBufferPointer<FieldValue>
+    let lower: UnsafeMutableBufferPointer<Day>
+    let upper: UnsafeMutableBufferPointer<Day>
+    let open: UnsafeMutableBufferPointer<Bool>
+    let registers: UnsafeMutableBufferPointer<Bool>
     /// Fields given a value for the current patient: the only ones to clear before the next.
-    var touched: [Int32] = []
-    /// Birth-date shifts (`PAT_DOB + 8 months`) by node, and the patient each was worked out for: calendar
-    /// arithmetic once per patient, not once per use.
-    var birthShift: [Day] = []
-    var birthShiftPatient: [Int] = []
+    let touched: UnsafeMutableBufferPointer<Int32>
+    var touchedCount = 0
+    /// Date shifts (`PAT_DOB + 8 months`, `DM_DAT + 9 months`) by node, and the patient each was worked out
+    /// for: calendar arithmetic once per patient, not once per use. (A shift is first worked out once the
+    /// fields it reads are final: windows read only earlier levels, rules run after every level.)
+    let shifted: UnsafeMutableBufferPointer<Value>
+    let shiftedFor: UnsafeMutableBufferPointer<Int>
     var age = 0
     var sex = Value.null
     var registrationStart = Value.null
+
+    init(_ compiled: CompiledRuleset) {
+        let fields = compiled.fieldKinds.count
+        let nodes = compiled.program.nodes.count
+        values = .allocate(capacity: fields)
+        values.initialize(repeating: FieldValue())
+        // Constant windows are set once; windows that depend on the patient are set for each patient.
+        lower = .allocate(capacity: fields)
+        upper = .allocate(capacity: fields)
+        for f in 0..<fields {
+            lower[f] = compiled.constantBounds[f]?.lower ?? .distantPast
+            upper[f] = compiled.constantBounds[f]?.upper ?? .distantPast
+        }
+        open = .allocate(capacity: fields)
+        open.initialize(repeating: true)
+        registers = .allocate(capacity: max(1, compiled.ruleset.registers.count))
+        registers.initialize(repeating: false)
+        touched = .allocate(capacity: fields)
+        touched.initialize(repeating: 0)
+        shifted = .allocate(capacity: nodes)
+        shifted.initialize(repeating: .null)
+        shiftedFor = .allocate(capacity: nodes)
+        shiftedFor.initialize(repeating: -1)
+    }
+
+    deinit {
+        values.deallocate()
+        lower.deallocate()
+        upper.deallocate()
+        open.deallocate()
+        registers.deallocate()
+        touched.deallocate()
+        shifted.deallocate()
+        shiftedFor.deallocate()
+    }
+}
+
+/// The fields that want each code, flat: code `c`'s are `fields[starts[c]..<starts[c + 1]]` (no array per code).
+struct CodeFields {
+    let starts: [Int32]
+    let fields: [Int32]
+
+    init(_ perCode: [[Int32]]) {
+        var starts = [Int32](repeating: 0, count: perCode.count + 1)
+        var fields: [Int32] = []
+        for (c, list) in perCode.enumerated() {
+            fields += list
+            starts[c + 1] = Int32(fields.count)
+        }
+        self.starts = starts
+        self.fields = fields
+    }
 }
 
 /// Evaluates a compiled ruleset against one practice's population: maps the population's codes to
@@ -37,11 +92,12 @@ struct PatientEvaluator {
     let compiled: CompiledRuleset
     let population: Population
     private let nodes: [ProgramNode]
-    /// Per level, per code: the fields of that level whose clusters contain the code.
-    private let eventFields: [[[Int32]]]
-    private let medicationFields: [[[Int32]]]
-    /// Per cluster, per code: membership (for `in` tests).
-    private let clusterMembership: [[Bool]]
+    /// Per level: the fields of that level whose clusters contain each code.
+    private let eventFields: [CodeFields]
+    private let medicationFields: [CodeFields]
+    /// Membership of each code in each cluster (for `in` tests), cluster by cluster: `cluster * codes + code`.
+    private let clusterMembership: [Bool]
+    private let codeCount: Int
     /// Per level, the fields whose window depends on the patient (evaluated per patient).
     private let dynamicFields: [[Int]]
     /// The symbol of each sex, by its raw value (a letter), so no hashing per patient.
@@ -53,6 +109,8 @@ struct PatientEvaluator {
     /// Whether each field keeps the latest (true) or earliest record; `count` fields keep the latest date.
     private let fieldLatest: [Bool]
     private let fieldCounts: [Bool]
+    /// The day ages are taken on, as calendar parts (worked out once, not once per patient).
+    private let ageOn: (year: Int, month: Int, day: Int)
 
     init(compiled: CompiledRuleset, population: Population) {
         self.compiled = compiled
@@ -63,7 +121,7 @@ struct PatientEvaluator {
         let levels = max(1, compiled.levels)
         var events = [[[Int32]]](repeating: [[Int32]](repeating: [], count: n), count: levels)
         var meds = events
-        var membership = [[Bool]](repeating: [Bool](repeating: false, count: n), count: compiled.clusterConcepts.count)
+        var membership = [Bool](repeating: false, count: n * compiled.clusterConcepts.count)
         for c in 0..<n {
             let concept = codes[Int32(c)]
             if let entries = compiled.conceptFields[concept] {
@@ -71,11 +129,13 @@ struct PatientEvaluator {
                     if e.medication { meds[Int(e.level)][c].append(e.field) } else { events[Int(e.level)][c].append(e.field) }
                 }
             }
-            if let clusters = compiled.conceptClusters[concept] { for k in clusters { membership[Int(k)][c] = true } }
+            if let clusters = compiled.conceptClusters[concept] { for k in clusters { membership[Int(k) * n + c] = true } }
         }
-        eventFields = events
-        medicationFields = meds
+        eventFields = events.map(CodeFields.init)
+        medicationFields = meds.map(CodeFields.init)
         clusterMembership = membership
+        codeCount = n
+        ageOn = compiled.ageOn.components
         fieldLatest = compiled.fieldKinds.map { $0 != .earliest }
         fieldCounts = compiled.fieldKinds.map { $0 == .count }
         dynamicFields = (0..<levels).map { level in
@@ -87,59 +147,48 @@ struct PatientEvaluator {
     func isInPopulation(_ p: Int) -> Bool { population.isRegisteredAndAlive(p, on: compiled.achievementDate) }
 
     /// Computes every field and the per-patient built-ins for patient `p`.
-    func prepare(_ p: Int, _ s: inout Scratch) {
-        let fieldCount = compiled.fieldKinds.count
-        if s.values.count != fieldCount {
-            // Constant windows are set once; windows that depend on the patient are set for each patient.
-            s.values = [FieldValue](repeating: FieldValue(), count: fieldCount)
-            s.lower = compiled.constantBounds.map { $0?.lower ?? .distantPast }
-            s.upper = compiled.constantBounds.map { $0?.upper ?? .distantPast }
-            s.open = [Bool](repeating: true, count: fieldCount)
-            s.registers = [Bool](repeating: false, count: compiled.ruleset.registers.count)
-            s.touched.reserveCapacity(fieldCount)
-            s.birthShift = [Day](repeating: .distantPast, count: nodes.count)
-            s.birthShiftPatient = [Int](repeating: -1, count: nodes.count)
-        } else {
-            for f in s.touched { s.values[Int(f)] = FieldValue() }
-        }
-        s.touched.removeAll(keepingCapacity: true)
-        s.age = population.birthDates[p].age(on: compiled.ageOn)
+    func prepare(_ p: Int, _ s: Scratch) {
+        for i in 0..<s.touchedCount { s.values[Int(s.touched[i])] = FieldValue() }
+        s.touchedCount = 0
+        // Age in whole years on the age date, birthday counting (as `Day.age(on:)`).
+        let born = population.birthDates[p].components
+        s.age = ageOn.year - born.year - ((ageOn.month, ageOn.day) < (born.month, born.day) ? 1 : 0)
         s.sex = Self.sexSymbols[Int(population.sexes[p].rawValue)]
         s.registrationStart = registrationStart(p).map { .day($0) } ?? .null
         for level in 0..<compiled.levels {
             var open = level == 0
             for f in dynamicFields[level] {
-                dynamicWindow(f, p, &s)
+                dynamicWindow(f, p, s)
                 open = open || s.open[f]
             }
             // Fields above level 0 hang on earlier fields (a window after the diagnosis); when every anchor
             // is missing, there is nothing to look for in this patient's records.
             guard open else { continue }
-            scanEvents(p, level: level, &s)
-            scanMedications(p, level: level, &s)
+            scanEvents(p, level: level, s)
+            scanMedications(p, level: level, s)
         }
     }
 
-    private func dynamicWindow(_ f: Int, _ p: Int, _ s: inout Scratch) {
+    private func dynamicWindow(_ f: Int, _ p: Int, _ s: Scratch) {
         let w = compiled.windowRoots[f]
         var lower = Day.distantPast
         var upper = compiled.achievementDate
         // Each bound is a day, or the field is closed for this patient (an anchor field with no record).
         // No collection is built here: this runs for every patient and every patient-dependent window.
         if let root = w.after {
-            guard case .day(let d) = evaluate(root, p, &s) else { s.open[f] = false; return }
+            guard case .day(let d) = evaluate(root, p, s) else { s.open[f] = false; return }
             lower = max(lower, d.adding(days: 1))
         }
         if let root = w.onOrAfter {
-            guard case .day(let d) = evaluate(root, p, &s) else { s.open[f] = false; return }
+            guard case .day(let d) = evaluate(root, p, s) else { s.open[f] = false; return }
             lower = max(lower, d)
         }
         if let root = w.before {
-            guard case .day(let d) = evaluate(root, p, &s) else { s.open[f] = false; return }
+            guard case .day(let d) = evaluate(root, p, s) else { s.open[f] = false; return }
             upper = min(upper, d.adding(days: -1))
         }
         if let root = w.onOrBefore {
-            guard case .day(let d) = evaluate(root, p, &s) else { s.open[f] = false; return }
+            guard case .day(let d) = evaluate(root, p, s) else { s.open[f] = false; return }
             upper = min(upper, d)
         }
         s.open[f] = true
@@ -147,35 +196,44 @@ struct PatientEvaluator {
         s.upper[f] = upper
     }
 
-    private func scanEvents(_ p: Int, level: Int, _ s: inout Scratch) {
+    private func scanEvents(_ p: Int, level: Int, _ s: Scratch) {
         let table = eventFields[level]
-        population.events.withUnsafeBufferPointer { events in
-            for i in population.eventRange(p) {
-                let e = events[i]
-                let interested = table[Int(e.code)]
-                if interested.isEmpty { continue }
-                for f in interested { update(Int(f), e.date, e.code, e.value, e.value2, &s) }
+        table.starts.withUnsafeBufferPointer { starts in
+            table.fields.withUnsafeBufferPointer { fields in
+                population.events.withUnsafeBufferPointer { events in
+                    for i in population.eventRange(p) {
+                        let e = events[i]
+                        let from = Int(starts[Int(e.code)]), to = Int(starts[Int(e.code) + 1])
+                        for k in from..<to { update(Int(fields[k]), e.date, e.code, e.value, e.value2, s) }
+                    }
+                }
             }
         }
     }
 
-    private func scanMedications(_ p: Int, level: Int, _ s: inout Scratch) {
+    private func scanMedications(_ p: Int, level: Int, _ s: Scratch) {
         let table = medicationFields[level]
-        population.medications.withUnsafeBufferPointer { meds in
-            for i in population.medicationRange(p) {
-                let m = meds[i]
-                let interested = table[Int(m.code)]
-                if interested.isEmpty { continue }
-                for f in interested { update(Int(f), m.date, m.code, m.quantity, .nan, &s) }
+        table.starts.withUnsafeBufferPointer { starts in
+            table.fields.withUnsafeBufferPointer { fields in
+                population.medications.withUnsafeBufferPointer { meds in
+                    for i in population.medicationRange(p) {
+                        let m = meds[i]
+                        let from = Int(starts[Int(m.code)]), to = Int(starts[Int(m.code) + 1])
+                        for k in from..<to { update(Int(fields[k]), m.date, m.code, m.quantity, .nan, s) }
+                    }
+                }
             }
         }
     }
 
     @inline(__always)
-    private func update(_ f: Int, _ date: Day, _ code: Int32, _ v1: Float, _ v2: Float, _ s: inout Scratch) {
+    private func update(_ f: Int, _ date: Day, _ code: Int32, _ v1: Float, _ v2: Float, _ s: Scratch) {
         guard s.open[f], date >= s.lower[f], date <= s.upper[f] else { return }
         var cur = s.values[f]
-        if cur.isNull { s.touched.append(Int32(f)) }
+        if cur.isNull {
+            s.touched[s.touchedCount] = Int32(f)
+            s.touchedCount += 1
+        }
         if fieldCounts[f] {
             cur.count += 1
             if cur.isNull || date > cur.date { cur.date = date }
@@ -216,7 +274,7 @@ struct PatientEvaluator {
         return nil
     }
 
-    func evaluate(_ index: Int32, _ p: Int, _ s: inout Scratch) -> Value {
+    func evaluate(_ index: Int32, _ p: Int, _ s: Scratch) -> Value {
         switch nodes[Int(index)] {
         case .constant(let v): return v
         case .field(let f, let member):
@@ -234,25 +292,25 @@ struct PatientEvaluator {
         case .birth: return .day(population.birthDates[p])
         case .registrationStart: return s.registrationStart
         case .shift(let inner, let amount, let unit):
-            if case .birth = nodes[Int(inner)] {
-                if s.birthShiftPatient[Int(index)] != p {
-                    s.birthShift[Int(index)] = CompiledRuleset.shift(population.birthDates[p], Int(amount), unit)
-                    s.birthShiftPatient[Int(index)] = p
+            if s.shiftedFor[Int(index)] != p {
+                if case .day(let d) = evaluate(inner, p, s) {
+                    s.shifted[Int(index)] = .day(CompiledRuleset.shift(d, Int(amount), unit))
+                } else {
+                    s.shifted[Int(index)] = .null
                 }
-                return .day(s.birthShift[Int(index)])
+                s.shiftedFor[Int(index)] = p
             }
-            guard case .day(let d) = evaluate(inner, p, &s) else { return .null }
-            return .day(CompiledRuleset.shift(d, Int(amount), unit))
+            return s.shifted[Int(index)]
         case .compare(let a, let op, let b):
-            return .bool(Self.compare(evaluate(a, p, &s), op, evaluate(b, p, &s)))
+            return .bool(Self.compare(evaluate(a, p, s), op, evaluate(b, p, s)))
         case .isNull(let inner, let negated):
-            let isNull = evaluate(inner, p, &s) == .null
+            let isNull = evaluate(inner, p, s) == .null
             return .bool(negated ? !isNull : isNull)
         case .fieldInCluster(let f, let cluster):
             let v = s.values[Int(f)]
-            return .bool(!v.isNull && v.code >= 0 && clusterMembership[Int(cluster)][Int(v.code)])
+            return .bool(!v.isNull && v.code >= 0 && clusterMembership[Int(cluster) * codeCount + Int(v.code)])
         case .valueInCluster(let inner, let cluster):
-            guard case .number(let n) = evaluate(inner, p, &s) else { return .bool(false) }
+            guard case .number(let n) = evaluate(inner, p, s) else { return .bool(false) }
             return .bool(compiled.clusterConcepts[Int(cluster)].contains(UInt64(n)))
         case .fieldIsNull(let f, let negated):
             let isNull = s.values[Int(f)].isNull
@@ -260,10 +318,33 @@ struct PatientEvaluator {
         case .fieldDateCompare(let f, let op, let d):
             let v = s.values[Int(f)]
             return .bool(!v.isNull && Self.order(v.date, op, d))
-        case .ageCompare(let op, let n): return .bool(Self.order(Double(s.age), op, n))
-        case .and(let a, let b): return .bool(evaluate(a, p, &s).truthy && evaluate(b, p, &s).truthy)
-        case .or(let a, let b): return .bool(evaluate(a, p, &s).truthy || evaluate(b, p, &s).truthy)
-        case .not(let inner): return .bool(!evaluate(inner, p, &s).truthy)
+        case .ageCompare, .fieldValueCompare: return .bool(holds(index, p, s))
+        case .and, .or, .not: return .bool(holds(index, p, s))
+        }
+    }
+
+    /// Whether the expression at `index` holds for the patient (is truthy): the rule chains' question,
+    /// answered without making a `Value` for the shapes rules mostly take (a record present, its date
+    /// against a bound, an age test, register membership, and/or/not of those).
+    func holds(_ index: Int32, _ p: Int, _ s: Scratch) -> Bool {
+        switch nodes[Int(index)] {
+        case .fieldIsNull(let f, let negated): return s.values[Int(f)].isNull != negated
+        case .fieldDateCompare(let f, let op, let d):
+            let v = s.values[Int(f)]
+            return !v.isNull && Self.order(v.date, op, d)
+        case .ageCompare(let op, let n): return Self.order(Double(s.age), op, n)
+        case .fieldValueCompare(let f, let second, let op, let n):
+            let v = s.values[Int(f)]
+            let x = second ? v.value2 : v.value
+            return !v.isNull && !x.isNaN && Self.order(Double(x), op, n)
+        case .register(let r): return s.registers[Int(r)]
+        case .fieldInCluster(let f, let cluster):
+            let v = s.values[Int(f)]
+            return !v.isNull && v.code >= 0 && clusterMembership[Int(cluster) * codeCount + Int(v.code)]
+        case .and(let a, let b): return holds(a, p, s) && holds(b, p, s)
+        case .or(let a, let b): return holds(a, p, s) || holds(b, p, s)
+        case .not(let inner): return !holds(inner, p, s)
+        default: return evaluate(index, p, s).truthy
         }
     }
 
@@ -293,9 +374,9 @@ struct PatientEvaluator {
     /// Walks the chain at `range` of a flat rule array: the first rule whose action is Select or Reject
     /// decides. Returns the action and the flat index of the deciding rule.
     @inline(__always)
-    func run(_ rules: UnsafeBufferPointer<CompiledRuleset.ResolvedRule>, _ range: Range<Int>, _ p: Int, _ s: inout Scratch) -> (RuleAction, Int) {
+    func run(_ rules: UnsafeBufferPointer<CompiledRuleset.ResolvedRule>, _ range: Range<Int>, _ p: Int, _ s: Scratch) -> (RuleAction, Int) {
         for i in range {
-            let action = evaluate(rules[i].root, p, &s).truthy ? rules[i].then : rules[i].otherwise
+            let action = holds(rules[i].root, p, s) ? rules[i].then : rules[i].otherwise
             if action != .next { return (action, i) }
         }
         return (.reject, range.upperBound - 1)  // unreachable for validated chains

@@ -17,10 +17,12 @@ enum ProgramNode: Sendable, Hashable {
     case or(Int32, Int32)
     case not(Int32)
     // The commonest rule shapes, each one node instead of three: `X_DAT is [not] null`,
-    // `X_DAT > PPED - 3 months` and `PAT_AGE < 45`.
+    // `X_DAT > PPED - 3 months`, `PAT_AGE < 45` and `X_VAL <= 140`.
     case fieldIsNull(field: Int32, negated: Bool)
     case fieldDateCompare(field: Int32, Expression.Comparison, Day)
     case ageCompare(Expression.Comparison, Double)
+    /// `BP_VAL <= 140`: a field's value (or second value) against a number.
+    case fieldValueCompare(field: Int32, second: Bool, Expression.Comparison, Double)
 }
 
 /// Every expression of a ruleset in one node array; each expression is the index of its root.
@@ -44,6 +46,8 @@ struct Program: Sendable {
         case .shift(let inner, let amount, let unit): node = .shift(add(inner), amount: Int32(amount), unit: unit)
         case .compare(.field(let f, .date), let op, .constant(.day(let d))): node = .fieldDateCompare(field: Int32(f), op, d)
         case .compare(.age, let op, .constant(.number(let n))): node = .ageCompare(op, n)
+        case .compare(.field(let f, .value), let op, .constant(.number(let n))): node = .fieldValueCompare(field: Int32(f), second: false, op, n)
+        case .compare(.field(let f, .value2), let op, .constant(.number(let n))): node = .fieldValueCompare(field: Int32(f), second: true, op, n)
         case .compare(let a, let op, let b): node = .compare(add(a), op, add(b))
         case .isNull(.field(let f, .date), let negated): node = .fieldIsNull(field: Int32(f), negated: negated)
         case .isNull(let inner, let negated): node = .isNull(add(inner), negated: negated)
