@@ -49,3 +49,47 @@ extension PatientOutcomeStoreTests {
         #expect(try await conn.query("SELECT count(DISTINCT patient_id) FROM patient_outcome WHERE run_id = \(run)")[0].decode(0, as: Int.self) == 12_001)
     }
 }
+
+extension PatientOutcomeStoreTests {
+    @Test("results must name an existing run (checked once per statement), and deleting a run deletes its results")
+    func runReferences() async throws {
+        let conn = try await TestDatabase.connect(migrated: true)
+        let outcomes = (0..<10).map { PatientOutcome(patient: "P\($0)", indicator: "BP002", outcome: .numerator, rule: "numerator 1", field: nil) }
+        let result = PracticeResult(ods: "A81001", pcn: nil, listSize: 10, registers: [RegisterResult(id: "BP_REG", size: 10)],
+                                    indicators: [], patients: outcomes)
+        let record = RunRecord(extractID: nil, practice: PracticeInfo(ods: "A81001", name: "T"), rulesetID: "qof-2025-26", rulesetSHA256: "x",
+                               clusterVersion: "c", achievementDate: Day(year: 2026, month: 3, day: 31)!, result: result, engineVersion: "e")
+        let run = try await conn.withTransaction { c in
+            try RunStore.recordOrganisations(record.practice, on: record.achievementDate, in: c)
+            return try RunStore.store(record, in: c)
+        }
+        // A row naming no run is refused, by INSERT and by COPY alike; one naming a real run is taken.
+        await #expect(throws: PostgresError.self) {
+            try await conn.executeScript("INSERT INTO register_result (run_id, register_id, size) VALUES (\(run + 1000), 'X_REG', 1)")
+        }
+        await #expect(throws: PostgresError.self) {
+            try await conn.withTransaction { c in
+                try c.copyIn(table: "rule_count", columns: ["run_id", "indicator_id", "field_name", "field_kind", "value"]) { w in
+                    for id in [run, run + 1000] {
+                        try w.append(Int(id))
+                        try w.append("BP002")
+                        try w.append("F\(id)")
+                        try w.append("select")
+                        try w.append(1)
+                        try w.endRow()
+                    }
+                }
+            }
+        }
+        #expect(try await conn.query("SELECT count(*) FROM rule_count WHERE run_id = \(run) AND field_name LIKE 'F%'")[0].decode(0, as: Int.self) == 0)
+        await #expect(throws: PostgresError.self) {
+            try await conn.executeScript("UPDATE patient_outcome_set SET run_id = \(run + 1000) WHERE run_id = \(run)")
+        }
+        try await conn.executeScript("INSERT INTO register_result (run_id, register_id, size) VALUES (\(run), 'X_REG', 1)")
+        // Deleting the run takes its results with it.
+        try await conn.executeScript("DELETE FROM computation_run WHERE id = \(run)")
+        for table in ["register_result", "patient_outcome_set", "rule_count", "indicator_result"] {
+            #expect(try await conn.query("SELECT count(*) FROM \(unescaped: table) WHERE run_id = \(run)")[0].decode(0, as: Int.self) == 0, "\(table)")
+        }
+    }
+}
