@@ -94,7 +94,7 @@ struct CSVExtractReader {
                 problems.row(file, line: line, column: "patient_id", "patient_id is empty or longer than 64 characters")
                 continue
             }
-            guard roster[id: id] == nil else {
+            guard (scanner.isEscaped(cID) ? roster[id: id] : roster[bytes: scanner.raw(cID)]) == nil else {
                 problems.row(file, line: line, column: "patient_id", "duplicate patient_id (first row kept)")
                 continue
             }
@@ -134,13 +134,13 @@ struct CSVExtractReader {
                 death = d
             }
             var lsoa: Int32 = -1
-            let lsoaText = scanner.string(cLSOA)
-            if !lsoaText.isEmpty {
-                guard PatientRoster.isEnglishLSOA(lsoaText) else {
+            let lsoaBytes = scanner.raw(cLSOA)
+            if !lsoaBytes.isEmpty {
+                guard PatientRoster.lsoaNumber(lsoaBytes) != nil else {
                     problems.row(file, line: line, column: "lsoa", "not an English LSOA code (E01 and 6 digits)")
                     continue
                 }
-                lsoa = roster.lsoa(lsoaText, in: &population)
+                lsoa = roster.lsoa(lsoaBytes, in: &population)
             }
             var ethnicity: Int32 = -1
             let ethBytes = scanner.raw(cEth)
@@ -169,7 +169,7 @@ struct CSVExtractReader {
                 return last
             }
         }
-        guard let p = roster[id: scanner.string(field)] else { return nil }
+        guard let p = scanner.isEscaped(field) ? roster[id: scanner.string(field)] : roster[bytes: scanner.raw(field)] else { return nil }
         last = p
         return p
     }
@@ -261,7 +261,7 @@ struct CSVExtractReader {
             } else if roster.id(last + 1, is: id) {
                 last += 1
                 counts[Int(last)] += 1
-            } else if !id.isEmpty, let p = roster[id: String(decoding: id, as: UTF8.self)] {
+            } else if let p = roster[bytes: id] {
                 last = p
                 counts[Int(p)] += 1
             }

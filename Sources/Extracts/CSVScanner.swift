@@ -23,6 +23,8 @@ struct CSVScanner: ~Copyable {
     }
 
     let bytes: UnsafeRawBufferPointer
+    /// No `"` anywhere in the file (the usual extract): every record is one line, split at its commas.
+    let quoteFree: Bool
     private(set) var position: Int
     /// The 1-based line where the record just returned starts.
     private(set) var recordLine = 0
@@ -37,6 +39,7 @@ struct CSVScanner: ~Copyable {
         var start = 0
         if bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF { start = 3 }
         position = start
+        quoteFree = bytes.isEmpty || memchr(bytes.baseAddress!, 34, bytes.count) == nil
         fieldStorage = .allocate(capacity: Self.maxFields)
     }
 
@@ -60,6 +63,7 @@ struct CSVScanner: ~Copyable {
         guard position < n else { return .end }
         fieldCount = 0
         recordLine = nextLine
+        if quoteFree { return nextUnquoted(n) }
         var column = 1
         while true {
             if position < n, bytes[position] == 34 {  // quoted field
@@ -119,6 +123,33 @@ struct CSVScanner: ~Copyable {
                 return .record
             }
         }
+    }
+
+    /// A record of a file without quotes: find the line's end, then its commas.
+    private mutating func nextUnquoted(_ n: Int) -> Outcome {
+        let base = bytes.baseAddress!
+        let lineEnd = memchr(base + position, 10, n - position).map { UnsafeRawPointer($0) - base } ?? n
+        var end = lineEnd
+        if lineEnd < n, end > position, base.load(fromByteOffset: end - 1, as: UInt8.self) == 13 { end -= 1 }
+        var start = position
+        var i = position
+        while i < end {
+            if base.load(fromByteOffset: i, as: UInt8.self) == 44 {
+                guard appendField(Field(start: start, end: i, escaped: false)) else {
+                    position = min(lineEnd + 1, n)
+                    nextLine += 1
+                    return .malformed(column: fieldCount + 1, reason: "more than \(Self.maxFields) fields")
+                }
+                start = i + 1
+            }
+            i += 1
+        }
+        position = min(lineEnd + 1, n)
+        nextLine += 1
+        guard appendField(Field(start: start, end: end, escaped: false)) else {
+            return .malformed(column: fieldCount + 1, reason: "more than \(Self.maxFields) fields")
+        }
+        return .record
     }
 
     private mutating func skipLine() {
