@@ -12,8 +12,16 @@ public struct Day: Hashable, Comparable, Sendable, CustomStringConvertible, Coda
         guard (1...9999).contains(year), (1...12).contains(month), day >= 1,
             day <= Day.daysIn(month: month, year: year)
         else { return nil }
-        daysSinceEpoch = Int32(Day.daysFromCivil(year, month, day))
+        if year >= 1900, year < 2100 {
+            daysSinceEpoch = Day.monthStarts[(year - 1900) * 12 + month - 1] + Int32(day - 1)
+        } else {
+            daysSinceEpoch = Int32(Day.daysFromCivil(year, month, day))
+        }
     }
+
+    /// Days since the epoch of the first of each month, January 1900 to December 2099: the dates extracts
+    /// are made of become days by one look-up (millions per extract) instead of civil-date arithmetic.
+    private static let monthStarts: [Int32] = (0..<2400).map { Int32(daysFromCivil(1900 + $0 / 12, $0 % 12 + 1, 1)) }
 
     /// Parses `YYYY-MM-DD` strictly (also accepts a trailing time part `THH:MM...` when `allowTime`).
     public init?(iso bytes: UnsafeRawBufferPointer, allowTime: Bool = false) {

@@ -29,6 +29,8 @@ final class Scratch {
     let shifted: UnsafeMutableBufferPointer<Value>
     let shiftedFor: UnsafeMutableBufferPointer<Int>
     var age = 0
+    /// The patient's date of birth as calendar parts (for ages and `PAT_DOB + n months`).
+    var born = (year: 0, month: 0, day: 0)
     var sex = Value.null
     var registrationStart = Value.null
 
@@ -100,6 +102,9 @@ struct PatientEvaluator {
     private let codeCount: Int
     /// Per level, the fields whose window depends on the patient (evaluated per patient).
     private let dynamicFields: [[Int]]
+    /// Per field, a field whose missing record closes its window (a bound is that field's date, or a shift
+    /// of it), or -1: most patients lack most anchors, and this spares working out their bounds.
+    private let windowAnchor: [Int32]
     /// The symbol of each sex, by its raw value (a letter), so no hashing per patient.
     private static let sexSymbols: [Value] = {
         var table = [Value](repeating: .null, count: 256)
@@ -138,6 +143,18 @@ struct PatientEvaluator {
         ageOn = compiled.ageOn.components
         fieldLatest = compiled.fieldKinds.map { $0 != .earliest }
         fieldCounts = compiled.fieldKinds.map { $0 == .count }
+        let nodes = compiled.program.nodes
+        func anchor(_ root: Int32?) -> Int32? {
+            guard let root else { return nil }
+            switch nodes[Int(root)] {
+            case .field(let f, .date): return f
+            case .shift(let inner, _, _): return anchor(inner)
+            default: return nil
+            }
+        }
+        windowAnchor = compiled.windowRoots.map { w in
+            [w.after, w.onOrAfter, w.before, w.onOrBefore].lazy.compactMap(anchor).first ?? -1
+        }
         dynamicFields = (0..<levels).map { level in
             (0..<compiled.fieldKinds.count).filter { compiled.fieldLevel[$0] == level && compiled.constantBounds[$0] == nil }
         }
@@ -152,13 +169,15 @@ struct PatientEvaluator {
         s.touchedCount = 0
         // Age in whole years on the age date, birthday counting (as `Day.age(on:)`).
         let born = population.birthDates[p].components
+        s.born = born
         s.age = ageOn.year - born.year - ((ageOn.month, ageOn.day) < (born.month, born.day) ? 1 : 0)
         s.sex = Self.sexSymbols[Int(population.sexes[p].rawValue)]
         s.registrationStart = registrationStart(p).map { .day($0) } ?? .null
         for level in 0..<compiled.levels {
             var open = level == 0
             for f in dynamicFields[level] {
-                dynamicWindow(f, p, s)
+                let a = windowAnchor[f]
+                if a >= 0, s.values[Int(a)].isNull { s.open[f] = false } else { dynamicWindow(f, p, s) }
                 open = open || s.open[f]
             }
             // Fields above level 0 hang on earlier fields (a window after the diagnosis); when every anchor
@@ -293,7 +312,13 @@ struct PatientEvaluator {
         case .registrationStart: return s.registrationStart
         case .shift(let inner, let amount, let unit):
             if s.shiftedFor[Int(index)] != p {
-                if case .day(let d) = evaluate(inner, p, s) {
+                if case .birth = nodes[Int(inner)], unit != .days {
+                    // Calendar months from the birth date's parts, already at hand: clamped to the month's end.
+                    let total = s.born.year * 12 + (s.born.month - 1) + Int(amount) * (unit == .years ? 12 : 1)
+                    let year = total / 12, month = total % 12 + 1
+                    s.shifted[Int(index)] = Day(year: year, month: month, day: min(s.born.day, Day.daysIn(month: month, year: year)))
+                        .map { .day($0) } ?? .null
+                } else if case .day(let d) = evaluate(inner, p, s) {
                     s.shifted[Int(index)] = .day(CompiledRuleset.shift(d, Int(amount), unit))
                 } else {
                     s.shifted[Int(index)] = .null
