@@ -22,16 +22,38 @@ extension PostgresConnection {
     /// Runs a `COPY … FROM STDIN` statement you wrote yourself and streams `body`'s bytes to it.
     @discardableResult
     public func copyIn(statement: String, _ body: @Sendable (inout CopyWriter) throws -> Void) throws -> Int {
+        try copying(statement) { conn in
+            var writer = CopyWriter(handle: conn)
+            try body(&writer)
+            try writer.flush()
+        }
+    }
+
+    /// Streams rows into `table` with `COPY … FROM STDIN (FORMAT binary)`: nothing for the server to parse,
+    /// for bulky values such as long arrays. Each value must be sent as its column's exact type.
+    @discardableResult
+    public func copyInBinary(
+        table: String, columns: [String], _ body: @Sendable (inout BinaryCopyWriter) throws -> Void
+    ) throws -> Int {
+        let target = table.split(separator: ".").map { quoteIdentifier(String($0)) }.joined(separator: ".")
+        let cols = columns.map(quoteIdentifier).joined(separator: ", ")
+        return try copying("COPY \(target) (\(cols)) FROM STDIN (FORMAT binary)") { conn in
+            var writer = BinaryCopyWriter(handle: conn)
+            try body(&writer)
+            try writer.finish()
+        }
+    }
+
+    /// Starts a COPY FROM STDIN, lets `send` stream the data, then ends it; all or nothing.
+    private func copying(_ statement: String, _ send: (OpaquePointer) throws -> Void) throws -> Int {
         let conn = try liveHandle()
         let start = PQexec(conn, statement)
         let started = try check(start, connection: conn)
         guard PQresultStatus(started.pointer) == PGRES_COPY_IN else {
             throw PostgresError(code: .copyFailed, message: "statement did not start COPY FROM STDIN")
         }
-        var writer = CopyWriter(handle: conn)
         do {
-            try body(&writer)
-            try writer.flush()
+            try send(conn)
         } catch {
             // CopyFail: the server discards everything sent so far.
             _ = PQputCopyEnd(conn, "qofd: COPY aborted by the client")

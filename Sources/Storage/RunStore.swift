@@ -163,17 +163,17 @@ public enum RunStore {
             // without a CQRS field leaves out (not in a flu cohort's age band, say) are, like those not on the
             // register, outside the indicator and not stored; every counted outcome is.
             let ids = r.patientIDs
-            try conn.copyIn(table: "patient_outcome_set", columns: ["run_id", "indicator_id", "outcome", "rule", "field_name", "patients"]) { w in
+            try conn.copyInBinary(table: "patient_outcome_set", columns: ["run_id", "indicator_id", "outcome", "rule", "field_name", "patients"]) { w in
                 for set in outcomeSets where set.outcome != .notInRegister && !(set.outcome == .excluded && set.field == nil) {
                     for start in stride(from: 0, to: set.members.count, by: patientsPerSet) {
                         let members = set.members[start..<min(start + patientsPerSet, set.members.count)]
-                        try w.append(Int(runID))
+                        try w.beginRow(fields: 6)
+                        try w.append(int8: runID)
                         try w.append(set.indicator)
                         try w.append(set.outcome.rawValue)
                         try w.append(set.rule)
                         try w.append(set.field)
-                        try w.append(arrayLiteral(members.lazy.map { ids[Int($0)] }))
-                        try w.endRow()
+                        try w.appendTextArray(ids, rows: members)
                     }
                 }
             }
@@ -181,29 +181,8 @@ public enum RunStore {
         return runID
     }
 
-    /// Patients per stored outcome set (keeps every COPY field well under the writer's limit).
+    /// Patients per stored outcome set (keeps every COPY value well under the writer's limit).
     static let patientsPerSet = 5_000
-
-    /// A PostgreSQL text[] literal: every element quoted, quotes and backslashes escaped.
-    static func arrayLiteral(_ items: some Collection<String>) -> String {
-        var bytes: [UInt8] = [UInt8(ascii: "{")]
-        bytes.reserveCapacity(items.count * 16 + 2)
-        var first = true
-        for var item in items {
-            if !first { bytes.append(UInt8(ascii: ",")) }
-            first = false
-            bytes.append(UInt8(ascii: "\""))
-            item.withUTF8 { utf8 in
-                for b in utf8 {
-                    if b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") { bytes.append(UInt8(ascii: "\\")) }
-                    bytes.append(b)
-                }
-            }
-            bytes.append(UInt8(ascii: "\""))
-        }
-        bytes.append(UInt8(ascii: "}"))
-        return String(decoding: bytes, as: UTF8.self)
-    }
 
     /// Four decimal places, as stored in numeric(9,4).
     static func format4(_ x: Double) -> String {

@@ -94,3 +94,39 @@ struct CopyTests {
         #expect(try await conn.query("SELECT count(*) FROM t")[0].decode(0, as: Int.self) == 0)
     }
 }
+
+extension CopyTests {
+    @Test("binary COPY carries bigints, text, NULLs and text arrays exactly, and a type mismatch fails whole")
+    func binaryCopy() async throws {
+        let conn = try await TestDatabase.connect()
+        try await conn.executeScript("CREATE TABLE b (id int8, name text, items text[])")
+        let items = ["tab\there", "new\nline", "back\\slash", "\"quoted\"", "{brace}", "comma,", "Zoë 🩺", "", "NULL"]
+        let ids: [Int64] = [0, -1, Int64.max, Int64.min, 42]
+        let copied = try await conn.copyInBinary(table: "b", columns: ["id", "name", "items"]) { w in
+            for (i, id) in ids.enumerated() {
+                try w.beginRow(fields: 3)
+                try w.append(int8: id)
+                try w.append(i == 1 ? nil : "row \(i)")
+                try w.appendTextArray(i == 2 ? [] : items)
+            }
+        }
+        #expect(copied == ids.count)
+        let rows = try await conn.query("SELECT id, name, items, cardinality(items) FROM b ORDER BY id")
+        #expect(try rows.map { try $0.decode(0, as: Int.self) } == ids.sorted().map(Int.init))
+        #expect(try rows.map { try $0.decode(1, as: String?.self) }.filter { $0 == nil }.count == 1)
+        let unnested = try await conn.query("SELECT u FROM b, unnest(items) WITH ORDINALITY AS x (u, n) WHERE id = 42 ORDER BY n")
+        #expect(try unnested.map { try $0.decode(0, as: String.self) } == items)
+        #expect(try await conn.query("SELECT cardinality(items) FROM b WHERE id = \(Int(Int64.max))")[0].decode(0, as: Int.self) == 0)
+        // A value of the wrong type (text where the column is int8) is refused and nothing is stored.
+        try await conn.executeScript("CREATE TABLE c (id int8)")
+        await #expect(throws: PostgresError.self) {
+            try await conn.copyInBinary(table: "c", columns: ["id"]) { w in
+                try w.beginRow(fields: 1)
+                try w.append(int8: 1)
+                try w.beginRow(fields: 1)
+                try w.append("two")
+            }
+        }
+        #expect(try await conn.query("SELECT count(*) FROM c")[0].decode(0, as: Int.self) == 0)
+    }
+}
