@@ -4,8 +4,20 @@ import Foundation
 /// CSV, JSON, or a FHIR R4 MeasureReport.
 public enum ReportRenderer {
     static func escape(_ s: String) -> String {
-        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+        // One pass over the bytes; most text has nothing to escape and is returned as it is.
+        guard s.utf8.contains(where: { $0 == 38 || $0 == 60 || $0 == 62 || $0 == 34 }) else { return s }
+        var out: [UInt8] = []
+        out.reserveCapacity(s.utf8.count + 16)
+        for b in s.utf8 {
+            switch b {
+            case 38: out += "&amp;".utf8
+            case 60: out += "&lt;".utf8
+            case 62: out += "&gt;".utf8
+            case 34: out += "&quot;".utf8
+            default: out.append(b)
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     static func money(_ x: Double?) -> String {
