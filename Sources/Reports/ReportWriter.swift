@@ -22,7 +22,10 @@ public enum ReportWriter {
     @discardableResult
     public static func write(_ d: ReportData, formats: [ReportFormat], to directory: URL) throws -> [URL] {
         let folder = directory.appending(path: d.practice)
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        // The folder almost always exists already: one mkdir says so without FileManager's walk up the path.
+        if mkdir(folder.path, 0o755) != 0, errno != EEXIST {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        }
         return try formats.map { format in
             let data: Data = switch format {
             case .html: Data(ReportRenderer.html(d).utf8)
