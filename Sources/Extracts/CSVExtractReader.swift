@@ -4,8 +4,8 @@ import Clinical
 /// Reads the four CSV files of an extract into a `Population`, checking every row.
 ///
 /// patients.csv is read first (it defines the patient ids); registrations, events and medications
-/// are then read in two passes each: the first counts rows per patient, the second places each
-/// parsed row straight into its patient's slot, so no second copy of the events is ever held.
+/// are then read in one pass each, every row checked and parsed as it comes, and grouped by patient
+/// at the end (without moving anything when the file lists patients in list order, as extracts do).
 struct CSVExtractReader {
     static let columns: [String: [String]] = [
         "patients.csv": ["patient_id", "nhs_number", "date_of_birth", "sex", "date_of_death", "lsoa", "ethnicity"],
@@ -216,59 +216,6 @@ struct CSVExtractReader {
         return Float(v)
     }
 
-    /// Pass one: rows per patient, so pass two can place each row directly. Unknown ids are
-    /// reported in pass two. Counting more rows than pass two places is harmless (the holes are
-    /// compacted); counting fewer is not, so both ways count every row whose id is known.
-    private func countRows(_ bytes: UnsafeRawBufferPointer, file: String, idColumn: String) -> [Int32]? {
-        var counts = [Int32](repeating: 0, count: population.patientCount + 1)
-        var scanner = CSVScanner(bytes)
-        guard case .record = scanner.next(), let c = (0..<scanner.fieldCount).first(where: {
-            scanner.string($0).trimmingCharacters(in: .whitespaces).lowercased() == idColumn
-        }) else { return nil }
-        var last: Int32 = -1
-        if c == 0, bytes.count > 0, memchr(bytes.baseAddress!, 34, bytes.count) == nil {
-            // No quotes anywhere: every record is one line and its id is the text before the first comma.
-            countLines(bytes, from: scanner.position, into: &counts)
-            return counts
-        }
-        while true {
-            let outcome = scanner.next()
-            if case .record = outcome, c < scanner.fieldCount, let p = lookup(scanner, c, last: &last) {
-                counts[Int(p)] += 1
-            } else if case .end = outcome {
-                break
-            } else if case .truncated = outcome {
-                break
-            }
-        }
-        return counts
-    }
-
-    /// Counts rows per patient line by line (a file without quotes, id first), without splitting fields.
-    private func countLines(_ bytes: UnsafeRawBufferPointer, from start: Int, into counts: inout [Int32]) {
-        let base = bytes.baseAddress!
-        let n = bytes.count
-        var position = start
-        var last: Int32 = -1
-        while position < n {
-            let lineEnd = memchr(base + position, 10, n - position).map { $0 - UnsafeMutableRawPointer(mutating: base) } ?? n
-            var idEnd = position
-            while idEnd < lineEnd, base.load(fromByteOffset: idEnd, as: UInt8.self) != 44 { idEnd += 1 }
-            if idEnd == lineEnd, idEnd > position, base.load(fromByteOffset: idEnd - 1, as: UInt8.self) == 13 { idEnd -= 1 }
-            let id = UnsafeRawBufferPointer(start: base + position, count: idEnd - position)
-            if roster.id(last, is: id) {
-                counts[Int(last)] += 1
-            } else if roster.id(last + 1, is: id) {
-                last += 1
-                counts[Int(last)] += 1
-            } else if let p = roster[bytes: id] {
-                last = p
-                counts[Int(p)] += 1
-            }
-            position = lineEnd + 1
-        }
-    }
-
     /// Offsets from counts (exclusive prefix sum, with a final total).
     static func offsets(_ counts: [Int32]) -> [Int32] {
         var offsets = [Int32](repeating: 0, count: counts.count)
@@ -283,17 +230,10 @@ struct CSVExtractReader {
 
     mutating func readRegistrations(_ bytes: UnsafeRawBufferPointer) {
         let file = "registrations.csv"
-        guard let counts = countRows(bytes, file: file, idColumn: "patient_id") else {
-            var s = CSVScanner(bytes)
-            _ = header(&s, file: file)
-            return
-        }
-        var offsets = Self.offsets(counts)
-        var fill = [Int32](repeating: 0, count: population.patientCount)
-        var placed = [Registration](repeating: Registration(start: .distantPast), count: Int(offsets.last!))
         var scanner = CSVScanner(bytes)
         guard let h = header(&scanner, file: file) else { return }
         let (cID, cStart, cEnd) = (h["patient_id"]!, h["start_date"]!, h["end_date"]!)
+        var read = PatientRows<Registration>(expected: population.patientCount)
         var last: Int32 = -1
         var rows = 0
         let dataTo = population.dataTo
@@ -327,35 +267,36 @@ struct CSVExtractReader {
                 }
                 end = e
             }
-            let r = Registration(start: start, end: end)
-            let base = Int(offsets[Int(p)])
-            let k = Int(fill[Int(p)])
-            if placed[base..<base + k].contains(r) {
-                problems.row(file, line: line, "duplicate registration period (first row kept)")
-                continue
-            }
-            placed[base + k] = r
-            fill[Int(p)] += 1
+            read.append(Registration(start: start, end: end), patient: p, line: line)
         }
         rowCounts[file] = rows
+        var (placed, lines, offsets, fill) = read.grouped(patientCount: population.patientCount)
+        // A period repeated for the same patient: the first row is kept.
+        var duplicates: [Int32] = []
+        for p in 0..<population.patientCount where fill[p] > 1 {
+            let base = Int(offsets[p])
+            var k = 1
+            for i in base + 1..<base + Int(fill[p]) {
+                if placed[base..<base + k].contains(placed[i]) {
+                    duplicates.append(lines[i])
+                } else {
+                    placed[base + k] = placed[i]
+                    k += 1
+                }
+            }
+            fill[p] = Int32(k)
+        }
+        for line in duplicates.sorted() { problems.row(file, line: Int(line), "duplicate registration period (first row kept)") }
         population.registrations = compactGroups(placed, offsets: &offsets, fill: fill) { $0.start < $1.start }
         population.registrationOffsets = offsets
     }
 
     mutating func readEvents(_ bytes: UnsafeRawBufferPointer) {
         let file = "events.csv"
-        guard let counts = countRows(bytes, file: file, idColumn: "patient_id") else {
-            var s = CSVScanner(bytes)
-            _ = header(&s, file: file)
-            return
-        }
-        var offsets = Self.offsets(counts)
-        var fill = [Int32](repeating: 0, count: population.patientCount)
-        var placed = [Event](repeating: Event(date: .distantPast, code: -1), count: Int(offsets.last!))
-        var lines = [Int32](repeating: 0, count: placed.count)
         var scanner = CSVScanner(bytes)
         guard let h = header(&scanner, file: file) else { return }
         let (cID, cDate, cCode, cV1, cV2) = (h["patient_id"]!, h["date"]!, h["code"]!, h["value"]!, h["value2"]!)
+        var read = PatientRows<Event>(expected: bytes.count / 32)
         var last: Int32 = -1
         var rows = 0
         while true {
@@ -368,14 +309,11 @@ struct CSVExtractReader {
                 let value = optionalNumber(scanner, cV1, file: file, column: "value"),
                 let value2 = optionalNumber(scanner, cV2, file: file, column: "value2")
             else { continue }
-            let p = Int(row.patient)
-            let event = Event(date: row.date, code: population.codes.intern(row.concept), value: value, value2: value2)
-            let slot = Int(offsets[p] + fill[p])
-            placed[slot] = event
-            lines[slot] = Int32(line)
-            fill[p] += 1
+            read.append(Event(date: row.date, code: population.codes.intern(row.concept), value: value, value2: value2),
+                        patient: row.patient, line: line)
         }
         rowCounts[file] = rows
+        var (placed, lines, offsets, fill) = read.grouped(patientCount: population.patientCount)
         for (line, first) in removeDuplicateEvents(&placed, lines: lines, offsets: offsets, fill: &fill) {
             problems.row(file, line: Int(line), "duplicate of line \(first) (first row kept)")
         }
@@ -385,33 +323,26 @@ struct CSVExtractReader {
 
     mutating func readMedications(_ bytes: UnsafeRawBufferPointer) {
         let file = "medications.csv"
-        guard let counts = countRows(bytes, file: file, idColumn: "patient_id") else {
-            var s = CSVScanner(bytes)
-            _ = header(&s, file: file)
-            return
-        }
-        var offsets = Self.offsets(counts)
-        var fill = [Int32](repeating: 0, count: population.patientCount)
-        var placed = [Medication](repeating: Medication(date: .distantPast, code: -1), count: Int(offsets.last!))
         var scanner = CSVScanner(bytes)
         guard let h = header(&scanner, file: file) else { return }
         let (cID, cDate, cCode, cQty) = (h["patient_id"]!, h["date"]!, h["code"]!, h["quantity"]!)
+        var read = PatientRows<Medication>(expected: bytes.count / 32)
         var last: Int32 = -1
         var rows = 0
         while true {
             guard let ok = handle(scanner.next(), scanner, file: file, width: h.count) else { break }
             rows += 1
             guard ok else { continue }
+            let line = scanner.recordLine
             guard let row = datedConcept(
                 scanner, file: file, columns: (cID, cDate, cCode), vocabulary: "dm+d", last: &last),
                 let quantity = optionalNumber(scanner, cQty, file: file, column: "quantity", nonNegative: true)
             else { continue }
-            let p = Int(row.patient)
-            placed[Int(offsets[p] + fill[p])] = Medication(
-                date: row.date, code: population.codes.intern(row.concept), quantity: quantity)
-            fill[p] += 1
+            read.append(Medication(date: row.date, code: population.codes.intern(row.concept), quantity: quantity),
+                        patient: row.patient, line: line)
         }
         rowCounts[file] = rows
+        var (placed, _, offsets, fill) = read.grouped(patientCount: population.patientCount)
         population.medications = compactGroups(placed, offsets: &offsets, fill: fill) { $0.date < $1.date }
         population.medicationOffsets = offsets
     }

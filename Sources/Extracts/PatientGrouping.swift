@@ -54,3 +54,55 @@ func removeDuplicateEvents(
     }
     return duplicates.sorted { $0.0 < $1.0 }
 }
+
+/// The rows of one file in the order read, each with its patient and line, grouped by patient once the
+/// file is read: one pass over the bytes. When the file lists its patients in list order (the usual
+/// extract), the rows are grouped already and nothing moves.
+struct PatientRows<T> {
+    private(set) var items: [T] = []
+    private var owners: [Int32] = []
+    private(set) var lines: [Int32] = []
+    private var inOrder = true
+
+    init(expected: Int) {
+        items.reserveCapacity(expected)
+        owners.reserveCapacity(expected)
+        lines.reserveCapacity(expected)
+    }
+
+    mutating func append(_ item: T, patient: Int32, line: Int) {
+        if let last = owners.last, patient < last { inOrder = false }
+        items.append(item)
+        owners.append(patient)
+        lines.append(Int32(truncatingIfNeeded: line))
+    }
+
+    /// The rows grouped by patient (file order kept within each), their lines, each patient's first row
+    /// (`offsets`, with the total last) and row count (`fill`). Hands the rows over (they are not copied).
+    mutating func grouped(patientCount: Int) -> (items: [T], lines: [Int32], offsets: [Int32], fill: [Int32]) {
+        var items: [T] = []
+        var lines: [Int32] = []
+        swap(&items, &self.items)
+        swap(&lines, &self.lines)
+        var fill = [Int32](repeating: 0, count: patientCount)
+        for o in owners { fill[Int(o)] += 1 }
+        var offsets = [Int32](repeating: 0, count: patientCount + 1)
+        var total: Int32 = 0
+        for p in 0..<patientCount {
+            offsets[p] = total
+            total += fill[p]
+        }
+        offsets[patientCount] = total
+        if inOrder { return (items, lines, offsets, fill) }
+        var next = offsets
+        var placed = items
+        var placedLines = lines
+        for (i, o) in owners.enumerated() {
+            let k = Int(next[Int(o)])
+            placed[k] = items[i]
+            placedLines[k] = lines[i]
+            next[Int(o)] += 1
+        }
+        return (placed, placedLines, offsets, fill)
+    }
+}
