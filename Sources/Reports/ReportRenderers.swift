@@ -150,18 +150,11 @@ public enum ReportRenderer {
         return out
     }
 
-    public static func json(_ d: ReportData) throws -> Data {
-        let e = JSONEncoder()
-        e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return try e.encode(d)
-    }
+    /// The report as JSON (sorted keys, indented): `ReportData` field by field.
+    public static func json(_ d: ReportData) -> Data { d.jsonValue.data() }
 
     /// A FHIR R4 MeasureReport (see `FHIRMeasureReport`).
-    public static func fhir(_ d: ReportData) throws -> Data {
-        let e = JSONEncoder()
-        e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return try e.encode(FHIRMeasureReport(d))
-    }
+    public static func fhir(_ d: ReportData) -> Data { FHIRMeasureReport.json(d).data() }
 
     /// 1 April before the date (the QOF year's start).
     static func startOfYear(_ date: String) -> String {

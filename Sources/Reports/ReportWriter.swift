@@ -30,8 +30,8 @@ public enum ReportWriter {
             let data: Data = switch format {
             case .html: Data(ReportRenderer.html(d).utf8)
             case .csv: Data(ReportRenderer.csv(d).utf8)
-            case .json: try ReportRenderer.json(d)
-            case .fhir: try ReportRenderer.fhir(d)
+            case .json: ReportRenderer.json(d)
+            case .fhir: ReportRenderer.fhir(d)
             case .cqrs: Data(ReportRenderer.cqrs(d).utf8)
             }
             let suffix = (d.snapshotSHA256 == nil ? "" : "-declared") + (d.subjects == nil ? "" : "-subjects")
