@@ -100,6 +100,9 @@ struct PatientEvaluator {
     /// Membership of each code in each cluster (for `in` tests), cluster by cluster: `cluster * codes + code`.
     private let clusterMembership: [Bool]
     private let codeCount: Int
+    /// Each cluster's row in `clusterMembership` (-1 for clusters no `FIELD in CLUSTER` test uses: most
+    /// clusters only pick records, and a practice's codes need not be matched against them here).
+    private let clusterRow: [Int32]
     /// Per level, the fields whose window depends on the patient (evaluated per patient).
     private let dynamicFields: [[Int]]
     /// Per field, a field whose missing record closes its window (a bound is that field's date, or a shift
@@ -126,7 +129,15 @@ struct PatientEvaluator {
         let levels = max(1, compiled.levels)
         var events = [[[Int32]]](repeating: [[Int32]](repeating: [], count: n), count: levels)
         var meds = events
-        var membership = [Bool](repeating: false, count: n * compiled.clusterConcepts.count)
+        var rows = [Int32](repeating: -1, count: compiled.clusterConcepts.count)
+        var tested: Int32 = 0
+        for node in nodes {
+            if case .fieldInCluster(_, let cluster) = node, rows[Int(cluster)] < 0 {
+                rows[Int(cluster)] = tested
+                tested += 1
+            }
+        }
+        var membership = [Bool](repeating: false, count: n * Int(tested))
         for c in 0..<n {
             let concept = codes[Int32(c)]
             if let entries = compiled.conceptFields[concept] {
@@ -134,11 +145,14 @@ struct PatientEvaluator {
                     if e.medication { meds[Int(e.level)][c].append(e.field) } else { events[Int(e.level)][c].append(e.field) }
                 }
             }
-            if let clusters = compiled.conceptClusters[concept] { for k in clusters { membership[Int(k) * n + c] = true } }
+            if tested > 0, let clusters = compiled.conceptClusters[concept] {
+                for k in clusters where rows[Int(k)] >= 0 { membership[Int(rows[Int(k)]) * n + c] = true }
+            }
         }
         eventFields = events.map(CodeFields.init)
         medicationFields = meds.map(CodeFields.init)
         clusterMembership = membership
+        clusterRow = rows
         codeCount = n
         ageOn = compiled.ageOn.components
         fieldLatest = compiled.fieldKinds.map { $0 != .earliest }
@@ -333,7 +347,7 @@ struct PatientEvaluator {
             return .bool(negated ? !isNull : isNull)
         case .fieldInCluster(let f, let cluster):
             let v = s.values[Int(f)]
-            return .bool(!v.isNull && v.code >= 0 && clusterMembership[Int(cluster) * codeCount + Int(v.code)])
+            return .bool(!v.isNull && v.code >= 0 && clusterMembership[Int(clusterRow[Int(cluster)]) * codeCount + Int(v.code)])
         case .valueInCluster(let inner, let cluster):
             guard case .number(let n) = evaluate(inner, p, s) else { return .bool(false) }
             return .bool(compiled.clusterConcepts[Int(cluster)].contains(UInt64(n)))
@@ -365,7 +379,7 @@ struct PatientEvaluator {
         case .register(let r): return s.registers[Int(r)]
         case .fieldInCluster(let f, let cluster):
             let v = s.values[Int(f)]
-            return !v.isNull && v.code >= 0 && clusterMembership[Int(cluster) * codeCount + Int(v.code)]
+            return !v.isNull && v.code >= 0 && clusterMembership[Int(clusterRow[Int(cluster)]) * codeCount + Int(v.code)]
         case .and(let a, let b): return holds(a, p, s) && holds(b, p, s)
         case .or(let a, let b): return holds(a, p, s) || holds(b, p, s)
         case .not(let inner): return !holds(inner, p, s)
