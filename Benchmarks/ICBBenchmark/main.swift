@@ -1,6 +1,6 @@
 // ICB-scale benchmark: qofd beside `cat`, DuckDB and PostgreSQL on the same synthetic extracts.
 //
-//   swift run -c release icb-benchmark [--sizes 10000,100000,1000000] [--results Benchmarks/results] [--only e2e]
+//   swift run -c release icb-benchmark [--sizes 10000,100000,1000000] [--results Benchmarks/results] [--repeat N] [--only e2e]
 //
 // For each size (about 10,000 patients per practice; seeded, generated once under /tmp and reused) it
 // measures, each in its own child process (time and peak resident memory from the kernel):
@@ -11,6 +11,8 @@
 //   PostgreSQL the same SQL after COPY of the same files (a private cluster)
 // The counts of qofd, DuckDB and PostgreSQL must agree: the benchmark fails loudly when they do not.
 // Writes a results file (machine, commit, figures) and prints a table with the ratios.
+// `--repeat N` runs qofd's phases, cat and DuckDB N times each and keeps each one's fastest run (a noisy,
+// shared machine only ever makes a run slower); the slow PostgreSQL reference runs once.
 // `--only e2e` (or read, evaluate, store) runs just those qofd phases, without references or results file: for profiling.
 // ICB_NO_REPORTS=1 in the environment leaves report writing out of the end-to-end phase, to see its share.
 import Clinical
@@ -44,6 +46,16 @@ if arguments.first == "phase" {
     exit(0)
 }
 
+let repeats = max(1, Int(option("--repeat") ?? "1") ?? 1)
+/// The fastest of `repeats` runs of `body`, by the seconds it reports.
+func fastest<T>(_ body: () throws -> T, seconds: (T) -> Double) rethrows -> T {
+    var best = try body()
+    for _ in 1..<repeats {
+        let next = try body()
+        if seconds(next) < seconds(best) { best = next }
+    }
+    return best
+}
 let sizes = (option("--sizes") ?? "10000,100000,1000000").split(separator: ",").compactMap { Int($0) }
 let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
 let repository = source.deletingLastPathComponent().deletingLastPathComponent()
@@ -104,13 +116,15 @@ for size in sizes {
     print("\n== \(size) patients: \(files.count) files, \(bytes / 1_000_000) MB")
     // Warm the page cache once so every contender reads from memory.
     _ = try spawn(["/bin/sh", "-c", "cat " + files.map { quoted($0.path) }.joined(separator: " ") + " > /dev/null"])
-    let cat = try spawn(["/bin/sh", "-c", "cat " + files.map { quoted($0.path) }.joined(separator: " ") + " > /dev/null"])
+    let cat = try fastest({ try spawn(["/bin/sh", "-c", "cat " + files.map { quoted($0.path) }.joined(separator: " ") + " > /dev/null"]) },
+                          seconds: \.seconds)
 
     func phase(_ name: String, data: URL, conninfo: String? = nil) throws -> (ChildResult, [String: Any]) {
         let r = try spawn([me, "phase", name, "--data", data.path] + (conninfo.map { ["--conninfo", $0] } ?? []))
         guard r.status == 0 else { throw BenchmarkError("phase \(name) failed (\(r.status)): \(r.output.suffix(500))") }
         return (r, try lastJSON(r.output))
     }
+    func seconds(_ o: [String: Any]) -> Double { o["seconds"] as? Double ?? .nan }
     if let only = option("--only")?.split(separator: ",").map(String.init) {
         for name in only {
             var conninfo: String?
@@ -131,24 +145,32 @@ for size in sizes {
         }
         continue
     }
-    let (readRun, read) = try phase("read", data: data)
-    let (evalRun, evaluated) = try phase("evaluate", data: data)
-    let storeDB = try await freshDatabase("icb_store")
-    try await migrated(storeDB)
-    let (storeRun, stored) = try phase("store", data: data, conninfo: storeDB)
-    // End to end on a hard-linked copy (the pipeline moves what it processes into the archive).
-    let inbox = work.appending(path: "e2e/inbox")
-    try? FileManager.default.removeItem(at: work.appending(path: "e2e"))
-    try FileManager.default.createDirectory(at: inbox.deletingLastPathComponent(), withIntermediateDirectories: true)
-    _ = try spawn(["/bin/cp", "-al", data.path, inbox.path])
-    let e2eDB = try await freshDatabase("icb_e2e")
-    try await migrated(e2eDB)
-    let (e2eRun, e2e) = try phase("e2e", data: inbox, conninfo: e2eDB)
-    try? FileManager.default.removeItem(at: work.appending(path: "e2e"))
+    let (readRun, read) = try fastest({ try phase("read", data: data) }, seconds: { seconds($0.1) })
+    let (evalRun, evaluated) = try fastest({ try phase("evaluate", data: data) }, seconds: { seconds($0.1) })
+    var storeTimes: [(ChildResult, [String: Any])] = []
+    var e2eTimes: [(ChildResult, [String: Any])] = []
+    for _ in 0..<repeats {
+        // Each run into a fresh database; end to end on a hard-linked copy (the pipeline archives what it processes).
+        let storeDB = try await freshDatabase("icb_store")
+        try await migrated(storeDB)
+        storeTimes.append(try phase("store", data: data, conninfo: storeDB))
+        let inbox = work.appending(path: "e2e/inbox")
+        try? FileManager.default.removeItem(at: work.appending(path: "e2e"))
+        try FileManager.default.createDirectory(at: inbox.deletingLastPathComponent(), withIntermediateDirectories: true)
+        _ = try spawn(["/bin/cp", "-al", data.path, inbox.path])
+        let e2eDB = try await freshDatabase("icb_e2e")
+        try await migrated(e2eDB)
+        e2eTimes.append(try phase("e2e", data: inbox, conninfo: e2eDB))
+        try? FileManager.default.removeItem(at: work.appending(path: "e2e"))
+    }
+    let (storeRun, stored) = storeTimes.min { seconds($0.1) < seconds($1.1) }!
+    let (e2eRun, e2e) = e2eTimes.min { seconds($0.1) < seconds($1.1) }!
 
     // DuckDB over the same files.
-    let duck = try spawn(["python3", source.appending(path: "duckdb_counts.py").path, data.path, clustersFile.path,
-                          source.appending(path: "indicators.sql").path, "2"])
+    let duck = try fastest({
+        try spawn(["python3", source.appending(path: "duckdb_counts.py").path, data.path, clustersFile.path,
+                   source.appending(path: "indicators.sql").path, "2"])
+    }, seconds: { r in (try? lastJSON(r.output))?["seconds"] as? Double ?? .infinity })
     guard duck.status == 0 else { throw BenchmarkError("DuckDB failed: \(duck.output.suffix(500))") }
     let duckResult = try lastJSON(duck.output)
 
@@ -189,7 +211,6 @@ for size in sizes {
         }
     }
     let patients = read["patients"] as? Int ?? 0, records = read["records"] as? Int ?? 0
-    func seconds(_ o: [String: Any]) -> Double { o["seconds"] as? Double ?? .nan }
     let row: [String: Any] = [
         "patients": patients, "practices": files.count / 4, "records": records, "bytes": bytes,
         "read": ["seconds": seconds(read), "peakMiB": readRun.peakMiB],
@@ -240,7 +261,7 @@ let results: [String: Any] = [
     "machine": ["cpus": ProcessInfo.processInfo.activeProcessorCount, "memoryGiB": Double(ProcessInfo.processInfo.physicalMemory) / 1_073_741_824,
                 "cpu": shell("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"), "kernel": shell("uname -sr"),
                 "duckdb": shell("python3 -c 'import duckdb; print(duckdb.__version__)'"), "postgresql": shell("pg_config --version 2>/dev/null || postgres --version")],
-    "sizes": report, "linearity": linearity, "mismatches": mismatches,
+    "sizes": report, "linearity": linearity, "mismatches": mismatches, "repeats": repeats,
 ]
 try FileManager.default.createDirectory(at: resultsDirectory, withIntermediateDirectories: true)
 let file = resultsDirectory.appending(path: "icb-\(stamp.prefix(10))-\(commit).json")
