@@ -33,4 +33,31 @@ struct CSVScannerTests {
             #expect(lines == [1, 2, 4])
         }
     }
+
+    @Test("lines without quotes split at every comma, however the commas fall against eight-byte words")
+    func unquotedSplitting() {
+        // Every field length from 0 to 19 next to every other, with '-' and '+' (bytes either side of ',')
+        // around the commas, CRLF and LF line ends: compared with a plain split.
+        var lines: [[String]] = []
+        for a in 0..<20 {
+            for b in [0, 1, 7, 8, 9, 15] {
+                let left = String(repeating: a % 2 == 0 ? "-" : "+", count: a)
+                let right = String(repeating: "9", count: b) + "-"
+                lines.append([left, right, "", "x,".dropLast().description, left + "+" + right])
+            }
+        }
+        let text = lines.enumerated().map { i, f in f.joined(separator: ",") + (i % 3 == 0 ? "\r\n" : "\n") }.joined()
+        #expect(records(text) == lines)
+        let wide = (0..<64).map(String.init).joined(separator: ",")
+        #expect(records(wide + "\n" + "a,b\n") == [wide.split(separator: ",", omittingEmptySubsequences: false).map(String.init), ["a", "b"]])
+        var bytes = Array((wide + ",65\na,b\n").utf8)
+        bytes.withUnsafeMutableBytes { raw in
+            var scanner = CSVScanner(UnsafeRawBufferPointer(raw))
+            guard case .malformed(_, let reason) = scanner.next() else { Issue.record("a 65-field record must be refused"); return }
+            #expect(reason.contains("more than 64 fields"))
+            guard case .record = scanner.next() else { Issue.record("the next line must still be read"); return }
+            #expect((0..<scanner.fieldCount).map { scanner.string($0) } == ["a", "b"])
+            #expect(scanner.recordLine == 2)
+        }
+    }
 }
