@@ -69,8 +69,12 @@ public struct CompiledRuleset: Sendable {
     /// Bounds of fields whose windows are constant (nil when they depend on another field).
     let constantBounds: [(lower: Day, upper: Day)?]
     /// For every concept a field or `in` test uses: the fields (with level and source) and clusters it belongs to.
-    let conceptFields: [UInt64: [(field: Int32, level: Int32, medication: Bool)]]
-    let conceptClusters: [UInt64: [Int32]]
+    /// Every concept a cluster of the ruleset holds, by dense id (found by one multiply and a probe: each
+    /// practice's codes are matched against it once per evaluation), with the fields that want it and the
+    /// clusters it is in.
+    let conceptIndex: CodeTable
+    let conceptFields: [[(field: Int32, level: Int32, medication: Bool)]]
+    let conceptClusters: [[Int32]]
     let fieldKinds: [FieldDefinition.Kind]
     let fieldSameDayLowest: [Bool]
 
@@ -220,18 +224,28 @@ public struct CompiledRuleset: Sendable {
             return (lower, upper)
         }
         self.program = program
-        var byConcept: [UInt64: [(field: Int32, level: Int32, medication: Bool)]] = [:]
+        var conceptIDs = CodeTable()
+        var byConcept: [[(field: Int32, level: Int32, medication: Bool)]] = []
+        var clustersByConcept: [[Int32]] = []
+        func id(_ concept: UInt64) -> Int {
+            let i = Int(conceptIDs.intern(concept))
+            if i == byConcept.count {
+                byConcept.append([])
+                clustersByConcept.append([])
+            }
+            return i
+        }
         for (f, clusters) in fieldClusters.enumerated() {
             var seen = Set<UInt64>()
             for c in clusters {
                 for concept in concepts[c] where seen.insert(concept).inserted {
-                    byConcept[concept, default: []].append((Int32(f), Int32(level[f]), ruleset.fields[f].medications))
+                    byConcept[id(concept)].append((Int32(f), Int32(level[f]), ruleset.fields[f].medications))
                 }
             }
         }
+        for (c, set) in concepts.enumerated() { for concept in set { clustersByConcept[id(concept)].append(Int32(c)) } }
+        conceptIndex = conceptIDs
         conceptFields = byConcept
-        var clustersByConcept: [UInt64: [Int32]] = [:]
-        for (c, set) in concepts.enumerated() { for concept in set { clustersByConcept[concept, default: []].append(Int32(c)) } }
         conceptClusters = clustersByConcept
         fieldKinds = ruleset.fields.map(\.kind)
         fieldSameDayLowest = ruleset.fields.map { $0.sameDay == .lowest }

@@ -74,17 +74,6 @@ final class Scratch {
 struct CodeFields {
     let starts: [Int32]
     let fields: [Int32]
-
-    init(_ perCode: [[Int32]]) {
-        var starts = [Int32](repeating: 0, count: perCode.count + 1)
-        var fields: [Int32] = []
-        for (c, list) in perCode.enumerated() {
-            fields += list
-            starts[c + 1] = Int32(fields.count)
-        }
-        self.starts = starts
-        self.fields = fields
-    }
 }
 
 /// Evaluates a compiled ruleset against one practice's population: maps the population's codes to
@@ -127,8 +116,11 @@ struct PatientEvaluator {
         let codes = population.codes
         let n = codes.count
         let levels = max(1, compiled.levels)
-        var events = [[[Int32]]](repeating: [[Int32]](repeating: [], count: n), count: levels)
-        var meds = events
+        // Per level, the fields of each code, built code by code (so each level's list stays grouped by code).
+        var eventStarts = [[Int32]](repeating: [Int32](repeating: 0, count: n + 1), count: levels)
+        var medicationStarts = eventStarts
+        var eventLists = [[Int32]](repeating: [], count: levels)
+        var medicationLists = eventLists
         var rows = [Int32](repeating: -1, count: compiled.clusterConcepts.count)
         var tested: Int32 = 0
         for node in nodes {
@@ -139,18 +131,24 @@ struct PatientEvaluator {
         }
         var membership = [Bool](repeating: false, count: n * Int(tested))
         for c in 0..<n {
-            let concept = codes[Int32(c)]
-            if let entries = compiled.conceptFields[concept] {
-                for e in entries {
-                    if e.medication { meds[Int(e.level)][c].append(e.field) } else { events[Int(e.level)][c].append(e.field) }
-                }
+            for l in 0..<levels {
+                eventStarts[l][c] = Int32(eventLists[l].count)
+                medicationStarts[l][c] = Int32(medicationLists[l].count)
             }
-            if tested > 0, let clusters = compiled.conceptClusters[concept] {
-                for k in clusters where rows[Int(k)] >= 0 { membership[Int(rows[Int(k)]) * n + c] = true }
+            guard let k = compiled.conceptIndex.lookup(codes[Int32(c)]).map(Int.init) else { continue }
+            for e in compiled.conceptFields[k] {
+                if e.medication { medicationLists[Int(e.level)].append(e.field) } else { eventLists[Int(e.level)].append(e.field) }
+            }
+            if tested > 0 {
+                for cluster in compiled.conceptClusters[k] where rows[Int(cluster)] >= 0 { membership[Int(rows[Int(cluster)]) * n + c] = true }
             }
         }
-        eventFields = events.map(CodeFields.init)
-        medicationFields = meds.map(CodeFields.init)
+        for l in 0..<levels {
+            eventStarts[l][n] = Int32(eventLists[l].count)
+            medicationStarts[l][n] = Int32(medicationLists[l].count)
+        }
+        eventFields = (0..<levels).map { CodeFields(starts: eventStarts[$0], fields: eventLists[$0]) }
+        medicationFields = (0..<levels).map { CodeFields(starts: medicationStarts[$0], fields: medicationLists[$0]) }
         clusterMembership = membership
         clusterRow = rows
         codeCount = n
