@@ -12,7 +12,10 @@ func compactGroups<T>(_ items: [T], offsets: inout [Int32], fill: [Int32], by le
         if base != write {
             for i in 0..<k { items[write + i] = items[base + i] }
         }
-        items[write..<write + k].sort(by: less)
+        // Extracts usually list a patient's records in order already: check before sorting.
+        if k > 1, (write + 1..<write + k).contains(where: { less(items[$0], items[$0 - 1]) }) {
+            items[write..<write + k].sort(by: less)
+        }
         write += k
     }
     offsets[fill.count] = Int32(write)
@@ -26,9 +29,18 @@ func removeDuplicateEvents(
     _ events: inout [Event], lines: [Int32], offsets: [Int32], fill: inout [Int32]
 ) -> [(Int32, Int32)] {
     var duplicates: [(Int32, Int32)] = []
+    /// Strictly before in (date, code, value, value2): a slice in this order has no duplicates.
+    func before(_ x: Event, _ y: Event) -> Bool {
+        if x.date != y.date { return x.date < y.date }
+        if x.code != y.code { return x.code < y.code }
+        if x.value.bitPattern != y.value.bitPattern { return x.value.bitPattern < y.value.bitPattern }
+        return x.value2.bitPattern < y.value2.bitPattern
+    }
     for p in 0..<fill.count where fill[p] > 1 {
         let base = Int(offsets[p])
         let k = Int(fill[p])
+        // Most patients' records come in order with none repeated: nothing to do.
+        if !(base + 1..<base + k).contains(where: { !before(events[$0 - 1], events[$0]) }) { continue }
         var order = Array(0..<k)
         order.sort { a, b in
             let x = events[base + a], y = events[base + b]
