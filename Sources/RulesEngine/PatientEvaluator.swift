@@ -28,6 +28,9 @@ final class Scratch {
     /// fields it reads are final: windows read only earlier levels, rules run after every level.)
     let shifted: UnsafeMutableBufferPointer<Value>
     let shiftedFor: UnsafeMutableBufferPointer<Int>
+    /// The patient each level-0 patient-dependent window was last worked out for (worked out on the first
+    /// record that could fall in it: most patients have none for most fields).
+    let windowFor: UnsafeMutableBufferPointer<Int>
     var age = 0
     /// The patient's date of birth as calendar parts (for ages and `PAT_DOB + n months`).
     var born = (year: 0, month: 0, day: 0)
@@ -56,6 +59,8 @@ final class Scratch {
         shifted.initialize(repeating: .null)
         shiftedFor = .allocate(capacity: nodes)
         shiftedFor.initialize(repeating: -1)
+        windowFor = .allocate(capacity: max(1, fields))
+        windowFor.initialize(repeating: -1)
     }
 
     deinit {
@@ -67,6 +72,7 @@ final class Scratch {
         touched.deallocate()
         shifted.deallocate()
         shiftedFor.deallocate()
+        windowFor.deallocate()
     }
 }
 
@@ -97,6 +103,8 @@ struct PatientEvaluator {
     /// Per field, a field whose missing record closes its window (a bound is that field's date, or a shift
     /// of it), or -1: most patients lack most anchors, and this spares working out their bounds.
     private let windowAnchor: [Int32]
+    /// Level-0 fields whose window depends on the patient (`PAT_DOB + 70 years`): worked out lazily.
+    private let lazyWindow: [Bool]
     /// The symbol of each sex, by its raw value (a letter), so no hashing per patient.
     private static let sexSymbols: [Value] = {
         var table = [Value](repeating: .null, count: 256)
@@ -167,6 +175,7 @@ struct PatientEvaluator {
         windowAnchor = compiled.windowRoots.map { w in
             [w.after, w.onOrAfter, w.before, w.onOrBefore].lazy.compactMap(anchor).first ?? -1
         }
+        lazyWindow = (0..<compiled.fieldKinds.count).map { compiled.fieldLevel[$0] == 0 && compiled.constantBounds[$0] == nil }
         dynamicFields = (0..<levels).map { level in
             (0..<compiled.fieldKinds.count).filter { compiled.fieldLevel[$0] == level && compiled.constantBounds[$0] == nil }
         }
@@ -187,7 +196,7 @@ struct PatientEvaluator {
         s.registrationStart = registrationStart(p).map { .day($0) } ?? .null
         for level in 0..<compiled.levels {
             var open = level == 0
-            for f in dynamicFields[level] {
+            for f in dynamicFields[level] where level > 0 {
                 let a = windowAnchor[f]
                 if a >= 0, s.values[Int(a)].isNull { s.open[f] = false } else { dynamicWindow(f, p, s) }
                 open = open || s.open[f]
@@ -235,7 +244,7 @@ struct PatientEvaluator {
                     for i in population.eventRange(p) {
                         let e = events[i]
                         let from = Int(starts[Int(e.code)]), to = Int(starts[Int(e.code) + 1])
-                        for k in from..<to { update(Int(fields[k]), e.date, e.code, e.value, e.value2, s) }
+                        for k in from..<to { update(Int(fields[k]), e.date, e.code, e.value, e.value2, p, s) }
                     }
                 }
             }
@@ -250,7 +259,7 @@ struct PatientEvaluator {
                     for i in population.medicationRange(p) {
                         let m = meds[i]
                         let from = Int(starts[Int(m.code)]), to = Int(starts[Int(m.code) + 1])
-                        for k in from..<to { update(Int(fields[k]), m.date, m.code, m.quantity, .nan, s) }
+                        for k in from..<to { update(Int(fields[k]), m.date, m.code, m.quantity, .nan, p, s) }
                     }
                 }
             }
@@ -258,7 +267,11 @@ struct PatientEvaluator {
     }
 
     @inline(__always)
-    private func update(_ f: Int, _ date: Day, _ code: Int32, _ v1: Float, _ v2: Float, _ s: Scratch) {
+    private func update(_ f: Int, _ date: Day, _ code: Int32, _ v1: Float, _ v2: Float, _ p: Int, _ s: Scratch) {
+        if lazyWindow[f], s.windowFor[f] != p {
+            dynamicWindow(f, p, s)
+            s.windowFor[f] = p
+        }
         guard s.open[f], date >= s.lower[f], date <= s.upper[f] else { return }
         var cur = s.values[f]
         if cur.isNull {
