@@ -14,9 +14,7 @@ extension PostgresConnection {
     public func copyIn(
         table: String, columns: [String], _ body: @Sendable (inout CopyWriter) throws -> Void
     ) throws -> Int {
-        let target = table.split(separator: ".").map { quoteIdentifier(String($0)) }.joined(separator: ".")
-        let cols = columns.map(quoteIdentifier).joined(separator: ", ")
-        return try copyIn(statement: "COPY \(target) (\(cols)) FROM STDIN", body)
+        try copyIn(statement: copyStatement(table, columns), body)
     }
 
     /// Runs a `COPY … FROM STDIN` statement you wrote yourself and streams `body`'s bytes to it.
@@ -35,13 +33,17 @@ extension PostgresConnection {
     public func copyInBinary(
         table: String, columns: [String], _ body: @Sendable (inout BinaryCopyWriter) throws -> Void
     ) throws -> Int {
-        let target = table.split(separator: ".").map { quoteIdentifier(String($0)) }.joined(separator: ".")
-        let cols = columns.map(quoteIdentifier).joined(separator: ", ")
-        return try copying("COPY \(target) (\(cols)) FROM STDIN (FORMAT binary)") { conn in
+        try copying(copyStatement(table, columns, options: " (FORMAT binary)")) { conn in
             var writer = BinaryCopyWriter(handle: conn)
             try body(&writer)
             try writer.finish()
         }
+    }
+
+    /// `COPY "schema"."table" ("a", "b") FROM STDIN`, every name quoted.
+    private func copyStatement(_ table: String, _ columns: [String], options: String = "") -> String {
+        let target = table.split(separator: ".").map { quoteIdentifier(String($0)) }.joined(separator: ".")
+        return "COPY \(target) (\(columns.map(quoteIdentifier).joined(separator: ", "))) FROM STDIN\(options)"
     }
 
     /// Starts a COPY FROM STDIN, lets `send` stream the data, then ends it; all or nothing.

@@ -76,6 +76,25 @@ final class Scratch {
     }
 }
 
+/// A dated, coded record a field can take its value from: an event (value and second value) or a
+/// medication issue (quantity).
+protocol CodedRecord {
+    var date: Day { get }
+    var code: Int32 { get }
+    var firstValue: Float { get }
+    var secondValue: Float { get }
+}
+
+extension Event: CodedRecord {
+    var firstValue: Float { value }
+    var secondValue: Float { value2 }
+}
+
+extension Medication: CodedRecord {
+    var firstValue: Float { quantity }
+    var secondValue: Float { .nan }
+}
+
 /// The fields that want each code, flat: code `c`'s are `fields[starts[c]..<starts[c + 1]]` (no array per code).
 struct CodeFields {
     let starts: [Int32]
@@ -237,29 +256,23 @@ struct PatientEvaluator {
     }
 
     private func scanEvents(_ p: Int, level: Int, _ s: Scratch) {
-        let table = eventFields[level]
-        table.starts.withUnsafeBufferPointer { starts in
-            table.fields.withUnsafeBufferPointer { fields in
-                population.events.withUnsafeBufferPointer { events in
-                    for i in population.eventRange(p) {
-                        let e = events[i]
-                        let from = Int(starts[Int(e.code)]), to = Int(starts[Int(e.code) + 1])
-                        for k in from..<to { update(Int(fields[k]), e.date, e.code, e.value, e.value2, p, s) }
-                    }
-                }
-            }
-        }
+        scan(population.events, population.eventRange(p), eventFields[level], p, s)
     }
 
     private func scanMedications(_ p: Int, level: Int, _ s: Scratch) {
-        let table = medicationFields[level]
+        scan(population.medications, population.medicationRange(p), medicationFields[level], p, s)
+    }
+
+    /// Offers each of a patient's records to the fields of this level that want its code.
+    @inline(__always)
+    private func scan<R: CodedRecord>(_ records: [R], _ range: Range<Int>, _ table: CodeFields, _ p: Int, _ s: Scratch) {
         table.starts.withUnsafeBufferPointer { starts in
             table.fields.withUnsafeBufferPointer { fields in
-                population.medications.withUnsafeBufferPointer { meds in
-                    for i in population.medicationRange(p) {
-                        let m = meds[i]
-                        let from = Int(starts[Int(m.code)]), to = Int(starts[Int(m.code) + 1])
-                        for k in from..<to { update(Int(fields[k]), m.date, m.code, m.quantity, .nan, p, s) }
+                records.withUnsafeBufferPointer { records in
+                    for i in range {
+                        let r = records[i]
+                        let from = Int(starts[Int(r.code)]), to = Int(starts[Int(r.code) + 1])
+                        for k in from..<to { update(Int(fields[k]), r.date, r.code, r.firstValue, r.secondValue, p, s) }
                     }
                 }
             }
