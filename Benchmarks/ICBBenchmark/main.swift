@@ -88,6 +88,12 @@ _ = chmod(clustersFile.path, 0o644)
 let cluster = try PrivateCluster(directory: work.appending(path: "pg"))
 _ = try cluster.start()
 defer { try? cluster.stop() }
+/// Stops the server and removes the work directory, then exits (`exit` skips the `defer`s above).
+func finish(_ code: Int32) -> Never {
+    try? cluster.stop()
+    try? FileManager.default.removeItem(at: work)
+    exit(code)
+}
 let admin = try await PostgresConnection.connect(cluster.conninfo(database: "postgres"))
 
 /// A new, empty database, with the server's and the kernel's dirty pages from earlier phases written out
@@ -245,7 +251,7 @@ for size in sizes {
                  e / (duckResult["seconds"] as? Double ?? .nan), e / (pgLoad + pgQuery)))
 }
 await admin.close()
-if option("--only") != nil { exit(0) }
+if option("--only") != nil { finish(0) }
 
 // Linearity: end to end at the largest size over the next one down.
 var linearity: [String: Double] = [:]
@@ -276,6 +282,6 @@ print("\nresults written to \(file.path)")
 if !mismatches.isEmpty {
     print("\nCOUNTS DIFFER between qofd and the SQL references:")
     for m in mismatches { print("  " + m) }
-    exit(1)
+    finish(1)
 }
 print("counts agree: qofd, DuckDB and PostgreSQL give the same registers, denominators and numerators")

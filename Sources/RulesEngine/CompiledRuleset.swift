@@ -77,6 +77,10 @@ public struct CompiledRuleset: Sendable {
     let conceptClusters: [[Int32]]
     let fieldKinds: [FieldDefinition.Kind]
     let fieldSameDayLowest: [Bool]
+    /// Which patients need each field (every patient, or those on given registers).
+    let gates: FieldGates
+    /// Registers decided without their chains for patients with none of their records.
+    let shortcuts: RegisterShortcuts
 
     /// A short fingerprint of every cluster used, for the run record.
     public var clusterVersion: String {
@@ -86,6 +90,12 @@ public struct CompiledRuleset: Sendable {
     }
 
     public init(_ ruleset: Ruleset, achievementDate: Day? = nil, library: ClusterLibrary) throws {
+        try self.init(ruleset, achievementDate: achievementDate, library: library, shortcuts: true)
+    }
+
+    /// `shortcuts: false` works out every field for every patient and walks every register chain (the
+    /// plain evaluation the gated one is checked against).
+    init(_ ruleset: Ruleset, achievementDate: Day? = nil, library: ClusterLibrary, shortcuts enabled: Bool) throws {
         self.ruleset = ruleset
         let achv = achievementDate ?? ruleset.payPeriodEnd
         self.achievementDate = achv
@@ -224,6 +234,9 @@ public struct CompiledRuleset: Sendable {
             return (lower, upper)
         }
         self.program = program
+        gates = FieldGates(program: program, fieldCount: ruleset.fields.count, fieldLevel: level, windowRoots: windowRoots,
+                           registerRules: registerRules, indicatorRules: indicatorRules, enabled: enabled)
+        shortcuts = RegisterShortcuts(program: program, fieldCount: ruleset.fields.count, registerRules: registerRules, enabled: enabled)
         var conceptIDs = CodeTable()
         var byConcept: [[(field: Int32, level: Int32, medication: Bool)]] = []
         var clustersByConcept: [[Int32]] = []

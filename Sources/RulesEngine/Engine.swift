@@ -114,7 +114,6 @@ public struct Engine: Sendable {
         let registerChains = compiled.registerRules.map(append)
         let denominatorChains = compiled.indicatorRules.map { append($0.denominator) }
         let numeratorChains = compiled.indicatorRules.map { append($0.numerator) }
-        let indicatorRegisters = compiled.indicatorRules.map(\.register)
         // Per flat rule: the outcome a denominator reject gives, and the CQRS field it names.
         var rejectOutcome = [Outcome](repeating: .excluded, count: flat.count)
         var ruleFields = [String?](repeating: nil, count: flat.count)
@@ -140,61 +139,102 @@ public struct Engine: Sendable {
         let indicatorIDs = rs.indicators.map(\.id)
         let s = Scratch(compiled)
         let registerOrder = compiled.registerOrder
+        let shortcut = compiled.shortcuts.decision
+        let triggers = compiled.shortcuts.triggers
+        let indicatorsOfRegister = compiled.gates.indicatorsOfRegister
+        let recordFreeRules = compiled.gates.recordFreeRules
+        // Indicators with gated fields and record-free first rules: screened before their fields are worked out.
+        var screenedIndicators = IndicatorMask.zero
+        for i in rs.indicators.indices where recordFreeRules[i] > 0 { screenedIndicators |= .indicator(i) }
+        screenedIndicators &= compiled.gates.any
         var listSize = 0
         flat.withUnsafeBufferPointer { rules in
             for p in 0..<population.patientCount where ev.isInPopulation(p) {
                 listSize += 1
                 ev.prepare(p, s)
+                // Registers whose records this patient has are walked; the rest take their shortcut.
+                var walk: UInt64 = 0
+                for i in 0..<s.touchedCount { walk |= triggers[Int(s.touched[i])] }
+                var onRegister = IndicatorMask.zero
                 for r in registerOrder {
-                    s.registers[r] = ev.run(rules, registerChains[r], p, s).0 == .select
-                    if s.registers[r] { registerSizes[r] += 1 }
-                }
-                for i in indicatorRegisters.indices {
-                    // Patients not on the indicator's register get no outcome (most patients, for most indicators).
-                    guard s.registers[indicatorRegisters[i]] else { continue }
-                    let (action, rule) = ev.run(rules, denominatorChains[i], p, s)
-                    var outcome: Outcome
-                    var decidingRule = 0  // flat index of the deciding rule
-                    if action == .reject {
-                        rejected[rule] += 1
-                        outcome = rejectOutcome[rule]
-                        decidingRule = rule
+                    if let d = shortcut[r], walk & (1 << UInt64(r)) == 0 {
+                        s.registers[r] = d
                     } else {
-                        selected[rule] += 1
-                        denominators[i] += 1
-                        let (numeratorAction, numeratorRule) = ev.run(rules, numeratorChains[i], p, s)
-                        if numeratorAction == .select {
-                            selected[numeratorRule] += 1
-                            numerators[i] += 1
-                            outcome = .numerator
-                            decidingRule = numeratorRule
-                        } else {
-                            rejected[numeratorRule] += 1
-                            outcome = .denominator
-                            decidingRule = rule
-                            // A named numerator reject says why (e.g. DECLINED, TO_VACCINATE).
-                            if patientOutcomes, let f = ruleFields[numeratorRule] {
-                                let key = numeratorRule << 24 | rule
-                                if let k = setOfNamedReject[key] { sets[k].members.append(Int32(p)) } else {
-                                    setOfNamedReject[key] = sets.count
-                                    sets.append(PatientOutcomeSet(indicator: indicatorIDs[i], outcome: outcome,
-                                                                  rule: labels[i].0[rule - denominatorChains[i].lowerBound], field: f, members: [Int32(p)]))
-                                }
-                                continue
-                            }
+                        s.registers[r] = ev.run(rules, registerChains[r], p, s).0 == .select
+                    }
+                    if s.registers[r] {
+                        registerSizes[r] += 1
+                        onRegister |= indicatorsOfRegister[r]
+                    }
+                }
+                // Fields only indicators read, for the indicators open to this patient: on their register and
+                // not turned away by their record-free first rules.
+                var open = onRegister
+                let screened = onRegister & screenedIndicators
+                for w in 0..<4 where screened[w] != 0 {
+                    var word = screened[w]
+                    while word != 0 {
+                        let i = w << 6 | word.trailingZeroBitCount
+                        word &= word - 1
+                        let first = denominatorChains[i].lowerBound
+                        for k in first..<first + recordFreeRules[i] {
+                            let action = ev.holds(rules[k].root, p, s) ? rules[k].then : rules[k].otherwise
+                            if action == .reject { open.remove(i) }
+                            if action != .next { break }
                         }
                     }
-                    if patientOutcomes {
-                        let slot = decidingRule << 2 | (outcome == .numerator ? 0 : outcome == .denominator ? 1 : 2)
-                        let k = setOfRule[slot]
-                        if k >= 0 { sets[Int(k)].members.append(Int32(p)) } else {
-                            setOfRule[slot] = Int32(sets.count)
-                            let label = denominatorChains[i].contains(decidingRule)
-                                ? labels[i].0[decidingRule - denominatorChains[i].lowerBound]
-                                : labels[i].1[decidingRule - numeratorChains[i].lowerBound]
-                            sets.append(PatientOutcomeSet(indicator: indicatorIDs[i], outcome: outcome, rule: label,
-                                                          field: outcome == .pca || outcome == .excluded ? ruleFields[decidingRule] : nil,
-                                                          members: [Int32(p)]))
+                }
+                ev.prepareGated(p, s, indicators: open)
+                // Patients not on an indicator's register get no outcome (most patients, for most indicators).
+                for w in 0..<4 where onRegister[w] != 0 {
+                    var word = onRegister[w]
+                    while word != 0 {
+                        let i = w << 6 | word.trailingZeroBitCount
+                        word &= word - 1
+                        let (action, rule) = ev.run(rules, denominatorChains[i], p, s)
+                        var outcome: Outcome
+                        var decidingRule = 0  // flat index of the deciding rule
+                        if action == .reject {
+                            rejected[rule] += 1
+                            outcome = rejectOutcome[rule]
+                            decidingRule = rule
+                        } else {
+                            selected[rule] += 1
+                            denominators[i] += 1
+                            let (numeratorAction, numeratorRule) = ev.run(rules, numeratorChains[i], p, s)
+                            if numeratorAction == .select {
+                                selected[numeratorRule] += 1
+                                numerators[i] += 1
+                                outcome = .numerator
+                                decidingRule = numeratorRule
+                            } else {
+                                rejected[numeratorRule] += 1
+                                outcome = .denominator
+                                decidingRule = rule
+                                // A named numerator reject says why (e.g. DECLINED, TO_VACCINATE).
+                                if patientOutcomes, let f = ruleFields[numeratorRule] {
+                                    let key = numeratorRule << 24 | rule
+                                    if let k = setOfNamedReject[key] { sets[k].members.append(Int32(p)) } else {
+                                        setOfNamedReject[key] = sets.count
+                                        sets.append(PatientOutcomeSet(indicator: indicatorIDs[i], outcome: outcome,
+                                                                      rule: labels[i].0[rule - denominatorChains[i].lowerBound], field: f, members: [Int32(p)]))
+                                    }
+                                    continue
+                                }
+                            }
+                        }
+                        if patientOutcomes {
+                            let slot = decidingRule << 2 | (outcome == .numerator ? 0 : outcome == .denominator ? 1 : 2)
+                            let k = setOfRule[slot]
+                            if k >= 0 { sets[Int(k)].members.append(Int32(p)) } else {
+                                setOfRule[slot] = Int32(sets.count)
+                                let label = denominatorChains[i].contains(decidingRule)
+                                    ? labels[i].0[decidingRule - denominatorChains[i].lowerBound]
+                                    : labels[i].1[decidingRule - numeratorChains[i].lowerBound]
+                                sets.append(PatientOutcomeSet(indicator: indicatorIDs[i], outcome: outcome, rule: label,
+                                                              field: outcome == .pca || outcome == .excluded ? ruleFields[decidingRule] : nil,
+                                                              members: [Int32(p)]))
+                            }
                         }
                     }
                 }

@@ -58,6 +58,7 @@ extension Engine {
         let rs = compiled.ruleset
         let scratch = Scratch(compiled)
         ev.prepare(p, scratch)
+        ev.prepareGated(p, scratch, indicators: IndicatorMask(repeating: .max))  // every field, to show them all
         var steps: [Explanation.Step] = []
         var outcomes: [String: String] = [:]
 

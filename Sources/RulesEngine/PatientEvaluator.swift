@@ -1,106 +1,5 @@
 import Clinical
 
-/// One field's value for one patient: the date of the record chosen (or none), its values and
-/// code, and a count for `count` fields.
-struct FieldValue: Sendable {
-    var date: Day = .distantPast
-    var value: Float = .nan
-    var value2: Float = .nan
-    var code: Int32 = -1
-    var count: Int32 = 0
-
-    var isNull: Bool { date == .distantPast }
-}
-
-/// Per-patient working memory, reused from one patient to the next. Raw buffers sized once per
-/// practice: the per-patient loop reads and writes them with no uniqueness or bounds checks.
-final class Scratch {
-    let values: UnsafeMutableBufferPointer<FieldValue>
-    let lower: UnsafeMutableBufferPointer<Day>
-    let upper: UnsafeMutableBufferPointer<Day>
-    let open: UnsafeMutableBufferPointer<Bool>
-    let registers: UnsafeMutableBufferPointer<Bool>
-    /// Fields given a value for the current patient: the only ones to clear before the next.
-    let touched: UnsafeMutableBufferPointer<Int32>
-    var touchedCount = 0
-    /// Date shifts (`PAT_DOB + 8 months`, `DM_DAT + 9 months`) by node, and the patient each was worked out
-    /// for: calendar arithmetic once per patient, not once per use. (A shift is first worked out once the
-    /// fields it reads are final: windows read only earlier levels, rules run after every level.)
-    let shifted: UnsafeMutableBufferPointer<Value>
-    let shiftedFor: UnsafeMutableBufferPointer<Int>
-    /// The patient each level-0 patient-dependent window was last worked out for (worked out on the first
-    /// record that could fall in it: most patients have none for most fields).
-    let windowFor: UnsafeMutableBufferPointer<Int>
-    var age = 0
-    /// The patient's date of birth as calendar parts (for ages and `PAT_DOB + n months`).
-    var born = (year: 0, month: 0, day: 0)
-    var sex = Value.null
-    var registrationStart = Value.null
-
-    init(_ compiled: CompiledRuleset) {
-        let fields = compiled.fieldKinds.count
-        let nodes = compiled.program.nodes.count
-        values = .allocate(capacity: fields)
-        values.initialize(repeating: FieldValue())
-        // Constant windows are set once; windows that depend on the patient are set for each patient.
-        lower = .allocate(capacity: fields)
-        upper = .allocate(capacity: fields)
-        for f in 0..<fields {
-            lower[f] = compiled.constantBounds[f]?.lower ?? .distantPast
-            upper[f] = compiled.constantBounds[f]?.upper ?? .distantPast
-        }
-        open = .allocate(capacity: fields)
-        open.initialize(repeating: true)
-        registers = .allocate(capacity: max(1, compiled.ruleset.registers.count))
-        registers.initialize(repeating: false)
-        touched = .allocate(capacity: fields)
-        touched.initialize(repeating: 0)
-        shifted = .allocate(capacity: nodes)
-        shifted.initialize(repeating: .null)
-        shiftedFor = .allocate(capacity: nodes)
-        shiftedFor.initialize(repeating: -1)
-        windowFor = .allocate(capacity: max(1, fields))
-        windowFor.initialize(repeating: -1)
-    }
-
-    deinit {
-        values.deallocate()
-        lower.deallocate()
-        upper.deallocate()
-        open.deallocate()
-        registers.deallocate()
-        touched.deallocate()
-        shifted.deallocate()
-        shiftedFor.deallocate()
-        windowFor.deallocate()
-    }
-}
-
-/// A dated, coded record a field can take its value from: an event (value and second value) or a
-/// medication issue (quantity).
-protocol CodedRecord {
-    var date: Day { get }
-    var code: Int32 { get }
-    var firstValue: Float { get }
-    var secondValue: Float { get }
-}
-
-extension Event: CodedRecord {
-    var firstValue: Float { value }
-    var secondValue: Float { value2 }
-}
-
-extension Medication: CodedRecord {
-    var firstValue: Float { quantity }
-    var secondValue: Float { .nan }
-}
-
-/// The fields that want each code, flat: code `c`'s are `fields[starts[c]..<starts[c + 1]]` (no array per code).
-struct CodeFields {
-    let starts: [Int32]
-    let fields: [Int32]
-}
-
 /// Evaluates a compiled ruleset against one practice's population: maps the population's codes to
 /// the fields and clusters that want them (once per practice), then scans each patient's history
 /// once per dependency level and walks the chains over a flat node array.
@@ -108,17 +7,22 @@ struct PatientEvaluator {
     let compiled: CompiledRuleset
     let population: Population
     private let nodes: [ProgramNode]
-    /// Per level: the fields of that level whose clusters contain each code.
-    private let eventFields: [CodeFields]
-    private let medicationFields: [CodeFields]
+    /// Per stage (0: fields every patient needs, 1: fields gated by register) and level: the fields of
+    /// that stage and level whose clusters contain each code.
+    private let eventFields: [[CodeFields]]
+    private let medicationFields: [[CodeFields]]
+    /// Per field: the indicators whose open patients need it (0: every patient).
+    private let gate: [IndicatorMask]
+    /// Indicators that read some gated field.
+    let gatedIndicators: IndicatorMask
     /// Membership of each code in each cluster (for `in` tests), cluster by cluster: `cluster * codes + code`.
     private let clusterMembership: [Bool]
     private let codeCount: Int
     /// Each cluster's row in `clusterMembership` (-1 for clusters no `FIELD in CLUSTER` test uses: most
     /// clusters only pick records, and a practice's codes need not be matched against them here).
     private let clusterRow: [Int32]
-    /// Per level, the fields whose window depends on the patient (evaluated per patient).
-    private let dynamicFields: [[Int]]
+    /// Per stage and level, the fields whose window depends on the patient (evaluated per patient).
+    private let dynamicFields: [[[Int]]]
     /// Per field, a field whose missing record closes its window (a bound is that field's date, or a shift
     /// of it), or -1: most patients lack most anchors, and this spares working out their bounds.
     private let windowAnchor: [Int32]
@@ -143,10 +47,11 @@ struct PatientEvaluator {
         let codes = population.codes
         let n = codes.count
         let levels = max(1, compiled.levels)
-        // Per level, the fields of each code, built code by code (so each level's list stays grouped by code).
-        var eventStarts = [[Int32]](repeating: [Int32](repeating: 0, count: n + 1), count: levels)
+        // Per stage and level, the fields of each code, built code by code (so each list stays grouped by code).
+        let gate = compiled.gates.masks
+        var eventStarts = [[[Int32]]](repeating: [[Int32]](repeating: [Int32](repeating: 0, count: n + 1), count: levels), count: 2)
         var medicationStarts = eventStarts
-        var eventLists = [[Int32]](repeating: [], count: levels)
+        var eventLists = [[[Int32]]](repeating: [[Int32]](repeating: [], count: levels), count: 2)
         var medicationLists = eventLists
         var rows = [Int32](repeating: -1, count: compiled.clusterConcepts.count)
         var tested: Int32 = 0
@@ -158,24 +63,35 @@ struct PatientEvaluator {
         }
         var membership = [Bool](repeating: false, count: n * Int(tested))
         for c in 0..<n {
-            for l in 0..<levels {
-                eventStarts[l][c] = Int32(eventLists[l].count)
-                medicationStarts[l][c] = Int32(medicationLists[l].count)
+            for stage in 0..<2 {
+                for l in 0..<levels {
+                    eventStarts[stage][l][c] = Int32(eventLists[stage][l].count)
+                    medicationStarts[stage][l][c] = Int32(medicationLists[stage][l].count)
+                }
             }
             guard let k = compiled.conceptIndex.lookup(codes[Int32(c)]).map(Int.init) else { continue }
             for e in compiled.conceptFields[k] {
-                if e.medication { medicationLists[Int(e.level)].append(e.field) } else { eventLists[Int(e.level)].append(e.field) }
+                let stage = gate[Int(e.field)] == .zero ? 0 : 1
+                if e.medication { medicationLists[stage][Int(e.level)].append(e.field) } else { eventLists[stage][Int(e.level)].append(e.field) }
             }
             if tested > 0 {
                 for cluster in compiled.conceptClusters[k] where rows[Int(cluster)] >= 0 { membership[Int(rows[Int(cluster)]) * n + c] = true }
             }
         }
-        for l in 0..<levels {
-            eventStarts[l][n] = Int32(eventLists[l].count)
-            medicationStarts[l][n] = Int32(medicationLists[l].count)
+        for stage in 0..<2 {
+            for l in 0..<levels {
+                eventStarts[stage][l][n] = Int32(eventLists[stage][l].count)
+                medicationStarts[stage][l][n] = Int32(medicationLists[stage][l].count)
+            }
         }
-        eventFields = (0..<levels).map { CodeFields(starts: eventStarts[$0], fields: eventLists[$0]) }
-        medicationFields = (0..<levels).map { CodeFields(starts: medicationStarts[$0], fields: medicationLists[$0]) }
+        eventFields = (0..<2).map { stage in
+            (0..<levels).map { CodeFields(starts: eventStarts[stage][$0], fields: eventLists[stage][$0]) }
+        }
+        medicationFields = (0..<2).map { stage in
+            (0..<levels).map { CodeFields(starts: medicationStarts[stage][$0], fields: medicationLists[stage][$0]) }
+        }
+        self.gate = gate
+        gatedIndicators = compiled.gates.any
         clusterMembership = membership
         clusterRow = rows
         codeCount = n
@@ -195,15 +111,20 @@ struct PatientEvaluator {
             [w.after, w.onOrAfter, w.before, w.onOrBefore].lazy.compactMap(anchor).first ?? -1
         }
         lazyWindow = (0..<compiled.fieldKinds.count).map { compiled.fieldLevel[$0] == 0 && compiled.constantBounds[$0] == nil }
-        dynamicFields = (0..<levels).map { level in
-            (0..<compiled.fieldKinds.count).filter { compiled.fieldLevel[$0] == level && compiled.constantBounds[$0] == nil }
+        dynamicFields = (0..<2).map { stage in
+            (0..<levels).map { level in
+                (0..<compiled.fieldKinds.count).filter {
+                    compiled.fieldLevel[$0] == level && compiled.constantBounds[$0] == nil && (gate[$0] == .zero) == (stage == 0)
+                }
+            }
         }
     }
 
     /// The patients counted: registered on the achievement date and alive.
     func isInPopulation(_ p: Int) -> Bool { population.isRegisteredAndAlive(p, on: compiled.achievementDate) }
 
-    /// Computes every field and the per-patient built-ins for patient `p`.
+    /// Computes the per-patient built-ins and the fields every patient needs (those register rules read)
+    /// for patient `p`; `prepareGated` then adds the fields the patient's registers call for.
     func prepare(_ p: Int, _ s: Scratch) {
         for i in 0..<s.touchedCount { s.values[Int(s.touched[i])] = FieldValue() }
         s.touchedCount = 0
@@ -213,18 +134,31 @@ struct PatientEvaluator {
         s.age = ageOn.year - born.year - ((ageOn.month, ageOn.day) < (born.month, born.day) ? 1 : 0)
         s.sex = Self.sexSymbols[Int(population.sexes[p].rawValue)]
         s.registrationStart = registrationStart(p).map { .day($0) } ?? .null
+        prepare(stage: 0, p, s, indicators: .zero)
+    }
+
+    /// Computes the gated fields needed by the `indicators` open to a patient (all of them for every gated
+    /// field, as an explanation shows them).
+    func prepareGated(_ p: Int, _ s: Scratch, indicators: IndicatorMask) {
+        guard indicators.intersects(gatedIndicators) else { return }
+        prepare(stage: 1, p, s, indicators: indicators)
+    }
+
+    private func prepare(stage: Int, _ p: Int, _ s: Scratch, indicators: IndicatorMask) {
         for level in 0..<compiled.levels {
             var open = level == 0
-            for f in dynamicFields[level] where level > 0 {
+            for f in dynamicFields[stage][level] where level > 0 {
                 let a = windowAnchor[f]
-                if a >= 0, s.values[Int(a)].isNull { s.open[f] = false } else { dynamicWindow(f, p, s) }
+                if stage == 1 && !gate[f].intersects(indicators) || a >= 0 && s.values[Int(a)].isNull { s.open[f] = false } else {
+                    dynamicWindow(f, p, s)
+                }
                 open = open || s.open[f]
             }
             // Fields above level 0 hang on earlier fields (a window after the diagnosis); when every anchor
             // is missing, there is nothing to look for in this patient's records.
             guard open else { continue }
-            scanEvents(p, level: level, s)
-            scanMedications(p, level: level, s)
+            scan(population.events, population.eventRange(p), eventFields[stage][level], indicators, p, s)
+            scan(population.medications, population.medicationRange(p), medicationFields[stage][level], indicators, p, s)
         }
     }
 
@@ -255,24 +189,24 @@ struct PatientEvaluator {
         s.upper[f] = upper
     }
 
-    private func scanEvents(_ p: Int, level: Int, _ s: Scratch) {
-        scan(population.events, population.eventRange(p), eventFields[level], p, s)
-    }
-
-    private func scanMedications(_ p: Int, level: Int, _ s: Scratch) {
-        scan(population.medications, population.medicationRange(p), medicationFields[level], p, s)
-    }
-
-    /// Offers each of a patient's records to the fields of this level that want its code.
+    /// Offers each of a patient's records to the fields of one stage and level that want its code (gated
+    /// fields only when one of their indicators is among the patient's open `indicators`).
     @inline(__always)
-    private func scan<R: CodedRecord>(_ records: [R], _ range: Range<Int>, _ table: CodeFields, _ p: Int, _ s: Scratch) {
+    private func scan<R: CodedRecord>(_ records: [R], _ range: Range<Int>, _ table: CodeFields, _ indicators: IndicatorMask, _ p: Int, _ s: Scratch) {
+        guard !table.fields.isEmpty else { return }
+        let gated = indicators != .zero
         table.starts.withUnsafeBufferPointer { starts in
             table.fields.withUnsafeBufferPointer { fields in
-                records.withUnsafeBufferPointer { records in
-                    for i in range {
-                        let r = records[i]
-                        let from = Int(starts[Int(r.code)]), to = Int(starts[Int(r.code) + 1])
-                        for k in from..<to { update(Int(fields[k]), r.date, r.code, r.firstValue, r.secondValue, p, s) }
+                gate.withUnsafeBufferPointer { gate in
+                    records.withUnsafeBufferPointer { records in
+                        for i in range {
+                            let r = records[i]
+                            let from = Int(starts[Int(r.code)]), to = Int(starts[Int(r.code) + 1])
+                            for k in from..<to {
+                                let f = Int(fields[k])
+                                if !gated || gate[f].intersects(indicators) { update(f, r.date, r.code, r.firstValue, r.secondValue, p, s) }
+                            }
+                        }
                     }
                 }
             }
@@ -381,7 +315,7 @@ struct PatientEvaluator {
         case .fieldDateCompare(let f, let op, let d):
             let v = s.values[Int(f)]
             return .bool(!v.isNull && Self.order(v.date, op, d))
-        case .ageCompare, .fieldValueCompare: return .bool(holds(index, p, s))
+        case .ageCompare, .fieldValueCompare, .birthCompare, .sexIs: return .bool(holds(index, p, s))
         case .and, .or, .not: return .bool(holds(index, p, s))
         }
     }
@@ -396,6 +330,8 @@ struct PatientEvaluator {
             let v = s.values[Int(f)]
             return !v.isNull && Self.order(v.date, op, d)
         case .ageCompare(let op, let n): return Self.order(Double(s.age), op, n)
+        case .birthCompare(let op, let d): return Self.order(population.birthDates[p], op, d)
+        case .sexIs(let x, let negated): return (s.sex == .symbol(x)) != negated
         case .fieldValueCompare(let f, let second, let op, let n):
             let v = s.values[Int(f)]
             let x = second ? v.value2 : v.value

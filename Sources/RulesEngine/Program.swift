@@ -23,6 +23,11 @@ enum ProgramNode: Sendable, Hashable {
     case ageCompare(Expression.Comparison, Double)
     /// `BP_VAL <= 140`: a field's value (or second value) against a number.
     case fieldValueCompare(field: Int32, second: Bool, Expression.Comparison, Double)
+    /// `PAT_DOB + 8 months <= PPED` as `PAT_DOB <= 2025-07-31`: a shifted birth date against a fixed day,
+    /// turned into the birth date against a threshold (`gt` or `le`), so no calendar arithmetic per patient.
+    case birthCompare(Expression.Comparison, Day)
+    /// `PAT_SEX = 'F'` (or `!=`).
+    case sexIs(UInt64, negated: Bool)
 }
 
 /// Every expression of a ruleset in one node array; each expression is the index of its root.
@@ -48,6 +53,10 @@ struct Program: Sendable {
         case .compare(.age, let op, .constant(.number(let n))): node = .ageCompare(op, n)
         case .compare(.field(let f, .value), let op, .constant(.number(let n))): node = .fieldValueCompare(field: Int32(f), second: false, op, n)
         case .compare(.field(let f, .value2), let op, .constant(.number(let n))): node = .fieldValueCompare(field: Int32(f), second: true, op, n)
+        case .compare(.shift(.birth, let amount, let unit), let op, .constant(.day(let c))) where op != .eq && op != .ne:
+            node = Self.birthThreshold(amount: amount, unit: unit, op, c).map { .birthCompare($0.op, $0.day) }
+                ?? .compare(add(.shift(.birth, amount: amount, unit: unit)), op, add(.constant(.day(c))))
+        case .compare(.sex, let op, .constant(.symbol(let x))) where op == .eq || op == .ne: node = .sexIs(x, negated: op == .ne)
         case .compare(let a, let op, let b): node = .compare(add(a), op, add(b))
         case .isNull(.field(let f, .date), let negated): node = .fieldIsNull(field: Int32(f), negated: negated)
         case .isNull(let inner, let negated): node = .isNull(add(inner), negated: negated)
@@ -60,8 +69,33 @@ struct Program: Sendable {
         case .not(let inner): node = .not(add(inner))
         }
         if let existing = index[node] { return existing }
+        return append(node)
+    }
+
+    private mutating func append(_ node: ProgramNode) -> Int32 {
         nodes.append(node)
         index[node] = Int32(nodes.count - 1)
         return Int32(nodes.count - 1)
+    }
+
+    /// `birth + amount op c` as `birth op' threshold`. Shifting by days, months or years never puts a later
+    /// birth date before an earlier one's shift (month ends clamp), so the birth dates that pass form a run
+    /// ending or starting at a threshold, found from `c - amount` by stepping a day at a time. Nil outside
+    /// the dates the calendar handles.
+    static func birthThreshold(amount: Int, unit: Expression.DateUnit, _ op: Expression.Comparison, _ c: Day)
+        -> (op: Expression.Comparison, day: Day)?
+    {
+        guard (1800...9000).contains(c.year), abs(amount) < 12_000 else { return nil }
+        // The latest birth date whose shift is at most c (for > and <=) or below c (for >= and <).
+        let strict = op == .ge || op == .lt
+        func passes(_ d: Day) -> Bool {
+            let shifted = CompiledRuleset.shift(d, amount, unit)
+            return strict ? shifted < c : shifted <= c
+        }
+        var t = CompiledRuleset.shift(c, -amount, unit)
+        while !passes(t) { t = t.adding(days: -1) }
+        while passes(t.adding(days: 1)) { t = t.adding(days: 1) }
+        // birth + amount > c  ⇔ birth > t; <= ⇔ birth <= t; >= c ⇔ birth > t (strict t); < c ⇔ birth <= t.
+        return (op == .gt || op == .ge ? .gt : .le, t)
     }
 }

@@ -64,6 +64,9 @@ struct RulesetValidator {
             try checkChain(ind.numerator)
         }
         if Set(r.indicators.map(\.id)).count != r.indicators.count { throw fail(nil, nil, "an indicator id is used twice") }
+        if r.indicators.count > IndicatorMask.capacity {
+            throw fail(nil, nil, "\(r.indicators.count) indicators: a ruleset holds at most \(IndicatorMask.capacity) (split it into several rulesets)")
+        }
     }
 
     /// Depth-first search for a cycle; reports it as `A -> B -> A`.
