@@ -148,10 +148,10 @@ public struct Engine: Sendable {
         for i in rs.indicators.indices where recordFreeRules[i] > 0 { screenedIndicators |= .indicator(i) }
         screenedIndicators &= compiled.gates.any
         var listSize = 0
-        flat.withUnsafeBufferPointer { rules in
+        ev.withRecords { records in flat.withUnsafeBufferPointer { rules in
             for p in 0..<population.patientCount where ev.isInPopulation(p) {
                 listSize += 1
-                ev.prepare(p, s)
+                ev.prepare(p, s, records)
                 // Registers whose records this patient has are walked; the rest take their shortcut.
                 var walk: UInt64 = 0
                 for i in 0..<s.touchedCount { walk |= triggers[Int(s.touched[i])] }
@@ -184,7 +184,7 @@ public struct Engine: Sendable {
                         }
                     }
                 }
-                ev.prepareGated(p, s, indicators: open)
+                ev.prepareGated(p, s, records, indicators: open)
                 // Patients not on an indicator's register get no outcome (most patients, for most indicators).
                 for w in 0..<4 where onRegister[w] != 0 {
                     var word = onRegister[w]
@@ -239,7 +239,7 @@ public struct Engine: Sendable {
                     }
                 }
             }
-        }
+        } }
         let exits = rs.indicators.indices.map { i in
             [denominatorChains[i].map { (selected[$0], rejected[$0]) }, numeratorChains[i].map { (selected[$0], rejected[$0]) }]
         }

@@ -57,8 +57,10 @@ extension Engine {
         let ev = PatientEvaluator(compiled: compiled, population: population)
         let rs = compiled.ruleset
         let scratch = Scratch(compiled)
-        ev.prepare(p, scratch)
-        ev.prepareGated(p, scratch, indicators: IndicatorMask(repeating: .max))  // every field, to show them all
+        ev.withRecords { records in
+            ev.prepare(p, scratch, records)
+            ev.prepareGated(p, scratch, records, indicators: IndicatorMask(repeating: .max))  // every field, to show them all
+        }
         var steps: [Explanation.Step] = []
         var outcomes: [String: String] = [:]
 

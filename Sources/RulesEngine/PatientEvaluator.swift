@@ -7,12 +7,9 @@ struct PatientEvaluator {
     let compiled: CompiledRuleset
     let population: Population
     private let nodes: [ProgramNode]
-    /// Per stage (0: fields every patient needs, 1: fields gated by register) and level: the fields of
-    /// that stage and level whose clusters contain each code.
-    private let eventFields: [[CodeFields]]
-    private let medicationFields: [[CodeFields]]
-    /// Per field: the indicators whose open patients need it (0: every patient).
-    private let gate: [IndicatorMask]
+    /// Per stage, level and source, the fields that want each of the practice's codes; the patient-dependent
+    /// windows; each field's gate.
+    private let tables: ScanTables
     /// Indicators that read some gated field.
     let gatedIndicators: IndicatorMask
     /// Membership of each code in each cluster (for `in` tests), cluster by cluster: `cluster * codes + code`.
@@ -21,8 +18,6 @@ struct PatientEvaluator {
     /// Each cluster's row in `clusterMembership` (-1 for clusters no `FIELD in CLUSTER` test uses: most
     /// clusters only pick records, and a practice's codes need not be matched against them here).
     private let clusterRow: [Int32]
-    /// Per stage and level, the fields whose window depends on the patient (evaluated per patient).
-    private let dynamicFields: [[[Int]]]
     /// Per field, a field whose missing record closes its window (a bound is that field's date, or a shift
     /// of it), or -1: most patients lack most anchors, and this spares working out their bounds.
     private let windowAnchor: [Int32]
@@ -47,12 +42,13 @@ struct PatientEvaluator {
         let codes = population.codes
         let n = codes.count
         let levels = max(1, compiled.levels)
-        // Per stage and level, the fields of each code, built code by code (so each list stays grouped by code).
+        // Per stage, level and source (events, medications), the fields of each code, built code by code (so each
+        // list stays grouped by code); the starts of every table in one flat buffer, written without checks.
         let gate = compiled.gates.masks
-        var eventStarts = [[[Int32]]](repeating: [[Int32]](repeating: [Int32](repeating: 0, count: n + 1), count: levels), count: 2)
-        var medicationStarts = eventStarts
-        var eventLists = [[[Int32]]](repeating: [[Int32]](repeating: [], count: levels), count: 2)
-        var medicationLists = eventLists
+        let tableCount = 2 * levels * 2
+        func table(stage: Int, level: Int, medication: Bool) -> Int { (stage * levels + level) * 2 + (medication ? 1 : 0) }
+        var starts = [Int32](repeating: 0, count: tableCount * (n + 1))
+        var lists = [[Int32]](repeating: [], count: tableCount)
         var rows = [Int32](repeating: -1, count: compiled.clusterConcepts.count)
         var tested: Int32 = 0
         for node in nodes {
@@ -62,35 +58,28 @@ struct PatientEvaluator {
             }
         }
         var membership = [Bool](repeating: false, count: n * Int(tested))
-        for c in 0..<n {
-            for stage in 0..<2 {
-                for l in 0..<levels {
-                    eventStarts[stage][l][c] = Int32(eventLists[stage][l].count)
-                    medicationStarts[stage][l][c] = Int32(medicationLists[stage][l].count)
+        starts.withUnsafeMutableBufferPointer { starts in
+            for c in 0..<n {
+                // Most of a practice's codes are in no cluster of the ruleset: no entries.
+                guard let k = compiled.conceptIndex.lookup(codes[Int32(c)]).map(Int.init) else { continue }
+                for e in compiled.conceptFields[k] {
+                    let t = table(stage: gate[Int(e.field)] == .zero ? 0 : 1, level: Int(e.level), medication: e.medication)
+                    lists[t].append(e.field)
+                    starts[t * (n + 1) + c + 1] += 1
+                }
+                if tested > 0 {
+                    for cluster in compiled.conceptClusters[k] where rows[Int(cluster)] >= 0 { membership[Int(rows[Int(cluster)]) * n + c] = true }
                 }
             }
-            guard let k = compiled.conceptIndex.lookup(codes[Int32(c)]).map(Int.init) else { continue }
-            for e in compiled.conceptFields[k] {
-                let stage = gate[Int(e.field)] == .zero ? 0 : 1
-                if e.medication { medicationLists[stage][Int(e.level)].append(e.field) } else { eventLists[stage][Int(e.level)].append(e.field) }
-            }
-            if tested > 0 {
-                for cluster in compiled.conceptClusters[k] where rows[Int(cluster)] >= 0 { membership[Int(rows[Int(cluster)]) * n + c] = true }
-            }
-        }
-        for stage in 0..<2 {
-            for l in 0..<levels {
-                eventStarts[stage][l][n] = Int32(eventLists[stage][l].count)
-                medicationStarts[stage][l][n] = Int32(medicationLists[stage][l].count)
+            // Counts per code to starts: a running sum along each table.
+            for t in 0..<tableCount {
+                var sum: Int32 = 0
+                for c in 0...n {
+                    sum += starts[t * (n + 1) + c]
+                    starts[t * (n + 1) + c] = sum
+                }
             }
         }
-        eventFields = (0..<2).map { stage in
-            (0..<levels).map { CodeFields(starts: eventStarts[stage][$0], fields: eventLists[stage][$0]) }
-        }
-        medicationFields = (0..<2).map { stage in
-            (0..<levels).map { CodeFields(starts: medicationStarts[stage][$0], fields: medicationLists[stage][$0]) }
-        }
-        self.gate = gate
         gatedIndicators = compiled.gates.any
         clusterMembership = membership
         clusterRow = rows
@@ -111,21 +100,31 @@ struct PatientEvaluator {
             [w.after, w.onOrAfter, w.before, w.onOrBefore].lazy.compactMap(anchor).first ?? -1
         }
         lazyWindow = (0..<compiled.fieldKinds.count).map { compiled.fieldLevel[$0] == 0 && compiled.constantBounds[$0] == nil }
-        dynamicFields = (0..<2).map { stage in
+        let dynamicFields = (0..<2).map { stage in
             (0..<levels).map { level in
                 (0..<compiled.fieldKinds.count).filter {
                     compiled.fieldLevel[$0] == level && compiled.constantBounds[$0] == nil && (gate[$0] == .zero) == (stage == 0)
                 }
             }
         }
+        self.tables = ScanTables(levels: levels, codes: n, starts: starts, lists: lists, dynamicFields: dynamicFields, gate: gate)
     }
 
     /// The patients counted: registered on the achievement date and alive.
     func isInPopulation(_ p: Int) -> Bool { population.isRegisteredAndAlive(p, on: compiled.achievementDate) }
 
+    /// Calls `body` with the practice's records as plain buffers, for `prepare` and `prepareGated`.
+    func withRecords<T>(_ body: (RecordBuffers) throws -> T) rethrows -> T {
+        try population.events.withUnsafeBufferPointer { events in
+            try population.medications.withUnsafeBufferPointer { medications in
+                try body(RecordBuffers(events: events, medications: medications))
+            }
+        }
+    }
+
     /// Computes the per-patient built-ins and the fields every patient needs (those register rules read)
     /// for patient `p`; `prepareGated` then adds the fields the patient's registers call for.
-    func prepare(_ p: Int, _ s: Scratch) {
+    func prepare(_ p: Int, _ s: Scratch, _ records: RecordBuffers) {
         for i in 0..<s.touchedCount { s.values[Int(s.touched[i])] = FieldValue() }
         s.touchedCount = 0
         // Age in whole years on the age date, birthday counting (as `Day.age(on:)`).
@@ -134,31 +133,35 @@ struct PatientEvaluator {
         s.age = ageOn.year - born.year - ((ageOn.month, ageOn.day) < (born.month, born.day) ? 1 : 0)
         s.sex = Self.sexSymbols[Int(population.sexes[p].rawValue)]
         s.registrationStart = registrationStart(p).map { .day($0) } ?? .null
-        prepare(stage: 0, p, s, indicators: .zero)
+        prepare(stage: 0, p, s, records, indicators: .zero)
     }
 
     /// Computes the gated fields needed by the `indicators` open to a patient (all of them for every gated
     /// field, as an explanation shows them).
-    func prepareGated(_ p: Int, _ s: Scratch, indicators: IndicatorMask) {
+    func prepareGated(_ p: Int, _ s: Scratch, _ records: RecordBuffers, indicators: IndicatorMask) {
         guard indicators.intersects(gatedIndicators) else { return }
-        prepare(stage: 1, p, s, indicators: indicators)
+        prepare(stage: 1, p, s, records, indicators: indicators)
     }
 
-    private func prepare(stage: Int, _ p: Int, _ s: Scratch, indicators: IndicatorMask) {
+    private func prepare(stage: Int, _ p: Int, _ s: Scratch, _ records: RecordBuffers, indicators: IndicatorMask) {
+        let tables = self.tables
         for level in 0..<compiled.levels {
             var open = level == 0
-            for f in dynamicFields[stage][level] where level > 0 {
-                let a = windowAnchor[f]
-                if stage == 1 && !gate[f].intersects(indicators) || a >= 0 && s.values[Int(a)].isNull { s.open[f] = false } else {
-                    dynamicWindow(f, p, s)
+            if level > 0 {
+                for k in tables.dynamicRange(stage: stage, level: level) {
+                    let f = tables.dynamicField(k)
+                    let a = windowAnchor[f]
+                    if stage == 1 && !tables.gate[f].intersects(indicators) || a >= 0 && s.values[Int(a)].isNull { s.open[f] = false } else {
+                        dynamicWindow(f, p, s)
+                    }
+                    open = open || s.open[f]
                 }
-                open = open || s.open[f]
             }
             // Fields above level 0 hang on earlier fields (a window after the diagnosis); when every anchor
             // is missing, there is nothing to look for in this patient's records.
             guard open else { continue }
-            scan(population.events, population.eventRange(p), eventFields[stage][level], indicators, p, s)
-            scan(population.medications, population.medicationRange(p), medicationFields[stage][level], indicators, p, s)
+            scan(records.events, population.eventRange(p), tables.table(stage: stage, level: level, medication: false), indicators, p, s)
+            scan(records.medications, population.medicationRange(p), tables.table(stage: stage, level: level, medication: true), indicators, p, s)
         }
     }
 
@@ -189,26 +192,18 @@ struct PatientEvaluator {
         s.upper[f] = upper
     }
 
-    /// Offers each of a patient's records to the fields of one stage and level that want its code (gated
-    /// fields only when one of their indicators is among the patient's open `indicators`).
+    /// Offers each of a patient's records to the fields of one table that want its code (gated fields only
+    /// when one of their indicators is among the patient's open `indicators`).
     @inline(__always)
-    private func scan<R: CodedRecord>(_ records: [R], _ range: Range<Int>, _ table: CodeFields, _ indicators: IndicatorMask, _ p: Int, _ s: Scratch) {
-        guard !table.fields.isEmpty else { return }
+    private func scan<R: CodedRecord>(_ records: UnsafeBufferPointer<R>, _ range: Range<Int>, _ t: Int, _ indicators: IndicatorMask, _ p: Int, _ s: Scratch) {
+        let tables = self.tables
+        guard !tables.isEmpty(t) else { return }
         let gated = indicators != .zero
-        table.starts.withUnsafeBufferPointer { starts in
-            table.fields.withUnsafeBufferPointer { fields in
-                gate.withUnsafeBufferPointer { gate in
-                    records.withUnsafeBufferPointer { records in
-                        for i in range {
-                            let r = records[i]
-                            let from = Int(starts[Int(r.code)]), to = Int(starts[Int(r.code) + 1])
-                            for k in from..<to {
-                                let f = Int(fields[k])
-                                if !gated || gate[f].intersects(indicators) { update(f, r.date, r.code, r.firstValue, r.secondValue, p, s) }
-                            }
-                        }
-                    }
-                }
+        for i in range {
+            let r = records[i]
+            for k in tables.range(t, code: r.code) {
+                let f = tables.field(k)
+                if !gated || tables.gate[f].intersects(indicators) { update(f, r.date, r.code, r.firstValue, r.secondValue, p, s) }
             }
         }
     }

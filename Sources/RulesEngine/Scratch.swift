@@ -94,9 +94,3 @@ extension Medication: CodedRecord {
     var firstValue: Float { quantity }
     var secondValue: Float { .nan }
 }
-
-/// The fields that want each code, flat: code `c`'s are `fields[starts[c]..<starts[c + 1]]` (no array per code).
-struct CodeFields {
-    let starts: [Int32]
-    let fields: [Int32]
-}
