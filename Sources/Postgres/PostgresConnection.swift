@@ -18,6 +18,8 @@ public actor PostgresConnection {
     var handle: OpaquePointer?
     private let conninfo: String
     private let noticeSink: NoticeSink
+    /// Statements prepared in this session (emptied whenever a session starts).
+    var prepared = PreparedStatements()
     public nonisolated let logger: Logger
 
     private init(conninfo: String, logger: Logger) {
@@ -74,6 +76,7 @@ public actor PostgresConnection {
             throw PostgresError(code: .connectionFailed, message: message)
         }
         handle = conn
+        prepared.removeAll()
         try configureSession()
     }
 
@@ -107,6 +110,7 @@ public actor PostgresConnection {
             throw PostgresError(code: .connectionLost, message: Self.trimmed(PQerrorMessage(handle)))
         }
         logger.info("database connection re-established")
+        prepared.removeAll()
         try configureSession()
     }
 
@@ -123,7 +127,8 @@ public actor PostgresConnection {
 
     // MARK: Statements
 
-    /// Runs one parameterised statement and returns its rows.
+    /// Runs one parameterised statement and returns its rows. The statement is prepared on its first run
+    /// on this connection and reused after (see `PreparedStatements`).
     @discardableResult
     public func query(_ query: PostgresQuery) throws -> PostgresRows {
         let conn = try liveHandle()
@@ -131,10 +136,7 @@ public actor PostgresConnection {
             throw PostgresError(
                 code: .invalidParameter, message: "a text parameter contains a NUL byte, which PostgreSQL text cannot hold")
         }
-        let result = withParameters(query.bindings) { count, types, values, lengths, formats in
-            PQexecParams(conn, query.sql, count, types, values, lengths, formats, 0)
-        }
-        return PostgresRows(result: try check(result, connection: conn))
+        return PostgresRows(result: try runPrepared(query, on: conn))
     }
 
     /// Runs one parameterised statement and returns the number of rows it affected.

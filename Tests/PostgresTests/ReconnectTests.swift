@@ -31,6 +31,8 @@ struct ReconnectTests {
         try await conn.reset()
         #expect(await conn.isConnected)
         #expect(try await conn.query("SELECT 2")[0].decode(0, as: Int.self) == 2)
+        // A statement prepared in the lost session is prepared again in the new one.
+        #expect(try await conn.query("SELECT 1")[0].decode(0, as: Int.self) == 1)
     }
 
     @Test("connect with backoff keeps trying until the server is up")
