@@ -129,7 +129,7 @@ enum Phase {
                 logger: Logger(label: "bench"))
             let start = ContinuousClock.now
             let busy = machineBusySeconds()
-            let summary = try await PipelineRunner.runOnce(processor, conninfo: conninfo, workers: 2, logger: Logger(label: "bench"))
+            let summary = try await PipelineRunner.runOnce(processor, conninfo: conninfo, workers: DaemonConfiguration.defaultWorkers, logger: Logger(label: "bench"))
             let seconds = (ContinuousClock.now - start) / .seconds(1)
             let cpu = machineBusySeconds() - busy
             guard summary.processed == dirs.count else { throw BenchmarkError("e2e processed \(summary.processed) of \(dirs.count)") }

@@ -28,7 +28,8 @@ public struct DaemonConfiguration: Sendable, Equatable {
     /// HTTP listen address, loopback by default.
     public var listen: String
     public var logLevel: String
-    /// Concurrent workers in this process (each with its own connection).
+    /// Concurrent workers in this process (each with its own connection). One more than the cores by
+    /// default: while a worker waits for its commit to reach the disk, another has its core.
     public var workers: Int
     public var leaseSeconds: Int
     public var storePatientOutcomes: Bool
@@ -45,6 +46,9 @@ public struct DaemonConfiguration: Sendable, Equatable {
     ]
 
     /// The defaults under a state directory.
+    /// One worker more than the machine has cores (at most 64).
+    public static var defaultWorkers: Int { min(64, ProcessInfo.processInfo.activeProcessorCount + 1) }
+
     public init(stateDirectory: String) {
         self.stateDirectory = stateDirectory
         databaseURL = nil
@@ -60,7 +64,7 @@ public struct DaemonConfiguration: Sendable, Equatable {
         clustersDirectory = nil
         listen = "127.0.0.1:8470"
         logLevel = "info"
-        workers = 2
+        workers = Self.defaultWorkers
         leaseSeconds = 120
         storePatientOutcomes = true
         patientOutcomeYears = 2

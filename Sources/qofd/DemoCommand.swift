@@ -66,7 +66,7 @@ struct DemoCommand: AsyncParsableCommand {
             print("3. Running the pipeline: claim, check, evaluate \(chosen.map(\.id).joined(separator: ", ")), store, archive …")
             let processor = ExtractProcessor(directories: dirs, rulesets: chosen, library: library, worker: "demo-\(getpid())",
                                             reportsDirectory: demo.appending(path: "reports"))
-            let s = try await PipelineRunner.runOnce(processor, conninfo: conninfo, workers: 2, logger: Logger(label: "qofd.postgres"))
+            let s = try await PipelineRunner.runOnce(processor, conninfo: conninfo, workers: DaemonConfiguration.defaultWorkers, logger: Logger(label: "qofd.postgres"))
             print("   processed \(s.processed), rejected \(s.rejected), duplicates \(s.duplicates); \(s.runs.count) runs stored")
             return try await self.summary(conn, practices: written.map(\.practice.ods), rulesets: try processor.applicableRulesets(for: o.dataTo),
                                      reports: demo.appending(path: "reports"))
