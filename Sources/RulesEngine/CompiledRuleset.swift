@@ -236,7 +236,8 @@ public struct CompiledRuleset: Sendable {
         self.program = program
         gates = FieldGates(program: program, fieldCount: ruleset.fields.count, fieldLevel: level, windowRoots: windowRoots,
                            registerRules: registerRules, indicatorRules: indicatorRules, enabled: enabled)
-        shortcuts = RegisterShortcuts(program: program, fieldCount: ruleset.fields.count, registerRules: registerRules, enabled: enabled)
+        shortcuts = RegisterShortcuts(
+            program: program, fieldCount: ruleset.fields.count, registerRules: registerRules, order: registerOrder, enabled: enabled)
         var conceptIDs = CodeTable()
         var byConcept: [[(field: Int32, level: Int32, medication: Bool)]] = []
         var clustersByConcept: [[Int32]] = []

@@ -5,8 +5,9 @@
 ///
 /// Worked out once per compiled ruleset by walking each chain with the fields it reads taken as
 /// missing: a condition on a missing field (`X is null`, a date or value test, `X in CLUSTER`) has a
-/// known answer, anything else (an age, a sex, another register) is unknown and leaves the register
-/// to be walked for every patient.
+/// known answer, and so has another register with a shortcut (its decision, for a patient with none
+/// of its records: SMOK_REG is "on any of nine disease registers"); anything else (an age, a sex) is
+/// unknown and leaves the register to be walked for every patient.
 struct RegisterShortcuts: Sendable {
     /// Per register: the decision when none of its fields has a record (nil: walk the chain).
     let decision: [Bool?]
@@ -16,7 +17,8 @@ struct RegisterShortcuts: Sendable {
     /// The most registers a shortcut mask can name (one bit each in a `UInt64`); larger rulesets walk every chain.
     static let maxRegisters = 64
 
-    init(program: Program, fieldCount: Int, registerRules: [[CompiledRuleset.ResolvedRule]], enabled: Bool = true) {
+    /// `order` lists the registers so that a register comes after those its rules read.
+    init(program: Program, fieldCount: Int, registerRules: [[CompiledRuleset.ResolvedRule]], order: [Int], enabled: Bool = true) {
         var decision = [Bool?](repeating: nil, count: registerRules.count)
         var triggers = [UInt64](repeating: 0, count: fieldCount)
         guard enabled, registerRules.count <= Self.maxRegisters else {
@@ -25,10 +27,16 @@ struct RegisterShortcuts: Sendable {
             return
         }
         let nodes = program.nodes
+        // Registers whose decision a record in each field rules out (filled in register order).
+        var fieldsOf = [Set<Int>](repeating: [], count: registerRules.count)
         // Three-valued: true, false or unknown (nil), with every field taken as missing.
         func known(_ root: Int32, fields: inout Set<Int>) -> Bool? {
             switch nodes[Int(root)] {
             case .constant(.bool(let b)): return b
+            case .register(let r):
+                guard let d = decision[Int(r)] else { return nil }
+                fields.formUnion(fieldsOf[Int(r)])
+                return d
             case .fieldIsNull(let f, let negated):
                 fields.insert(Int(f))
                 return !negated
@@ -47,7 +55,8 @@ struct RegisterShortcuts: Sendable {
             default: return nil
             }
         }
-        for (r, chain) in registerRules.enumerated() {
+        for r in order {
+            let chain = registerRules[r]
             var fields = Set<Int>()
             var result: Bool?
             walk: for rule in chain {
@@ -60,6 +69,7 @@ struct RegisterShortcuts: Sendable {
             }
             guard let result else { continue }
             decision[r] = result
+            fieldsOf[r] = fields
             for f in fields { triggers[f] |= 1 << UInt64(r) }
         }
         self.decision = decision

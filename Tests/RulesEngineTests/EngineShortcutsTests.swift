@@ -42,7 +42,7 @@ struct EngineShortcutsTests {
         #expect((0..<4).map { all[$0].nonzeroBitCount }.reduce(0, +) == compiled.ruleset.indicators.count)
     }
 
-    @Test("a register whose first rule needs a record is decided without it; one that needs an age is not")
+    @Test("a register whose rules need a record, or another such register, is decided without them; one that needs an age is not")
     func registerShortcuts() throws {
         let compiled = try CompiledRuleset(try #require(Fixtures.rulesets["qof-2025-26"]), library: Fixtures.library)
         let decision = Dictionary(uniqueKeysWithValues: zip(compiled.ruleset.registers.map(\.id), compiled.shortcuts.decision))
@@ -50,7 +50,12 @@ struct EngineShortcutsTests {
         #expect(decision["HYP_REG"] == .some(false))
         #expect(decision["DM_REG"] == .some(false))
         #expect(decision["CS_REG"] == .some(nil), "women aged 25 to 64 need no record")
-        #expect(decision["CHOL_REG"] == .some(nil), "made of other registers")
+        #expect(decision["CHOL_REG"] == .some(false), "made of registers that need records")
+        #expect(decision["SMOK_REG"] == .some(false))
+        #expect(decision["SMOKER_REG"] == .some(nil), "its first rule tests the age")
+        let chd = try #require(compiled.ruleset.fields.firstIndex { $0.name == "CHDLAT_DAT" })
+        let smokReg = try #require(compiled.ruleset.registers.firstIndex { $0.id == "SMOK_REG" })
+        #expect(compiled.shortcuts.triggers[chd] & (1 << UInt64(smokReg)) != 0, "a CHD record sends SMOK_REG down its chain")
     }
 
     @Test("a shifted birth date against a fixed day is the birth date against a threshold, month ends and 29 February included")
