@@ -153,23 +153,29 @@ public struct ExtractProcessor: Sendable {
             return ids
         }
         try move(directory, to: archiveDirectory(for: identity.practice.ods))
-        if let reportsDirectory {
-            // Reports are a product of the stored results; a failure here never undoes the run.
-            for compiled in compiledRulesets {
-                do {
-                    if let data = try await conn.withTransaction({ c in
-                        try ReportData.load(practice: identity.practice.ods, ruleset: compiled.ruleset, achievementDate: compiled.achievementDate,
-                                            aspirationPercent: nationalFigures[compiled.ruleset.id]?.aspirationPercent, in: c)
-                    }) {
-                        try ReportWriter.write(data, formats: ReportFormat.allCases, to: reportsDirectory)
-                    }
-                } catch {
-                    logger.error("could not write reports", metadata: metadata.merging(["error": "\(error)"]) { a, _ in a })
-                }
-            }
-        }
+        await writeReports(practice: identity.practice.ods, for: compiledRulesets.map { ($0.ruleset, $0.achievementDate) }, using: conn)
         logger.info("extract processed", metadata: metadata.merging(["runs": "\(runs.count)", "patients": "\(counts.0)"]) { a, _ in a })
         return .processed(extractID: id, runs: runs, patients: counts.0)
+    }
+
+    /// Writes a practice's reports (every format) for each ruleset and achievement date from the stored
+    /// results, when a reports directory is configured. Reports are a product of the stored results: a
+    /// failure here is logged and never undoes a run.
+    func writeReports(practice: String, for runs: [(ruleset: Ruleset, achievementDate: Day)], using conn: PostgresConnection) async {
+        guard let reportsDirectory else { return }
+        for run in runs {
+            do {
+                let aspiration = nationalFigures[run.ruleset.id]?.aspirationPercent
+                if let data = try await conn.withTransaction({ c in
+                    try ReportData.load(practice: practice, ruleset: run.ruleset, achievementDate: run.achievementDate,
+                                        aspirationPercent: aspiration, in: c)
+                }) {
+                    try ReportWriter.write(data, formats: ReportFormat.allCases, to: reportsDirectory)
+                }
+            } catch {
+                logger.error("could not write reports", metadata: ["practice": "\(practice)", "ruleset": "\(run.ruleset.id)", "error": "\(error)"])
+            }
+        }
     }
 
     /// Rulesets whose payment year covers `dataTo`, bound to the achievement date: the data-to date

@@ -8,8 +8,8 @@ import RulesEngine
 import Storage
 
 /// Scheduled work besides polling: recomputing every practice's latest extract when the rules or
-/// the code lists changed (and on the nightly schedule, as CQRS re-aggregates nightly), and purging
-/// patient-level outcomes past their retention.
+/// the code lists changed (and on the nightly schedule, as CQRS re-aggregates nightly), purging
+/// patient-level outcomes past their retention, and repairing reports a power cut left empty.
 public struct Maintenance: Sendable {
     public let processor: ExtractProcessor
     public let logger: Logger
@@ -61,6 +61,7 @@ public struct Maintenance: Sendable {
                 }
                 added += records.count
                 logger.info("recomputed the latest extract with changed rules or code lists", metadata: ["practice": "\(ods)", "runs": "\(records.count)"])
+                await processor.writeReports(practice: ods, for: due.map { ($0.ruleset, $0.achievementDate) }, using: conn)
             } catch let error as PostgresError where error.sqlState == "23505" {
                 // Another worker stored the same runs first.
             }

@@ -48,6 +48,7 @@ public struct PollerService: Service {
                     let today = Day(iso: Self.londonToday()) ?? Day(year: 2026, month: 1, day: 1)!
                     try await maintenance.purgePatientOutcomes(keepingYears: configuration.patientOutcomeYears, today: today, using: conn)
                     if added > 0 { logger.notice("maintenance recomputed runs", metadata: ["runs": "\(added)"]) }
+                    await maintenance.repairReports(using: conn)
                 }
             } catch let error as PostgresError where error.isConnectionLoss {
                 failures += 1

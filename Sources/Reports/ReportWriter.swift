@@ -7,7 +7,7 @@ import RulesEngine
 public enum ReportFormat: String, Sendable, CaseIterable {
     case html, csv, json, fhir, cqrs
 
-    var fileExtension: String {
+    public var fileExtension: String {
         switch self {
         case .fhir: return "fhir.json"
         case .cqrs: return "cqrs.csv"
@@ -18,6 +18,11 @@ public enum ReportFormat: String, Sendable, CaseIterable {
 
 /// Writes a practice's reports into `<directory>/<ODS>/<ruleset>-<date>.<ext>`, each file atomically
 /// (temporary file, then rename), so a reader never sees half a report.
+///
+/// Report files are not forced to disk one by one (`fsync`, which Foundation's `Data.write` does for
+/// every file, made ten synchronous disk writes per extract): they are a rendering of results already
+/// committed to PostgreSQL, rewritten by every run and by `qofd report`. After a power cut a report
+/// written in the last seconds may be missing or empty; the daemon's start-up check rewrites those.
 public enum ReportWriter {
     @discardableResult
     public static func write(_ d: ReportData, formats: [ReportFormat], to directory: URL) throws -> [URL] {
@@ -36,9 +41,15 @@ public enum ReportWriter {
             }
             let suffix = (d.snapshotSHA256 == nil ? "" : "-declared") + (d.subjects == nil ? "" : "-subjects")
             let url = folder.appending(path: "\(d.ruleset)-\(d.achievementDate)\(suffix).\(format.fileExtension)")
-            let temporary = folder.appending(path: ".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).tmp")
-            try data.write(to: temporary)
-            guard rename(temporary.path, url.path) == 0 else { throw CocoaError(.fileWriteUnknown) }
+            // Unique per process and call: two workers may write the same practice's reports at once.
+            let temporary = folder.appending(
+                path: ".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).\(temporaryCounter.next()).tmp")
+            try writeFile(data, to: temporary.path)
+            guard rename(temporary.path, url.path) == 0 else {
+                let error = POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
+                unlink(temporary.path)
+                throw error
+            }
             return url
         }
     }
@@ -51,3 +62,32 @@ public enum ReportWriter {
         ).map { try $0.decode(0, as: String.self) }
     }
 }
+
+/// Writes `data` to a new file at `path` (replacing one left over), without forcing it to disk.
+func writeFile(_ data: Data, to path: String) throws {
+    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+    guard fd >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+    defer { close(fd) }
+    try data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) in
+        var offset = 0
+        while offset < bytes.count {
+            let n = Foundation.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+            if n < 0 {
+                if errno == EINTR { continue }
+                let error = POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
+                unlink(path)
+                throw error
+            }
+            offset += n
+        }
+    }
+}
+
+/// A process-wide counter for temporary file names.
+final class Counter: @unchecked Sendable {
+    private var value = 0
+    private let lock = NSLock()
+    func next() -> Int { lock.withLock { value += 1; return value } }
+}
+
+let temporaryCounter = Counter()

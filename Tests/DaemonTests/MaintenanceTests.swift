@@ -8,7 +8,7 @@ import Storage
 import Testing
 import TestSupport
 
-@Suite("Maintenance: recomputation and retention")
+@Suite("Maintenance: recomputation, retention and report repair")
 struct MaintenanceTests {
     @Test("a changed ruleset recomputes every practice's latest extract once; an unchanged one does nothing")
     func recomputeOnRuleChange() async throws {
@@ -25,11 +25,51 @@ struct MaintenanceTests {
         let text = try String(contentsOf: file, encoding: .utf8) + "\n# clarified\n"
         let changed = try RulesetLoader(library: library).parse(text, file: "qof-2025-26.yaml")
         #expect(changed.sha256 != original.sha256)
-        let q = ExtractProcessor(directories: site.directories, rulesets: [changed], library: library, worker: "m")
+        let reports = site.base.appending(path: "reports")
+        let q = ExtractProcessor(directories: site.directories, rulesets: [changed], library: library, worker: "m", reportsDirectory: reports)
         let m = Maintenance(processor: q, logger: .init(label: "t"))
         #expect(try await m.recomputeLatest(using: conn) == 2)
         #expect(try await m.recomputeLatest(using: conn) == 0)
         #expect(try await conn.query("SELECT count(*) FROM computation_run")[0].decode(0, as: Int.self) == 4)
+        // The recomputed figures reach the practices' reports.
+        let practices = try FileManager.default.contentsOfDirectory(atPath: reports.path)
+        #expect(practices.count == 2)
+        for ods in practices {
+            #expect(try FileManager.default.contentsOfDirectory(atPath: reports.appending(path: ods).path).count == 5)
+        }
+    }
+
+    @Test("a report a power cut left empty is rewritten at start-up; a stale temporary file goes, a fresh one and a declared report stay")
+    func repairsEmptyReports() async throws {
+        let conn = try await TestDatabase.connect(migrated: true)
+        let site = try ExtractProcessorTests.site(practices: 1, patients: 300, seed: 23)
+        let reports = site.base.appending(path: "reports")
+        let p = ExtractProcessor(directories: site.directories, rulesets: [ExtractProcessorTests.ruleset], library: ExtractProcessorTests.library,
+                                 worker: "m", reportsDirectory: reports)
+        for dir in p.pending() { _ = try await p.process(dir, using: conn) }
+        let fm = FileManager.default
+        let ods = try #require(try fm.contentsOfDirectory(atPath: reports.path).first)
+        let folder = reports.appending(path: ods)
+        let json = try #require(try fm.contentsOfDirectory(atPath: folder.path).first { $0.hasSuffix(".json") && !$0.hasSuffix(".fhir.json") })
+        let original = try Data(contentsOf: folder.appending(path: json))
+        #expect(!original.isEmpty)
+        // What a power cut can leave: an empty report, temporary files; beside a declared report (written on request).
+        try Data().write(to: folder.appending(path: json))
+        let stale = folder.appending(path: ".\(json).99.1.tmp")
+        let fresh = folder.appending(path: ".\(json).99.2.tmp")
+        let declared = folder.appending(path: "qof-2025-26-2026-03-31-declared.csv")
+        for url in [stale, fresh, declared] { try Data().write(to: url) }
+        try fm.setAttributes([.modificationDate: Date().addingTimeInterval(-3_600)], ofItemAtPath: stale.path)
+
+        let m = Maintenance(processor: p, logger: .init(label: "t"))
+        #expect(await m.repairReports(using: conn) == 1)
+        let rewritten = try Data(contentsOf: folder.appending(path: json))
+        #expect(rewritten.count == original.count)
+        #expect(try JSONSerialization.jsonObject(with: rewritten) is [String: Any])
+        #expect(!fm.fileExists(atPath: stale.path))
+        #expect(fm.fileExists(atPath: fresh.path))
+        #expect(fm.fileExists(atPath: declared.path))
+        #expect(await m.repairReports(using: conn) == 0, "nothing left to repair")
     }
 
     @Test("patient-level outcomes older than the current and previous QOF year are purged; aggregates stay")
