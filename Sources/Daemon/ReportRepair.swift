@@ -53,9 +53,11 @@ struct Report: Hashable {
     let ruleset: String
     let date: Day
 
+    /// Longest extension first: `cqrs.csv` before `csv`.
+    private static let formats = ReportFormat.allCases.sorted { $0.fileExtension.count > $1.fileExtension.count }
+
     init?(fileName name: String) {
-        guard let format = ReportFormat.allCases.sorted(by: { $0.fileExtension.count > $1.fileExtension.count })
-            .first(where: { name.hasSuffix("." + $0.fileExtension) })
+        guard let format = Self.formats.first(where: { name.hasSuffix("." + $0.fileExtension) })
         else { return nil }
         let stem = name.dropLast(format.fileExtension.count + 1)
         guard stem.count > 11, stem[stem.index(stem.endIndex, offsetBy: -11)] == "-",

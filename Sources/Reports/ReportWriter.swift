@@ -2,6 +2,7 @@ import Clinical
 import Foundation
 import Postgres
 import RulesEngine
+import Synchronization
 
 /// The report formats.
 public enum ReportFormat: String, Sendable, CaseIterable {
@@ -43,7 +44,7 @@ public enum ReportWriter {
             let url = folder.appending(path: "\(d.ruleset)-\(d.achievementDate)\(suffix).\(format.fileExtension)")
             // Unique per process and call: two workers may write the same practice's reports at once.
             let temporary = folder.appending(
-                path: ".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).\(temporaryCounter.next()).tmp")
+                path: ".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).\(temporaryCounter.wrappingAdd(1, ordering: .relaxed).newValue).tmp")
             try writeFile(data, to: temporary.path)
             guard rename(temporary.path, url.path) == 0 else {
                 let error = POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
@@ -84,10 +85,4 @@ func writeFile(_ data: Data, to path: String) throws {
 }
 
 /// A process-wide counter for temporary file names.
-final class Counter: @unchecked Sendable {
-    private var value = 0
-    private let lock = NSLock()
-    func next() -> Int { lock.withLock { value += 1; return value } }
-}
-
-let temporaryCounter = Counter()
+let temporaryCounter = Atomic<Int>(0)

@@ -68,7 +68,6 @@ public struct CompiledRuleset: Sendable {
     let windowRoots: [(after: Int32?, onOrAfter: Int32?, before: Int32?, onOrBefore: Int32?)]
     /// Bounds of fields whose windows are constant (nil when they depend on another field).
     let constantBounds: [(lower: Day, upper: Day)?]
-    /// For every concept a field or `in` test uses: the fields (with level and source) and clusters it belongs to.
     /// Every concept a cluster of the ruleset holds, by dense id (found by one multiply and a probe: each
     /// practice's codes are matched against it once per evaluation), with the fields that want it and the
     /// clusters it is in.

@@ -143,10 +143,7 @@ public struct Engine: Sendable {
         let triggers = compiled.shortcuts.triggers
         let indicatorsOfRegister = compiled.gates.indicatorsOfRegister
         let recordFreeRules = compiled.gates.recordFreeRules
-        // Indicators with gated fields and record-free first rules: screened before their fields are worked out.
-        var screenedIndicators = IndicatorMask.zero
-        for i in rs.indicators.indices where recordFreeRules[i] > 0 { screenedIndicators |= .indicator(i) }
-        screenedIndicators &= compiled.gates.any
+        let screenedIndicators = compiled.gates.screened
         var listSize = 0
         ev.withRecords { records in flat.withUnsafeBufferPointer { rules in
             for p in 0..<population.patientCount where ev.isInPopulation(p) {
@@ -170,71 +167,60 @@ public struct Engine: Sendable {
                 // Fields only indicators read, for the indicators open to this patient: on their register and
                 // not turned away by their record-free first rules.
                 var open = onRegister
-                let screened = onRegister & screenedIndicators
-                for w in 0..<4 where screened[w] != 0 {
-                    var word = screened[w]
-                    while word != 0 {
-                        let i = w << 6 | word.trailingZeroBitCount
-                        word &= word - 1
-                        let first = denominatorChains[i].lowerBound
-                        for k in first..<first + recordFreeRules[i] {
-                            let action = ev.holds(rules[k].root, p, s) ? rules[k].then : rules[k].otherwise
-                            if action == .reject { open.remove(i) }
-                            if action != .next { break }
-                        }
+                for i in (onRegister & screenedIndicators).members {
+                    let first = denominatorChains[i].lowerBound
+                    for k in first..<first + recordFreeRules[i] {
+                        let action = ev.holds(rules[k].root, p, s) ? rules[k].then : rules[k].otherwise
+                        if action == .reject { open.remove(i) }
+                        if action != .next { break }
                     }
                 }
                 ev.prepareGated(p, s, records, indicators: open)
                 // Patients not on an indicator's register get no outcome (most patients, for most indicators).
-                for w in 0..<4 where onRegister[w] != 0 {
-                    var word = onRegister[w]
-                    while word != 0 {
-                        let i = w << 6 | word.trailingZeroBitCount
-                        word &= word - 1
-                        let (action, rule) = ev.run(rules, denominatorChains[i], p, s)
-                        var outcome: Outcome
-                        var decidingRule = 0  // flat index of the deciding rule
-                        if action == .reject {
-                            rejected[rule] += 1
-                            outcome = rejectOutcome[rule]
-                            decidingRule = rule
+                for i in onRegister.members {
+                    let (action, rule) = ev.run(rules, denominatorChains[i], p, s)
+                    var outcome: Outcome
+                    var decidingRule = 0  // flat index of the deciding rule
+                    if action == .reject {
+                        rejected[rule] += 1
+                        outcome = rejectOutcome[rule]
+                        decidingRule = rule
+                    } else {
+                        selected[rule] += 1
+                        denominators[i] += 1
+                        let (numeratorAction, numeratorRule) = ev.run(rules, numeratorChains[i], p, s)
+                        if numeratorAction == .select {
+                            selected[numeratorRule] += 1
+                            numerators[i] += 1
+                            outcome = .numerator
+                            decidingRule = numeratorRule
                         } else {
-                            selected[rule] += 1
-                            denominators[i] += 1
-                            let (numeratorAction, numeratorRule) = ev.run(rules, numeratorChains[i], p, s)
-                            if numeratorAction == .select {
-                                selected[numeratorRule] += 1
-                                numerators[i] += 1
-                                outcome = .numerator
-                                decidingRule = numeratorRule
-                            } else {
-                                rejected[numeratorRule] += 1
-                                outcome = .denominator
-                                decidingRule = rule
-                                // A named numerator reject says why (e.g. DECLINED, TO_VACCINATE).
-                                if patientOutcomes, let f = ruleFields[numeratorRule] {
-                                    let key = numeratorRule << 24 | rule
-                                    if let k = setOfNamedReject[key] { sets[k].members.append(Int32(p)) } else {
-                                        setOfNamedReject[key] = sets.count
-                                        sets.append(PatientOutcomeSet(indicator: indicatorIDs[i], outcome: outcome,
-                                                                      rule: labels[i].0[rule - denominatorChains[i].lowerBound], field: f, members: [Int32(p)]))
-                                    }
-                                    continue
+                            rejected[numeratorRule] += 1
+                            outcome = .denominator
+                            decidingRule = rule
+                            // A named numerator reject says why (e.g. DECLINED, TO_VACCINATE).
+                            if patientOutcomes, let f = ruleFields[numeratorRule] {
+                                let key = numeratorRule << 24 | rule
+                                if let k = setOfNamedReject[key] { sets[k].members.append(Int32(p)) } else {
+                                    setOfNamedReject[key] = sets.count
+                                    sets.append(PatientOutcomeSet(indicator: indicatorIDs[i], outcome: outcome,
+                                                                  rule: labels[i].0[rule - denominatorChains[i].lowerBound], field: f, members: [Int32(p)]))
                                 }
+                                continue
                             }
                         }
-                        if patientOutcomes {
-                            let slot = decidingRule << 2 | (outcome == .numerator ? 0 : outcome == .denominator ? 1 : 2)
-                            let k = setOfRule[slot]
-                            if k >= 0 { sets[Int(k)].members.append(Int32(p)) } else {
-                                setOfRule[slot] = Int32(sets.count)
-                                let label = denominatorChains[i].contains(decidingRule)
-                                    ? labels[i].0[decidingRule - denominatorChains[i].lowerBound]
-                                    : labels[i].1[decidingRule - numeratorChains[i].lowerBound]
-                                sets.append(PatientOutcomeSet(indicator: indicatorIDs[i], outcome: outcome, rule: label,
-                                                              field: outcome == .pca || outcome == .excluded ? ruleFields[decidingRule] : nil,
-                                                              members: [Int32(p)]))
-                            }
+                    }
+                    if patientOutcomes {
+                        let slot = decidingRule << 2 | (outcome == .numerator ? 0 : outcome == .denominator ? 1 : 2)
+                        let k = setOfRule[slot]
+                        if k >= 0 { sets[Int(k)].members.append(Int32(p)) } else {
+                            setOfRule[slot] = Int32(sets.count)
+                            let label = denominatorChains[i].contains(decidingRule)
+                                ? labels[i].0[decidingRule - denominatorChains[i].lowerBound]
+                                : labels[i].1[decidingRule - numeratorChains[i].lowerBound]
+                            sets.append(PatientOutcomeSet(indicator: indicatorIDs[i], outcome: outcome, rule: label,
+                                                          field: outcome == .pca || outcome == .excluded ? ruleFields[decidingRule] : nil,
+                                                          members: [Int32(p)]))
                         }
                     }
                 }

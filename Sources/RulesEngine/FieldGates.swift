@@ -19,26 +19,14 @@ struct FieldGates: Sendable {
     let recordFreeRules: [Int]
     /// Per register: its indicators.
     let indicatorsOfRegister: [IndicatorMask]
+    /// Indicators with gated fields and record-free first rules: screened before their fields are worked out.
+    let screened: IndicatorMask
 
     init(program: Program, fieldCount: Int, fieldLevel: [Int], windowRoots: [(after: Int32?, onOrAfter: Int32?, before: Int32?, onOrBefore: Int32?)],
          registerRules: [[CompiledRuleset.ResolvedRule]], indicatorRules: [(denominator: [CompiledRuleset.ResolvedRule], numerator: [CompiledRuleset.ResolvedRule], register: Int)],
          enabled: Bool = true)
     {
-        let nodes = program.nodes
-        func fields(_ root: Int32, into out: inout Set<Int>) {
-            switch nodes[Int(root)] {
-            case .field(let f, _), .fieldInCluster(let f, _), .fieldIsNull(let f, _), .fieldDateCompare(let f, _, _),
-                .fieldValueCompare(let f, _, _, _):
-                out.insert(Int(f))
-            case .shift(let inner, _, _), .isNull(let inner, _), .valueInCluster(let inner, _), .not(let inner):
-                fields(inner, into: &out)
-            case .compare(let a, _, let b), .and(let a, let b), .or(let a, let b):
-                fields(a, into: &out)
-                fields(b, into: &out)
-            case .constant, .register, .age, .sex, .birth, .registrationStart, .ageCompare, .birthCompare, .sexIs:
-                break
-            }
-        }
+        func fields(_ root: Int32, into out: inout Set<Int>) { program.fields(readBy: root, into: &out) }
         // The fields each field's window reads (an anchor such as the diagnosis date).
         let windowFields: [Set<Int>] = windowRoots.map { w in
             var out = Set<Int>()
@@ -77,6 +65,7 @@ struct FieldGates: Sendable {
         any = masks.reduce(.zero, |)
         recordFreeRules = recordFree
         indicatorsOfRegister = ofRegister
+        screened = recordFree.indices.filter { recordFree[$0] > 0 }.reduce(IndicatorMask.zero) { $0 | .indicator($1) } & any
     }
 }
 
@@ -102,4 +91,27 @@ extension SIMD4 where Scalar == UInt64 {
 
     @inline(__always)
     mutating func remove(_ i: Int) { self[i >> 6] &= ~(1 << UInt64(i & 63)) }
+
+    /// The indicators in the set, in index order.
+    @inline(__always)
+    var members: IndicatorMaskMembers { IndicatorMaskMembers(mask: self) }
+}
+
+/// The indices set in an `IndicatorMask`, lowest first, one word at a time.
+struct IndicatorMaskMembers: Sequence, IteratorProtocol {
+    var mask: IndicatorMask
+    var word = 0
+
+    @inline(__always)
+    mutating func next() -> Int? {
+        while word < 4 {
+            let bits = mask[word]
+            if bits != 0 {
+                mask[word] = bits & (bits - 1)
+                return word << 6 | bits.trailingZeroBitCount
+            }
+            word += 1
+        }
+        return nil
+    }
 }

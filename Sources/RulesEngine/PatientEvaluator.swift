@@ -41,14 +41,8 @@ struct PatientEvaluator {
         nodes = compiled.program.nodes
         let codes = population.codes
         let n = codes.count
-        let levels = max(1, compiled.levels)
-        // Per stage, level and source (events, medications), the fields of each code, built code by code (so each
-        // list stays grouped by code); the starts of every table in one flat buffer, written without checks.
-        let gate = compiled.gates.masks
-        let tableCount = 2 * levels * 2
-        func table(stage: Int, level: Int, medication: Bool) -> Int { (stage * levels + level) * 2 + (medication ? 1 : 0) }
-        var starts = [Int32](repeating: 0, count: tableCount * (n + 1))
-        var lists = [[Int32]](repeating: [], count: tableCount)
+        // Each practice code's concept in the ruleset (-1: in no cluster of it, as most codes are), looked up once.
+        let concepts = (0..<n).map { c in compiled.conceptIndex.lookup(codes[Int32(c)]) ?? -1 }
         var rows = [Int32](repeating: -1, count: compiled.clusterConcepts.count)
         var tested: Int32 = 0
         for node in nodes {
@@ -58,28 +52,12 @@ struct PatientEvaluator {
             }
         }
         var membership = [Bool](repeating: false, count: n * Int(tested))
-        starts.withUnsafeMutableBufferPointer { starts in
-            for c in 0..<n {
-                // Most of a practice's codes are in no cluster of the ruleset: no entries.
-                guard let k = compiled.conceptIndex.lookup(codes[Int32(c)]).map(Int.init) else { continue }
-                for e in compiled.conceptFields[k] {
-                    let t = table(stage: gate[Int(e.field)] == .zero ? 0 : 1, level: Int(e.level), medication: e.medication)
-                    lists[t].append(e.field)
-                    starts[t * (n + 1) + c + 1] += 1
-                }
-                if tested > 0 {
-                    for cluster in compiled.conceptClusters[k] where rows[Int(cluster)] >= 0 { membership[Int(rows[Int(cluster)]) * n + c] = true }
-                }
-            }
-            // Counts per code to starts: a running sum along each table.
-            for t in 0..<tableCount {
-                var sum: Int32 = 0
-                for c in 0...n {
-                    sum += starts[t * (n + 1) + c]
-                    starts[t * (n + 1) + c] = sum
-                }
+        if tested > 0 {
+            for (c, k) in concepts.enumerated() where k >= 0 {
+                for cluster in compiled.conceptClusters[Int(k)] where rows[Int(cluster)] >= 0 { membership[Int(rows[Int(cluster)]) * n + c] = true }
             }
         }
+        tables = ScanTables(compiled, concepts: concepts)
         gatedIndicators = compiled.gates.any
         clusterMembership = membership
         clusterRow = rows
@@ -100,14 +78,6 @@ struct PatientEvaluator {
             [w.after, w.onOrAfter, w.before, w.onOrBefore].lazy.compactMap(anchor).first ?? -1
         }
         lazyWindow = (0..<compiled.fieldKinds.count).map { compiled.fieldLevel[$0] == 0 && compiled.constantBounds[$0] == nil }
-        let dynamicFields = (0..<2).map { stage in
-            (0..<levels).map { level in
-                (0..<compiled.fieldKinds.count).filter {
-                    compiled.fieldLevel[$0] == level && compiled.constantBounds[$0] == nil && (gate[$0] == .zero) == (stage == 0)
-                }
-            }
-        }
-        self.tables = ScanTables(levels: levels, codes: n, starts: starts, lists: lists, dynamicFields: dynamicFields, gate: gate)
     }
 
     /// The patients counted: registered on the achievement date and alive.

@@ -69,13 +69,25 @@ struct Program: Sendable {
         case .not(let inner): node = .not(add(inner))
         }
         if let existing = index[node] { return existing }
-        return append(node)
-    }
-
-    private mutating func append(_ node: ProgramNode) -> Int32 {
         nodes.append(node)
         index[node] = Int32(nodes.count - 1)
         return Int32(nodes.count - 1)
+    }
+
+    /// Adds every field the expression at `root` reads to `fields`.
+    func fields(readBy root: Int32, into fields: inout Set<Int>) {
+        switch nodes[Int(root)] {
+        case .field(let f, _), .fieldInCluster(let f, _), .fieldIsNull(let f, _), .fieldDateCompare(let f, _, _),
+            .fieldValueCompare(let f, _, _, _):
+            fields.insert(Int(f))
+        case .shift(let inner, _, _), .isNull(let inner, _), .valueInCluster(let inner, _), .not(let inner):
+            self.fields(readBy: inner, into: &fields)
+        case .compare(let a, _, let b), .and(let a, let b), .or(let a, let b):
+            self.fields(readBy: a, into: &fields)
+            self.fields(readBy: b, into: &fields)
+        case .constant, .register, .age, .sex, .birth, .registrationStart, .ageCompare, .birthCompare, .sexIs:
+            break
+        }
     }
 
     /// `birth + amount op c` as `birth op' threshold`. Shifting by days, months or years never puts a later

@@ -22,25 +22,53 @@ final class ScanTables {
     /// Per field: the indicators whose open patients need it (none: every patient).
     let gate: UnsafeMutableBufferPointer<IndicatorMask>
 
-    /// `starts` holds every table's starts back to back (`tables × (codes + 1)`), `lists` each table's fields
-    /// in code order; `dynamicFields[stage][level]` the patient-dependent windows.
-    init(levels: Int, codes: Int, starts: [Int32], lists: [[Int32]], dynamicFields: [[[Int]]], gate: [IndicatorMask]) {
+    /// The tables of `compiled` for a practice whose code `c` is the ruleset's concept `concepts[c]` (-1: none).
+    init(_ compiled: CompiledRuleset, concepts: [Int32]) {
+        let levels = max(1, compiled.levels)
+        let n = concepts.count
+        let gate = compiled.gates.masks
         self.levels = levels
-        self.codes = codes
-        self.starts = .allocate(capacity: starts.count)
-        _ = self.starts.initialize(from: starts)
+        codes = n
+        // Built code by code, so each table's list stays grouped by code: first each code's count per table,
+        // then a running sum along each table turns counts into starts.
+        let tables = 2 * levels * 2
+        starts = .allocate(capacity: tables * (n + 1))
+        starts.initialize(repeating: 0)
+        var lists = [[Int32]](repeating: [], count: tables)
+        for (c, k) in concepts.enumerated() where k >= 0 {
+            for e in compiled.conceptFields[Int(k)] {
+                let t = Self.table(stage: gate[Int(e.field)] == .zero ? 0 : 1, level: Int(e.level), medication: e.medication, levels: levels)
+                lists[t].append(e.field)
+                starts[t * (n + 1) + c + 1] += 1
+            }
+        }
+        for t in 0..<tables {
+            var sum: Int32 = 0
+            for c in 0...n {
+                sum += starts[t * (n + 1) + c]
+                starts[t * (n + 1) + c] = sum
+            }
+        }
         let all = lists.flatMap { $0 }
         fields = .allocate(capacity: max(1, all.count))
         _ = fields.initialize(from: all)
-        fieldBase = .allocate(capacity: lists.count)
-        fieldTotal = .allocate(capacity: lists.count)
+        fieldBase = .allocate(capacity: tables)
+        fieldTotal = .allocate(capacity: tables)
         var base = 0
         for (t, list) in lists.enumerated() {
             fieldBase[t] = base
             fieldTotal[t] = list.count
             base += list.count
         }
-        let flatDynamic = dynamicFields.flatMap { $0 }
+        // Patient-dependent windows (no constant bounds), by stage and level.
+        let fieldCount = compiled.fieldKinds.count
+        let flatDynamic = (0..<2).flatMap { stage in
+            (0..<levels).map { level in
+                (0..<fieldCount).filter {
+                    compiled.fieldLevel[$0] == level && compiled.constantBounds[$0] == nil && (gate[$0] == .zero) == (stage == 0)
+                }
+            }
+        }
         dynamic = .allocate(capacity: max(1, flatDynamic.reduce(0) { $0 + $1.count }))
         dynamicBase = .allocate(capacity: flatDynamic.count + 1)
         var d = 0
@@ -68,7 +96,10 @@ final class ScanTables {
 
     /// The index of the table of one stage, level and source.
     @inline(__always)
-    func table(stage: Int, level: Int, medication: Bool) -> Int { (stage * levels + level) * 2 + (medication ? 1 : 0) }
+    func table(stage: Int, level: Int, medication: Bool) -> Int { Self.table(stage: stage, level: level, medication: medication, levels: levels) }
+
+    @inline(__always)
+    static func table(stage: Int, level: Int, medication: Bool, levels: Int) -> Int { (stage * levels + level) * 2 + (medication ? 1 : 0) }
 
     /// Whether table `t` has any field at all (most levels of most stages have none for medications).
     @inline(__always)
