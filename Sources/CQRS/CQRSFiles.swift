@@ -120,11 +120,11 @@ public enum CQRSFiles {
                 let den = fields["Denominator"] ?? 0
                 let num = fields["Numerator"] ?? 0
                 let others = fields.filter { $0.key != "Denominator" && $0.key != "Numerator" && registerNames[$0.key] == nil }
-                let kinds = Dictionary(uniqueKeysWithValues: (def.denominator.rules + def.numerator.rules).compactMap { r in r.field.map { ($0, r.kind.rawValue) } })
+                let kinds = Dictionary((def.denominator.rules + def.numerator.rules).compactMap { r in r.field.map { ($0, r.kind) } }, uniquingKeysWith: { a, _ in a })
                 let a = den > 0 ? 100 * Double(num) / Double(den) : nil
                 indicators.append(IndicatorResult(
                     id: def.id, register: def.register, registerSize: size, denominator: den, numerator: num, fields: others,
-                    fieldKinds: others.keys.reduce(into: [:]) { $0[$1] = kinds[$1] ?? "exclusion" }, achievement: a,
+                    fieldKinds: others.keys.reduce(into: [:]) { $0[$1] = kinds[$1] ?? .exclusion }, achievement: a,
                     points: indicatorPoints(def, achievement: a, registerSize: size),
                     maxPoints: def.points, ruleCounts: []))
             }

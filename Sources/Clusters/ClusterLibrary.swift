@@ -16,11 +16,14 @@ public struct ClusterLibrary: Sendable {
 
     public mutating func add(_ list: CodeList) { lists[list.name] = list }
 
-    /// The name a shipped file is known by: `pcd-hyp_cod.csv` → `HYP_COD`; other files keep their
-    /// stem (`primis-ast.csv` → `primis-ast`).
+    /// The name a shipped file is known by: PCD refset clusters and NHS drug refsets by their cluster
+    /// (`pcd-hyp_cod.csv` → `HYP_COD`, `nhsdrug-stat_cod.csv` → `STAT_COD`); other files keep their stem
+    /// (`primis-ast.csv` → `primis-ast`), and rules name them as stand-ins.
     public static func clusterName(forFile file: String) -> String {
         let stem = file.hasSuffix(".csv") ? String(file.dropLast(4)) : file
-        if stem.hasPrefix("pcd-"), stem.hasSuffix("_cod") { return String(stem.dropFirst(4)).uppercased() }
+        for prefix in ["pcd-", "nhsdrug-"] where stem.hasPrefix(prefix) && stem.hasSuffix("_cod") {
+            return String(stem.dropFirst(prefix.count)).uppercased()
+        }
         return stem
     }
 

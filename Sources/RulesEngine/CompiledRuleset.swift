@@ -55,6 +55,8 @@ public struct CompiledRuleset: Sendable {
     let indicatorRules: [(denominator: [ResolvedRule], numerator: [ResolvedRule], register: Int)]
     /// Which library version of each cluster was used: name → fingerprint (or "missing").
     public let clusterVersions: [String: String]
+    /// Each indicator's code-list completeness under this library.
+    public let completeness: [String: Completeness]
 
     struct ResolvedRule: Sendable {
         let root: Int32
@@ -214,6 +216,7 @@ public struct CompiledRuleset: Sendable {
         clusterConcepts = concepts
         clusterNames = names
         clusterVersions = versions
+        completeness = CompletenessAnalysis.indicators(ruleset, versions: versions)
 
         windowRoots = windows.map { w in (w.after.map { program.add($0) }, w.onOrAfter.map { program.add($0) },
                                           w.before.map { program.add($0) }, w.onOrBefore.map { program.add($0) }) }

@@ -23,8 +23,10 @@ public struct IndicatorResult: Sendable, Codable, Hashable {
     public var numerator: Int
     /// Patients removed by each PCA and exclusion field.
     public var fields: [String: Int]
-    /// Whether each field is a `pca` or an `exclusion`.
-    public var fieldKinds: [String: String]
+    /// Whether each field is a PCA, an exclusion or (vaccination cohorts) a tally inside the denominator.
+    public var fieldKinds: [String: FieldKind]
+    /// How complete the code lists behind the figure are.
+    public var completeness: Completeness
     /// Percent achieved (numerator / denominator × 100); nil when the denominator is 0.
     public var achievement: Double?
     public var points: Double
@@ -33,7 +35,9 @@ public struct IndicatorResult: Sendable, Codable, Hashable {
     public var ruleCounts: [RuleCount]
 
     public init(id: String, register: String, registerSize: Int, denominator: Int, numerator: Int, fields: [String: Int],
-                fieldKinds: [String: String], achievement: Double?, points: Double, maxPoints: Double, ruleCounts: [RuleCount]) {
+                fieldKinds: [String: FieldKind], achievement: Double?, points: Double, maxPoints: Double, ruleCounts: [RuleCount],
+                completeness: Completeness = .complete) {
+        self.completeness = completeness
         self.id = id
         self.register = register
         self.registerSize = registerSize
@@ -231,7 +235,7 @@ public struct Engine: Sendable {
         }
         let indicators = rs.indicators.enumerated().map { i, ind -> IndicatorResult in
             var fields: [String: Int] = [:]
-            var fieldKinds: [String: String] = [:]
+            var fieldKinds: [String: FieldKind] = [:]
             var ruleCounts: [RuleCount] = []
             for (c, chain) in [ind.denominator, ind.numerator].enumerated() {
                 for (r, rule) in chain.rules.enumerated() {
@@ -241,7 +245,7 @@ public struct Engine: Sendable {
                         // A named numerator rule tallies within the denominator (e.g. vaccinated by the practice).
                         if c == 1, let f = rule.field {
                             fields[f, default: 0] += selected
-                            fieldKinds[f] = "select"
+                            fieldKinds[f] = .tally
                         }
                     }
                     if rejected > 0 || rule.then == .reject || rule.otherwise == .reject {
@@ -249,7 +253,7 @@ public struct Engine: Sendable {
                                                     count: rejected))
                         if let f = rule.field {
                             fields[f, default: 0] += rejected
-                            fieldKinds[f] = c == 0 ? rule.kind.rawValue : "reject"
+                            fieldKinds[f] = c == 0 ? rule.kind : .tally
                         }
                     }
                 }
@@ -259,7 +263,7 @@ public struct Engine: Sendable {
                 id: ind.id, register: ind.register, registerSize: registerSizes[compiled.indicatorRules[i].register],
                 denominator: denominators[i], numerator: numerators[i], fields: fields, fieldKinds: fieldKinds, achievement: achievement,
                 points: indicatorPoints(ind, achievement: achievement, registerSize: registerSizes[compiled.indicatorRules[i].register]),
-                maxPoints: ind.points, ruleCounts: ruleCounts)
+                maxPoints: ind.points, ruleCounts: ruleCounts, completeness: compiled.completeness[ind.id] ?? .complete)
         }
         return PracticeResult(
             ods: population.practice.ods, pcn: population.practice.pcnODS, listSize: listSize,

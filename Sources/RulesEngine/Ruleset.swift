@@ -4,11 +4,19 @@ import Clinical
 /// indicators. Rules are data: the engine knows this vocabulary, never the indicators.
 public struct Ruleset: Sendable {
     public var id: String
+    /// What the ruleset is: QOF (points and pounds), a vaccination programme (uptake against targets) or a DES.
+    public var kind: Kind
+    /// The family its years share (`qof`, `flu`, `shingles`): last year's figures come from the same family.
+    public var family: String
+    /// The ruleset of the year before (`qof-2024-25` for `qof-2025-26`), when there is one.
+    public var previous: String?
     public var title: String
     /// Where the rules came from (business rules version, guidance), for people.
     public var source: String
     /// SHA-256 of the rule file's text: the exact rules a run used.
     public var sha256: String
+    /// The rule file's text, stored with the runs that used it (so a stored run can be read with its own rules).
+    public var text: String = ""
     public var payPeriodStart: Day
     public var payPeriodEnd: Day
     /// Age is in whole years on this date (default: the achievement date).
@@ -18,6 +26,14 @@ public struct Ruleset: Sendable {
     public var indicators: [Indicator]
     /// Clusters the rules name, with any declared stand-in or refset.
     public var clusters: [String: ClusterReference]
+
+    /// The closed vocabulary of ruleset kinds.
+    public enum Kind: String, Sendable, Codable, Hashable, CaseIterable {
+        case qof, programme, des
+    }
+
+    /// True for a vaccination programme (uptake against targets, no points).
+    public var isProgramme: Bool { kind == .programme }
 
     public enum AgeReference: Sendable, Hashable {
         case achievementDate
@@ -74,11 +90,18 @@ public struct Rule: Sendable {
     public var otherwise: RuleAction
     /// CQRS field counted when this rule rejects (e.g. `PAT_AGEO79`, `HYPPCADEC`).
     public var field: String?
-    public var kind: RejectKind
+    public var kind: FieldKind
     public var describe: String?
     public var line: Int
 
-    public enum RejectKind: String, Sendable { case pca, exclusion }
+    public typealias RejectKind = FieldKind
+}
+
+/// What a named CQRS field counts. PCAs and exclusions leave the denominator; a vaccination cohort's
+/// tallies (vaccinated by the practice, elsewhere, declined, …) count patients inside it and are never
+/// exclusions.
+public enum FieldKind: String, Sendable, Codable, Hashable, CaseIterable {
+    case pca, exclusion, tally
 }
 
 /// An ordered chain of rules: the first Select or Reject decides.

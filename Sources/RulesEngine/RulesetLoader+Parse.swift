@@ -5,8 +5,13 @@ import Yams
 extension NodeReader {
     func ruleset(_ root: Node, sha256: String, library: ClusterLibrary) throws -> Ruleset {
         let top = try mapping(root, "ruleset")
-        try checkKeys(top, allowed: ["ruleset", "title", "source", "dates", "clusters", "fields", "registers", "indicators"], root, "ruleset")
+        try checkKeys(top, allowed: ["ruleset", "kind", "family", "previous", "title", "source", "dates", "clusters", "fields", "registers",
+                                     "indicators"], root, "ruleset")
         let id = try string(top["ruleset"], "ruleset", key: "ruleset")
+        guard let kind = Ruleset.Kind(rawValue: try string(top["kind"], "ruleset", key: "kind")) else {
+            throw fail(top["kind"], "ruleset", "kind must be one of \(Ruleset.Kind.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        let family = try string(top["family"], "ruleset", key: "family")
         guard let datesNode = top["dates"] else { throw fail(root, "dates", "dates (PPSD, PPED) are required") }
         let dates = try mapping(datesNode, "dates")
         let ppsd = try date(dates["PPSD"], "dates", key: "PPSD")
@@ -45,7 +50,7 @@ extension NodeReader {
             for (k, v) in try mapping(node, "indicators") { indicators.append(try indicator(k, v)) }
         }
         let ruleset = Ruleset(
-            id: id, title: top["title"]?.scalar?.string ?? id, source: top["source"]?.scalar?.string ?? "",
+            id: id, kind: kind, family: family, previous: top["previous"]?.scalar?.string, title: top["title"]?.scalar?.string ?? id, source: top["source"]?.scalar?.string ?? "",
             sha256: sha256, payPeriodStart: ppsd, payPeriodEnd: pped, ageOn: ageOn, fields: fields, registers: registers,
             indicators: indicators, clusters: clusters)
         try RulesetValidator(file: file, library: library).validate(ruleset)
@@ -83,7 +88,7 @@ extension NodeReader {
             line: key.mark?.line ?? 0)
     }
 
-    private func rules(_ node: Node?, owner: String) throws -> [Rule] {
+    private func rules(_ node: Node?, owner: String, numerator: Bool = false) throws -> [Rule] {
         guard let node, let seq = node.sequence, !seq.isEmpty else {
             throw fail(node, owner, "rules must be a non-empty list")
         }
@@ -99,10 +104,12 @@ extension NodeReader {
                 }
                 return a
             }
-            var kind = Rule.RejectKind.exclusion
+            // A field named by a numerator rule is a tally inside the denominator; by a denominator rule, an exclusion
+            // unless it says it is a PCA.
+            var kind: FieldKind = numerator ? .tally : .exclusion
             if let n = m["kind"] {
-                guard let s = n.scalar?.string, let k = Rule.RejectKind(rawValue: s) else {
-                    throw fail(n, context, "kind must be pca or exclusion")
+                guard let s = n.scalar?.string, let k = FieldKind(rawValue: s), numerator == (k == .tally) else {
+                    throw fail(n, context, numerator ? "a numerator field is a tally (kind: tally)" : "kind must be pca or exclusion")
                 }
                 kind = k
             }
@@ -134,7 +141,7 @@ extension NodeReader {
                              field: nil, kind: .exclusion, describe: register ? "on the register" : "income-protected: paid at last year's points",
                              line: 0)]
             }
-            return try rules(m[key], owner: "\(id) \(key)")
+            return try rules(m[key], owner: "\(id) \(key)", numerator: key == "numerator")
         }
         var target: Target?
         if let t = m["target"] {

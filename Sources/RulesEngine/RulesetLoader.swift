@@ -68,7 +68,9 @@ public struct RulesetLoader: Sendable {
             throw RulesetError(file: file, line: nil, rule: nil, message: "not valid YAML: \(error)")
         }
         let reader = NodeReader(file: file)
-        return try reader.ruleset(root, sha256: sha256(text), library: library)
+        var ruleset = try reader.ruleset(root, sha256: sha256(text), library: library)
+        ruleset.text = text
+        return ruleset
     }
 
     private func sha256(_ text: String) -> String {

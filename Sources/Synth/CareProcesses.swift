@@ -40,13 +40,13 @@ extension Monitoring {
         }
         if has(.heartFailure) {
             if r.chance(0.45) { add(&p, "HFLVSD_COD", on: conditions[.heartFailure]!, kind: .condition, &r) }
-            if r.chance(0.8) { issue("ACEIARB_COD", &r) }
+            if r.chance(0.8) { issue(r.chance(0.6) ? "ACE_COD" : "AII_COD", &r) }
             if r.chance(0.75) { issue("LBB_COD", &r) }
             if r.chance(0.7) { add(&p, "HFRVW_COD", on: recent(&r), kind: .procedure, &r) }
             if r.chance(0.75) { add(&p, "ECOG_COD", on: conditions[.heartFailure]!.adding(days: r.int(-60...150)), kind: .procedure, &r) }
         }
         if let dm = conditions[.diabetes] {
-            if r.chance(0.08) { add(&p, r.chance(0.7) ? "MAL_COD" : "PRT_COD", on: generator.day(between: dm, and: dataTo, &r), &r); issue("ACEIARB_COD", &r) }
+            if r.chance(0.08) { add(&p, r.chance(0.7) ? "MAL_COD" : "PRT_COD", on: generator.day(between: dm, and: dataTo, &r), &r); issue(r.chance(0.6) ? "ACE_COD" : "AII_COD", &r) }
             if r.chance(0.8) { add(&p, "FRC_COD", on: recent(&r), kind: .procedure, &r) }
             if r.chance(0.75) { add(&p, "DSEP_COD", on: dm.adding(days: r.int(7...300)), kind: .procedure, &r) }
         }

@@ -47,10 +47,19 @@ struct PracticeGenerator {
         self.library = library
         var codes: [String: [UInt64]] = [:]
         for (name, list) in library.lists { codes[name] = list.concepts.sorted() }
+        // Clusters the rulesets fill from a labelled stand-in list record from that list.
+        for (cluster, standIn) in Self.standIns where codes[cluster] == nil { codes[cluster] = codes[standIn] }
         self.codes = codes
         self.scales = Dictionary(uniqueKeysWithValues: ConditionModel.all.map { ($0.id, AgeStructure.scale(for: $0)) })
         self.lsoaPool = lsoaPool
     }
+
+    /// The stand-in lists the QOF rulesets declare for clusters that do not ship (`stand_in:` in the rule files).
+    static let standIns = [
+        "DOAC_COD": "opensafely-direct-acting-oral-anticoagulants-doac", "VKA_COD": "opensafely-warfarin",
+        "ANTIPLT_COD": "opensafely-antiplatelets", "LBB_COD": "opensafely-beta-blocker-medications",
+        "FBS_COD": "ardens-glucose-fasting-level", "ECOG_COD": "reducehf-echocardiography-result",
+    ]
 
     func code(_ cluster: String, _ r: inout SynthRandom) -> UInt64? {
         guard let list = codes[cluster], !list.isEmpty else { return nil }

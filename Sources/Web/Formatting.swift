@@ -41,8 +41,3 @@ enum Format {
         return "the period ended on \(end)"
     }
 }
-
-extension Ruleset {
-    /// A vaccination programme (cohorts with targets) rather than a points-paying framework.
-    var isProgramme: Bool { indicators.contains { $0.target != nil } }
-}

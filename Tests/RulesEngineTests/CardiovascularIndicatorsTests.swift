@@ -85,9 +85,9 @@ struct CardiovascularIndicatorsTests {
         known("CHOL003", "registered in the last 3 months: REG1_DAT3", chd("e13").registered("2026-02-01"), .pca, "REG1_DAT3"),
         known("CHOL003", "CKD aged 17: not on the register", PatientBuilder("e14", born: "2009-01-01").with("CKD_COD", on: "2024-01-01"), .notInRegister),
 
-        known("HF003", "LVSD with an ACE inhibitor: numerator", lvsd("f1").issued("ACEIARB_COD", on: issued), .numerator),
+        known("HF003", "LVSD with an ACE inhibitor: numerator", lvsd("f1").issued("AII_COD", on: issued), .numerator),
         known("HF003", "reduced ejection fraction, nothing: denominator", hf("f2").with("REDEJCFRAC_COD", on: "2016-01-01"), .denominator),
-        known("HF003", "heart failure without LVSD: not on the register", hf("f3").issued("ACEIARB_COD", on: issued), .notInRegister),
+        known("HF003", "heart failure without LVSD: not on the register", hf("f3").issued("AII_COD", on: issued), .notInRegister),
         known("HF003", "ACE inhibitor contraindicated: XACE", lvsd("f4").with("XACE_COD", on: "2019-01-01"), .pca, "XACE"),
         known("HF003", "ARB declined: ACEDEC", lvsd("f5").with("AIIDEC_COD", on: inYear), .pca, "ACEDEC"),
         known("HF003", "unsuitable: HFPCAPU", lvsd("f6").with("HFPCAPU_COD", on: inYear), .pca, "HFPCAPU"),

@@ -26,7 +26,7 @@ struct CareProcessIndicatorsTests {
     static func invitedTwice(_ p: PatientBuilder, _ cluster: String) -> PatientBuilder { p.with(cluster, on: "2025-06-01").with(cluster, on: "2025-06-10") }
 
     static let cases: [(String, RuleCase)] = [
-        known("DM006", "microalbuminuria with an ARB: numerator", neph("a1").issued("ACEIARB_COD", on: issued), .numerator),
+        known("DM006", "microalbuminuria with an ARB: numerator", neph("a1").issued("AII_COD", on: issued), .numerator),
         known("DM006", "proteinuria, nothing: denominator", dm("a2").with("PRT_COD", on: "2020-01-01"), .denominator),
         known("DM006", "no nephropathy: PRT_COD", dm("a3"), .excluded, "PRT_COD"),
         known("DM006", "ARB not tolerated: XACE", neph("a4").with("TXAII_COD", on: inYear), .pca, "XACE"),

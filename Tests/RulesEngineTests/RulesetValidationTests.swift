@@ -19,6 +19,8 @@ struct RulesetValidationTests {
 
     static let header = """
         ruleset: local-test
+        kind: qof
+        family: local
         dates: {PPSD: 2025-04-01, PPED: 2026-03-31}
 
         """
@@ -50,10 +52,10 @@ struct RulesetValidationTests {
             fields:
               X_DAT: {latest: NOSUCH_COD}
             """)
-        #expect(e?.line == 4)
+        #expect(e?.line == 6)
         #expect(e?.rule == "X_DAT")
         #expect(e?.message.contains("unknown cluster NOSUCH_COD") == true)
-        #expect(e?.description.hasPrefix("local.yaml:4 (X_DAT)") == true)
+        #expect(e?.description.hasPrefix("local.yaml:6 (X_DAT)") == true)
     }
 
     @Test("an unknown field in a condition is named with the rule")
@@ -65,7 +67,7 @@ struct RulesetValidationTests {
                   - {if: MISSING_DAT is not null, then: select, else: reject}
             """)
         #expect(e?.rule == "R rule 1")
-        #expect(e?.line == 6)
+        #expect(e?.line == 8)
         #expect(e?.message == "unknown field MISSING_DAT")
     }
 
@@ -99,7 +101,7 @@ struct RulesetValidationTests {
                 rules:
                   - {if: "PAT_AGE >", then: select, else: reject}
             """)
-        #expect(e?.line == 6)
+        #expect(e?.line == 8)
         #expect(e?.message.contains("at character") == true)
     }
 
