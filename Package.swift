@@ -241,7 +241,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ReportsTests",
-            dependencies: ["Reports", "Daemon", "Storage", "Postgres", "RulesEngine", "Clusters", "Synth", "Clinical", "TestSupport"],
+            dependencies: ["Reports", "Daemon", "Storage", "Postgres", "RulesEngine", "Clusters", "Synth", "Clinical", "Payments", "TestSupport"],
             swiftSettings: strict
         ),
         .testTarget(

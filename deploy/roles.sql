@@ -14,7 +14,8 @@ GRANT SELECT ON ALL TABLES IN SCHEMA public TO qofd_reader;
 REVOKE SELECT ON web_session FROM qofd_reader;                           -- session tokens are not for readers
 
 GRANT SELECT, INSERT, UPDATE ON organisation, pcn_membership, extract, worker TO qofd_daemon;
-GRANT SELECT, INSERT ON computation_run, register_result, indicator_result, rule_count, declaration TO qofd_daemon;
+GRANT SELECT, INSERT ON computation_run, register_result, indicator_result, rule_count, rule_step_count, ruleset_version,
+    declaration TO qofd_daemon;
 GRANT SELECT, INSERT, DELETE ON patient_outcome_set TO qofd_daemon;      -- DELETE for the retention purge
 GRANT SELECT ON patient_outcome TO qofd_daemon;                          -- the same, one row per patient (a view)
 GRANT UPDATE (finished_at) ON computation_run TO qofd_daemon;

@@ -7,8 +7,10 @@ import RulesEngine
 /// results, and reads the values back so a site holding only aggregate GPES counts gets the same
 /// achievement and payment reports.
 public enum CQRSFiles {
+    /// CQRS's columns, then qofd's own last column: how complete the code lists behind the indicator are
+    /// (complete, stand-in, missing, not computable). Readers that go by column name ignore it.
     public static let valuesHeader =
-        "QUALITY_SERVICE,NAME,ORG_CODE,ACH_DATE,IND_CODE,FIELD_NAME,VALUE,DEFAULT_VALUES_USED,SUBMIT_USER_ID,SUBMIT_DATE,SUBMIT_TIME,LAST_SUBMISSION"
+        "QUALITY_SERVICE,NAME,ORG_CODE,ACH_DATE,IND_CODE,FIELD_NAME,VALUE,DEFAULT_VALUES_USED,SUBMIT_USER_ID,SUBMIT_DATE,SUBMIT_TIME,LAST_SUBMISSION,QOFD_CODE_LISTS"
     public static let pointsHeader = "QUALITY_SERVICE,ORG_CODE,ACH_DATE,IND_CODE,POINTS,APPROVED"
 
     /// `qof-2025-26` → `QOF2526`.
@@ -49,7 +51,7 @@ public enum CQRSFiles {
                                             ("Numerator", i.numerator)]
                 rows += i.fields.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
                 for (field, value) in rows {
-                    out += "\(service),\(name),\(r.ods),\(cqrsDate(achievementDate)),\(i.id),\(field),\(value),N,AUTOMATED,\(submitDate),\(submitTime),Y\n"
+                    out += "\(service),\(name),\(r.ods),\(cqrsDate(achievementDate)),\(i.id),\(field),\(value),N,AUTOMATED,\(submitDate),\(submitTime),Y,\(i.completeness.label)\n"
                 }
             }
         }

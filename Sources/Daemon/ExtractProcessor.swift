@@ -3,6 +3,7 @@ import Clusters
 import Extracts
 import Foundation
 import Logging
+import Metrics
 import Payments
 import Postgres
 import Reports
@@ -165,16 +166,31 @@ public struct ExtractProcessor: Sendable {
         guard let reportsDirectory else { return }
         for run in runs {
             do {
-                let aspiration = nationalFigures[run.ruleset.id]?.aspirationPercent
                 if let data = try await conn.withTransaction({ c in
-                    try ReportData.load(practice: practice, ruleset: run.ruleset, achievementDate: run.achievementDate,
-                                        aspirationPercent: aspiration, in: c)
+                    try ReportData.load(practice: practice, ruleset: run.ruleset, achievementDate: run.achievementDate, in: c)
                 }) {
                     try ReportWriter.write(data, formats: ReportFormat.allCases, to: reportsDirectory)
                 }
             } catch {
                 logger.error("could not write reports", metadata: ["practice": "\(practice)", "ruleset": "\(run.ruleset.id)", "error": "\(error)"])
             }
+        }
+    }
+
+    /// Says which indicators rest on missing code lists under the configured library: logged once (at start and
+    /// after a reload) and counted in /metrics (`qofd_indicators_incomplete`, `qofd_indicators_not_computable`).
+    public func announceCompleteness() {
+        for r in rulesets {
+            guard let compiled = try? compiledCache.compiled(r, achievementDate: r.payPeriodEnd, library: library) else { continue }
+            let incomplete = compiled.completeness.filter { $0.value.status == .missing }
+            let notComputable = incomplete.filter { !$0.value.computable }.keys.sorted()
+            Gauge(label: "qofd_indicators_incomplete", dimensions: [("ruleset", r.id)]).record(incomplete.count)
+            Gauge(label: "qofd_indicators_not_computable", dimensions: [("ruleset", r.id)]).record(notComputable.count)
+            guard !incomplete.isEmpty else { continue }
+            logger.warning("indicators rest on missing code lists; their figures are flagged, and those that cannot be computed are not shown",
+                           metadata: ["ruleset": "\(r.id)", "incomplete": "\(incomplete.keys.sorted().joined(separator: ","))",
+                                      "notComputable": "\(notComputable.joined(separator: ","))",
+                                      "fix": "qofd clusters import, or CLUSTER.csv files in clusters_dir"])
         }
     }
 
@@ -195,7 +211,7 @@ public struct ExtractProcessor: Sendable {
             extractID: extractID, practice: population.practice, rulesetID: compiled.ruleset.id,
             rulesetSHA256: compiled.ruleset.sha256, clusterVersion: compiled.clusterVersion,
             achievementDate: compiled.achievementDate, result: result, engineVersion: Self.engineVersion, worker: worker,
-            payment: payment)
+            payment: payment, ruleset: compiled.ruleset, aspirationPercent: nationalFigures[compiled.ruleset.id]?.aspirationPercent)
     }
 
     private func archiveDirectory(for ods: String) -> URL { directories.archive.appending(path: ods) }

@@ -17,6 +17,8 @@ public struct PCNIndicator: Sendable, Codable, Hashable {
     /// Achievement of the PCN as a whole (summed numerators over summed denominators).
     public var achievement: Double?
     public var pounds: Double
+    /// False when any member's figure rests on missing code lists: the PCN figure cannot be computed either.
+    public var computable: Bool
     public var practices: [Standing]
 }
 
@@ -31,7 +33,10 @@ public enum PCNRollup {
         public var denominator: Int
         public var numerator: Int
         public var pounds: Double?
-        public init(practice: String, indicator: String, registerSize: Int, denominator: Int, numerator: Int, pounds: Double?) {
+        public var computable: Bool
+        public init(practice: String, indicator: String, registerSize: Int, denominator: Int, numerator: Int, pounds: Double?,
+                    computable: Bool = true) {
+            self.computable = computable
             self.practice = practice
             self.indicator = indicator
             self.registerSize = registerSize
@@ -54,6 +59,7 @@ public enum PCNRollup {
             }
             return PCNIndicator(indicator: id, registerSize: rows.reduce(0) { $0 + $1.registerSize }, denominator: den, numerator: num,
                                 achievement: achievement(num, den), pounds: rows.reduce(0) { $0 + ($1.pounds ?? 0) },
+                                computable: rows.allSatisfy(\.computable),
                                 practices: standings.sorted { $0.practice < $1.practice })
         }
     }

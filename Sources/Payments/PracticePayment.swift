@@ -14,10 +14,13 @@ public struct IndicatorPayment: Sendable, Codable, Hashable {
     public var prevalenceFactor: Double
     public var pounds: Double
     public var poundsAvailable: Double
-    /// Pounds between today's achievement and the upper threshold.
+    /// Pounds between today's achievement and the upper threshold (0 when the figure cannot be computed:
+    /// a 0 % made by missing code lists is not money at stake).
     public var poundsAtStake: Double
     /// More patients reaching the numerator needed to gain the next point (nil at maximum or with no denominator).
     public var patientsForNextPoint: Int?
+    /// False when the code lists behind the figure are missing (see `Completeness`).
+    public var computable: Bool = true
 }
 
 /// A practice's QOF points and pounds for one ruleset and achievement date.
@@ -31,6 +34,8 @@ public struct PracticePayment: Sendable, Codable {
     public var pounds: Double
     public var poundsAvailable: Double
     public var poundsAtStake: Double
+    /// What remains to earn on indicators that cannot be computed (missing code lists): not at stake, not known.
+    public var poundsNotAssessed: Double = 0
     /// Paid through the year in advance: aspiration % of last year's achievement (when known).
     public var aspiration: Double?
     /// Year-end pounds less the aspiration already paid.
@@ -76,11 +81,12 @@ public enum PaymentCalculator {
                 points = min(r.maxPoints, protected[r.id] ?? 0)
                 maxPoints = points
             }
+            let computable = r.completeness.computable
             payments.append(IndicatorPayment(
                 id: r.id, group: def.group, achievement: r.achievement, points: points, maxPoints: def.payment == .protected ? maxPoints : r.maxPoints, available: available,
                 listSizeFactor: listFactor, prevalenceFactor: prevalenceFactor, pounds: points * perPoint,
-                poundsAvailable: maxPoints * perPoint, poundsAtStake: (maxPoints - points) * perPoint,
-                patientsForNextPoint: available ? patientsForNextPoint(r, def) : nil))
+                poundsAvailable: maxPoints * perPoint, poundsAtStake: computable ? (maxPoints - points) * perPoint : 0,
+                patientsForNextPoint: available && computable ? patientsForNextPoint(r, def) : nil, computable: computable))
         }
         let pounds = payments.reduce(0) { $0 + $1.pounds }
         let aspiration = lastYearPounds.map { $0 * national.aspirationPercent / 100 }
@@ -88,6 +94,7 @@ public enum PaymentCalculator {
             ods: result.ods, year: national.year, listSize: result.listSize, pointsAchieved: payments.reduce(0) { $0 + $1.points },
             pointsAvailable: payments.filter(\.available).reduce(0) { $0 + $1.maxPoints }, pounds: pounds,
             poundsAvailable: payments.reduce(0) { $0 + $1.poundsAvailable }, poundsAtStake: payments.reduce(0) { $0 + $1.poundsAtStake },
+            poundsNotAssessed: payments.filter { !$0.computable }.reduce(0) { $0 + $1.poundsAvailable - $1.pounds },
             aspiration: aspiration, balance: aspiration.map { pounds - $0 }, indicators: payments,
             unverifiedFigures: national.unverified
                 + (missingProtection.isEmpty ? [] : ["income protection points not supplied for \(missingProtection.joined(separator: ", "))"]))

@@ -36,10 +36,29 @@ enum FHIRMeasureReport {
             }
             let exclusions = i.exclusions.values.reduce(0, +)
             let pcas = i.pcas.values.reduce(0, +)
-            let score: JSONValue = i.achievement.map { a in
+            // A figure on missing code lists has no score; the extension says why.
+            let score: JSONValue = i.completeness.computable ? i.achievement.map { a in
                 .object([("value", .number((a / 100 * 10_000).rounded() / 10_000)), ("unit", .string("1"))])
-            } ?? .null
+            } ?? .null : .null
+            // A programme cohort's tallies are strata of the denominator, never exclusions.
+            let strata: [JSONValue] = i.tallies.sorted { $0.key < $1.key }.map { name, count in
+                .object([
+                    ("value", .object([("text", .string(name))])),
+                    ("population", .array([.object([("code", coding(system, "denominator")), ("count", .int(count))])])),
+                ])
+            }
+            let c = i.completeness
+            let completeness: JSONValue = .array([.object([
+                ("url", .string("urn:qofd:extension:code-list-completeness")),
+                ("extension", .array([
+                    .object([("url", .string("status")), ("valueCode", .string(c.status.rawValue))]),
+                    .object([("url", .string("computable")), ("valueBoolean", .bool(c.computable))]),
+                    .object([("url", .string("description")), ("valueString", .string(c.words))]),
+                ] + c.missing.map { .object([("url", .string("missing")), ("valueString", .string($0))]) }
+                  + c.standIns.map { .object([("url", .string("standIn")), ("valueString", .string($0))]) })),
+            ])])
             return .object([
+                ("extension", completeness),
                 ("code", coding("urn:qofd:indicator", i.id, text: i.describe)),
                 ("population", .array([
                     population("initial-population", i.registerSize, i.id, lists?["initial"]),
@@ -49,6 +68,9 @@ enum FHIRMeasureReport {
                     population("numerator", i.numerator, i.id, lists?["numerator"]),
                 ])),
                 ("measureScore", score),
+                ("stratifier", strata.isEmpty ? .null : .array([.object([
+                    ("code", .array([.object([("text", .string("vaccination status"))])])), ("stratum", .array(strata)),
+                ])])),
             ])
         }
         let ods = JSONValue.object([("system", .string("https://fhir.nhs.uk/Id/ods-organization-code")), ("value", .string(d.practice))])

@@ -16,7 +16,7 @@ public struct ReportData: Sendable, Codable {
         public var registerSize: Int
         public var denominator: Int
         public var numerator: Int
-        /// PCA and exclusion fields with their counts.
+        /// PCA and exclusion fields with their counts (both leave the denominator).
         public var pcas: [String: Int]
         public var exclusions: [String: Int]
         public var achievement: Double?
@@ -29,6 +29,16 @@ public struct ReportData: Sendable, Codable {
         public var changeSincePreviousRun: Double?
         public var changeSinceLastYear: Double?
         public var verified: Bool
+        /// A vaccination cohort's counts inside the denominator (vaccinated by the practice, elsewhere,
+        /// declined, …): never exclusions.
+        public var tallies: [String: Int] = [:]
+        /// Uptake target in percent (vaccination cohorts), as stored with the run.
+        public var target: Double?
+        public var poundsAvailable: Double?
+        /// Nil when there are no pounds or the figure cannot be computed.
+        public var poundsAtStake: Double?
+        public var patientsForNextPoint: Int?
+        public var completeness: Completeness = .complete
     }
 
     public var practice: String
@@ -56,134 +66,71 @@ public struct ReportData: Sendable, Codable {
     /// Patient ids per indicator per population (numerator, denominator, pca, excluded); only for a
     /// subject-list report, which is patient-identifiable and asked for explicitly.
     public var subjects: [String: [String: [String]]]?
+    /// Pounds between achievement and the upper thresholds, over the indicators that can be computed.
+    public var poundsAtStake: Double? = nil
+    /// What remains to earn on indicators whose code lists are missing: not at stake, not known.
+    public var poundsNotAssessed: Double? = nil
+    /// National figures used that are not verified.
+    public var unverifiedFigures: [String] = []
+    /// qof, programme or des.
+    public var rulesetKind: String = "qof"
+    /// Whether the run has pounds at all (national figures exist for it).
+    public var hasPounds: Bool = true
 
-    /// Builds the report for a practice's latest run (`declared`: from its declaration snapshot instead).
+    /// Indicators whose figure cannot be computed, and those with any missing code list.
+    public var notComputable: [String] { indicators.filter { !$0.completeness.computable }.map(\.id) }
+    public var incomplete: [String] { indicators.filter { $0.completeness.status == .missing }.map(\.id) }
+
+    /// Builds the report for a practice's latest run (`declared`: the declared run, whose snapshot hash it carries).
+    /// Every figure is read as the pipeline stored it; nothing is recomputed here.
     public static func load(
         practice: String, ruleset: Ruleset, achievementDate: Day, declared: Bool = false, subjects withSubjects: Bool = false,
-        aspirationPercent: Double? = nil, in conn: isolated PostgresConnection
+        in conn: isolated PostgresConnection
     ) throws -> ReportData? {
         let subject = DeclarationStore.Subject(practice: practice, ruleset: ruleset.id, achievementDate: achievementDate)
-        // A declared report reads its snapshot; any other the run's figures directly (no canonical bytes needed).
-        let object: SnapshotBody
         let runID: Int64
         var snapshotSHA256: String?
         if declared {
             guard let snapshot = try DeclarationStore.declaredSnapshot(subject, in: conn) else { return nil }
-            object = try JSONDecoder().decode(SnapshotBody.self, from: snapshot.json)
             runID = snapshot.runID
             snapshotSHA256 = snapshot.sha256
         } else {
-            guard let figures = try DeclarationStore.latestFigures(subject, in: conn) else { return nil }
-            object = SnapshotBody(figures)
-            runID = figures.runID
+            guard let id = try StoredFigures.latestRunID(practice: practice, ruleset: ruleset.id, on: achievementDate, in: conn) else { return nil }
+            runID = id
         }
+        guard let figures = try StoredFigures.load(run: runID, in: conn) else { return nil }
         let state = try DeclarationStore.state(subject, in: conn)
         let org = try PracticeHistory.organisation(practice, on: achievementDate, in: conn)
-        // Achievement of the run before this one, and of the latest run for the same date a year earlier.
-        func achievements(_ sql: PostgresQuery) throws -> [String: Double] {
-            var out: [String: Double] = [:]
-            for r in try conn.query(sql) { if let a = try r.decode(1, as: Double?.self) { out[try r.decode(0, as: String.self)] = a } }
-            return out
-        }
-        let date = PostgresDate(achievementDate)
-        let previous = try achievements(
-            """
-            SELECT indicator_id, achievement::float8 FROM indicator_result WHERE run_id = (
-                SELECT id FROM computation_run WHERE practice_ods = \(practice) AND ruleset_id = \(ruleset.id)
-                  AND achievement_date = \(date) AND id < \(runID) ORDER BY id DESC LIMIT 1)
-            """)
-        let lastYearDay = achievementDate.adding(years: -1)
-        let lastYear = try achievements(
-            """
-            SELECT indicator_id, achievement::float8 FROM indicator_result WHERE run_id = (
-                SELECT id FROM computation_run WHERE practice_ods = \(practice)
-                  AND achievement_date = \(PostgresDate(lastYearDay))
-                ORDER BY id DESC LIMIT 1)
-            """)
-        let family = (ruleset.id.split(separator: "-").first.map(String.init) ?? ruleset.id) + "-%"
-        let lastYearPounds = try conn.query(
-            """
-            SELECT sum(pounds)::float8 FROM indicator_result WHERE run_id = (
-                SELECT id FROM computation_run WHERE practice_ods = \(practice) AND ruleset_id LIKE \(family)
-                  AND achievement_date = \(PostgresDate(ruleset.payPeriodEnd.adding(years: -1))) AND id < \(runID)
-                ORDER BY id DESC LIMIT 1)
-            """).first.flatMap { try? $0.decode(0, as: Double?.self) }
-        let aspiration = lastYearPounds.flatMap { pounds in aspirationPercent.map { pounds * $0 / 100 } }
-        let definitions = Dictionary(uniqueKeysWithValues: ruleset.indicators.map { ($0.id, $0) })
+        let previous = try PracticeHistory.achievements(ofRunBefore: runID, in: conn)
+        let lastYear = try PracticeHistory.achievements(
+            practice: practice, family: ruleset.family, on: achievementDate.adding(years: -1), in: conn)
+        let definitions = Dictionary(ruleset.indicators.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         var indicators: [Indicator] = []
-        for i in object.indicators {
-            let id = i.id
-            guard let def = definitions[id] else { continue }
-            let fields = i.fields ?? [:]
-            let kinds = Dictionary((def.denominator.rules + def.numerator.rules).compactMap { r in r.field.map { ($0, r.kind) } }, uniquingKeysWith: { a, _ in a })
-            let achievement = i.achievement?.value
+        for i in figures.indicators {
+            guard let def = definitions[i.id] else { continue }
             indicators.append(Indicator(
-                id: id, describe: def.describe, group: def.group, register: def.register, registerSize: i.registerSize ?? 0,
-                denominator: i.denominator ?? 0, numerator: i.numerator ?? 0,
-                pcas: fields.filter { kinds[$0.key] == .pca }, exclusions: fields.filter { kinds[$0.key] != .pca },
-                achievement: achievement, lowerThreshold: def.lowerThreshold, upperThreshold: def.upperThreshold,
-                points: i.points?.value ?? 0, maxPoints: i.maxPoints?.value ?? def.points, pounds: i.pounds?.value,
-                changeSincePreviousRun: achievement.flatMap { a in previous[id].map { a - $0 } },
-                changeSinceLastYear: achievement.flatMap { a in lastYear[id].map { a - $0 } }, verified: def.verified))
+                id: i.id, describe: def.describe, group: def.group, register: def.register, registerSize: i.registerSize,
+                denominator: i.denominator, numerator: i.numerator, pcas: i.fields(.pca), exclusions: i.fields(.exclusion),
+                achievement: i.achievement, lowerThreshold: i.lowerThreshold ?? def.lowerThreshold, upperThreshold: i.upperThreshold ?? def.upperThreshold,
+                points: i.points, maxPoints: i.maxPoints, pounds: i.pounds,
+                changeSincePreviousRun: i.achievement.flatMap { a in previous[i.id].map { a - $0 } },
+                changeSinceLastYear: i.achievement.flatMap { a in lastYear[i.id].map { a - $0 } }, verified: def.verified,
+                tallies: i.fields(.tally), target: i.target ?? def.target?.percent, poundsAvailable: i.poundsAvailable,
+                poundsAtStake: i.poundsAtStake, patientsForNextPoint: i.patientsForNextPoint, completeness: i.completeness))
         }
         var subjects: [String: [String: [String]]]?
         if withSubjects {
-            var lists: [String: [String: [String]]] = [:]
-            for r in try conn.query(
-                "SELECT indicator_id, outcome, patient_id FROM patient_outcome WHERE run_id = \(runID) ORDER BY indicator_id, outcome, patient_id")
-            {
-                lists[try r.decode(0, as: String.self), default: [:]][try r.decode(1, as: String.self), default: []].append(try r.decode(2, as: String.self))
-            }
-            subjects = lists
+            subjects = try PracticeHistory.patientLists(run: runID, in: conn)
         }
-        let available = indicators.filter { $0.registerSize > 0 }
-        let pounds = indicators.reduce(0) { $0 + ($1.pounds ?? 0) }
         return ReportData(
             practice: practice, practiceName: org?.name ?? practice, pcn: org?.pcn,
             ruleset: ruleset.id, rulesetTitle: ruleset.title, achievementDate: achievementDate.description, runID: runID,
-            listSize: object.listSize ?? 0, pointsAchieved: indicators.reduce(0) { $0 + $1.points },
-            pointsAvailable: available.reduce(0) { $0 + $1.maxPoints }, pounds: pounds,
-            poundsAvailable: available.reduce(0) { total, i in
-                guard let p = i.pounds, i.points > 0 else { return total }
-                return total + p / i.points * i.maxPoints
-            },
-            state: state.words, lastYearPounds: lastYearPounds, aspiration: aspiration, balance: aspiration.map { pounds - $0 },
-            snapshotSHA256: snapshotSHA256, indicators: indicators, subjects: subjects)
+            listSize: figures.listSize, pointsAchieved: figures.pointsAchieved, pointsAvailable: figures.pointsAvailable,
+            pounds: figures.pounds ?? 0, poundsAvailable: figures.poundsAvailable ?? 0, state: state.words,
+            lastYearPounds: figures.lastYearPounds, aspiration: figures.aspiration, balance: figures.balance,
+            snapshotSHA256: snapshotSHA256, indicators: indicators, subjects: subjects, poundsAtStake: figures.poundsAtStake,
+            poundsNotAssessed: figures.poundsNotAssessed, unverifiedFigures: figures.unverifiedFigures, rulesetKind: ruleset.kind.rawValue,
+            hasPounds: figures.paymentYear != nil)
     }
 }
 
-/// The stored snapshot of a run as the report reads it (written by `DeclarationStore`: numbers as text
-/// so that its bytes, and so its hash, never depend on float formatting).
-private struct SnapshotBody: Decodable {
-    /// A number written as text, or as a number by an older snapshot.
-    struct Number: Decodable {
-        var value: Double?
-        init(_ text: String?) { value = text.flatMap(Double.init) }
-        init(from decoder: any Decoder) throws {
-            let c = try decoder.singleValueContainer()
-            if c.decodeNil() { value = nil } else if let s = try? c.decode(String.self) { value = Double(s) } else { value = try c.decode(Double.self) }
-        }
-    }
-    struct Row: Decodable {
-        var id: String
-        var registerSize: Int?
-        var denominator: Int?
-        var numerator: Int?
-        var achievement: Number?
-        var points: Number?
-        var maxPoints: Number?
-        var pounds: Number?
-        var fields: [String: Int]?
-    }
-    var listSize: Int?
-    var indicators: [Row]
-
-    init(_ f: DeclarationStore.RunFigures) {
-        listSize = f.listSize
-        indicators = f.indicators.map { i in
-            Row(id: i.id, registerSize: i.registerSize, denominator: i.denominator, numerator: i.numerator,
-                achievement: Number(i.achievement), points: Number(i.points), maxPoints: Number(i.maxPoints), pounds: Number(i.pounds),
-                fields: i.fields)
-        }
-    }
-}

@@ -12,6 +12,14 @@ extension ReportData {
                 ("upperThreshold", .number(i.upperThreshold)), ("points", .number(i.points)), ("maxPoints", .number(i.maxPoints)),
                 ("pounds", .number(i.pounds)), ("changeSincePreviousRun", .number(i.changeSincePreviousRun)),
                 ("changeSinceLastYear", .number(i.changeSinceLastYear)), ("verified", .bool(i.verified)),
+                ("tallies", counts(i.tallies)), ("target", .number(i.target)), ("poundsAvailable", .number(i.poundsAvailable)),
+                ("poundsAtStake", .number(i.poundsAtStake)), ("patientsForNextPoint", i.patientsForNextPoint.map { .int($0) } ?? .null),
+                ("completeness", .object([
+                    ("status", .string(i.completeness.status.rawValue)), ("computable", .bool(i.completeness.computable)),
+                    ("missing", .array(i.completeness.missing.map { .string($0) })),
+                    ("standIns", .array(i.completeness.standIns.map { .string($0) })),
+                    ("direction", i.completeness.direction.map { .string($0.rawValue) } ?? .null),
+                ])),
             ])
         }
         let subjects: JSONValue = subjects.map { s in
@@ -26,7 +34,9 @@ extension ReportData {
             ("pointsAvailable", .number(pointsAvailable)), ("pounds", .number(pounds)), ("poundsAvailable", .number(poundsAvailable)),
             ("state", .string(state)), ("lastYearPounds", .number(lastYearPounds)), ("aspiration", .number(aspiration)),
             ("balance", .number(balance)), ("snapshotSHA256", snapshotSHA256.map { .string($0) } ?? .null),
-            ("indicators", .array(indicators)), ("subjects", subjects),
+            ("indicators", .array(indicators)), ("subjects", subjects), ("poundsAtStake", .number(poundsAtStake)),
+            ("poundsNotAssessed", .number(poundsNotAssessed)), ("unverifiedFigures", .array(unverifiedFigures.map { .string($0) })),
+            ("rulesetKind", .string(rulesetKind)), ("hasPounds", .bool(hasPounds)),
         ])
     }
 }

@@ -51,6 +51,7 @@ public enum ReportRenderer {
     }
 
     public static func html(_ d: ReportData) -> String {
+        let programme = d.rulesetKind == "programme"
         var rows = ""
         var lastGroup = ""
         for i in d.indicators.sorted(by: { ($0.group, $0.id) < ($1.group, $1.id) }) {
@@ -60,13 +61,20 @@ public enum ReportRenderer {
             }
             // Fields that removed nobody are left out to keep the page readable (the CSV and JSON have them all).
             let fields = (i.exclusions.filter { $0.value > 0 }.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
-                + i.pcas.filter { $0.value > 0 }.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value) (PCA)" })
+                + i.pcas.filter { $0.value > 0 }.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value) (PCA)" }
+                + i.tallies.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" })
                 .map(escape).joined(separator: "<br>")
+            let c = i.completeness
+            // A figure computed on missing code lists is never shown as a plain percentage.
+            let achievement = c.computable
+                ? "\(percent(i.achievement))<br>\(bar(i))<br><span class=\"thr\">\(i.target.map { "target \(percent($0))" } ?? "\(Int(i.lowerThreshold))–\(Int(i.upperThreshold))%")</span>"
+                : "<strong class=\"flag\">cannot be computed</strong><br><span class=\"thr\">code lists missing</span>"
+            let note = c.status == .complete ? "" : "<br><span class=\"flag\">\(escape(c.words))</span>"
             rows += """
-                <tr><th scope="row"><span class="id">\(escape(i.id))</span>\(i.verified ? "" : "<sup title=\"figures not yet verified\">†</sup>")<br><span class="desc">\(escape(i.describe))</span></th>\
+                <tr><th scope="row"><span class="id">\(escape(i.id))</span>\(i.verified ? "" : "<sup title=\"figures not yet verified\">†</sup>")<br><span class="desc">\(escape(i.describe))</span>\(note)</th>\
                 <td>\(i.registerSize)</td><td class="fields">\(fields.isEmpty ? "–" : fields)</td><td>\(i.denominator)</td><td>\(i.numerator)</td>\
-                <td>\(percent(i.achievement))<br>\(bar(i))<br><span class="thr">\(Int(i.lowerThreshold))–\(Int(i.upperThreshold))%</span></td>\
-                <td>\(String(format: "%.2f", i.points)) / \(String(format: "%g", i.maxPoints))</td><td>\(money(i.pounds))</td>\
+                <td>\(achievement)</td>\
+                <td>\(programme ? "–" : "\(String(format: "%.2f", i.points)) / \(String(format: "%g", i.maxPoints))")</td><td>\(d.hasPounds ? money(i.pounds) : "–")</td>\
                 <td>\(change(i.changeSincePreviousRun))</td><td>\(change(i.changeSinceLastYear))</td></tr>
 
                 """
@@ -90,6 +98,7 @@ public enum ReportRenderer {
             tr.group th { background: #dee0e2; font-size: 10.5pt; }
             .id { font-weight: bold; } .desc { color: #505a5f; font-weight: normal; } .thr { color: #505a5f; font-size: 8.5pt; }
             .fields { font-size: 8.5pt; } .note { color: #505a5f; font-size: 9pt; }
+            .flag { color: #8a1538; font-size: 8.5pt; } .notice { border-left: 5px solid #8a1538; padding: .3em .8em; margin-top: .8em; }
             @page { size: A4 landscape; margin: 12mm; }
             @media print { body { margin: 0; } tr { page-break-inside: avoid; } }
             </style>
@@ -100,12 +109,9 @@ public enum ReportRenderer {
             <p class="meta">\(escape(d.practiceName)) (\(escape(d.practice)))\(d.pcn.map { ", PCN \(escape($0))" } ?? "") · achievement date \(escape(d.achievementDate)) · list size \(d.listSize) · run \(d.runID) · status: <strong>\(escape(d.state))</strong>\(d.snapshotSHA256.map { " · declared snapshot \($0.prefix(16))…" } ?? "")</p>
             <section aria-labelledby="summary"><h2 id="summary">Summary</h2>
             <div class="summary">
-            <div>Points achieved<strong>\(String(format: "%.2f", d.pointsAchieved))</strong>of \(String(format: "%g", d.pointsAvailable)) available</div>
-            <div>Pounds achieved<strong>\(money(d.pounds))</strong>of about \(money(d.poundsAvailable))</div>
-            <div>At stake<strong>\(money(max(0, d.poundsAvailable - d.pounds)))</strong>to the upper thresholds</div>
-            \(d.aspiration.map { a in "<div>Aspiration paid<strong>\(money(a))</strong>of last year's \(money(d.lastYearPounds))</div>"
-                + "<div>Balance at year end<strong>\(money(d.balance))</strong>pounds achieved less aspiration</div>" } ?? "")
-            </div></section>
+            \(summary(d))
+            </div>
+            \(completenessNotice(d))</section>
             <section aria-labelledby="indicators"><h2 id="indicators">Indicators</h2>
             <table>
             <thead><tr><th scope="col">Indicator</th><th scope="col">Register</th><th scope="col">Exclusions and PCAs</th><th scope="col">Denominator</th><th scope="col">Numerator</th><th scope="col">Achievement (thresholds)</th><th scope="col">Points</th><th scope="col">Pounds</th><th scope="col">Since last run</th><th scope="col">Since last year</th></tr></thead>
@@ -121,31 +127,78 @@ public enum ReportRenderer {
             """
     }
 
+    /// The summary boxes: points and pounds for QOF (as the pipeline stored them), cohorts for a programme.
+    static func summary(_ d: ReportData) -> String {
+        if d.rulesetKind == "programme" {
+            let met = d.indicators.filter { i in i.completeness.computable && i.target.map { t in (i.achievement ?? 0) >= t } == true }.count
+            return "<div>Cohorts<strong>\(d.indicators.count)</strong>\(met) at or above target</div>"
+                + "<div>Eligible<strong>\(d.indicators.reduce(0) { $0 + $1.denominator })</strong>patients over all cohorts</div>"
+        }
+        var out = "<div>Points achieved<strong>\(String(format: "%.2f", d.pointsAchieved))</strong>of \(String(format: "%g", d.pointsAvailable)) available</div>"
+        guard d.hasPounds else { return out + "<div>Pounds<strong>–</strong>no national figures for this year</div>" }
+        out += "<div>Pounds achieved<strong>\(money(d.pounds))</strong>of \(money(d.poundsAvailable)) available</div>"
+        out += "<div>At stake<strong>\(money(d.poundsAtStake))</strong>to the upper thresholds</div>"
+        if let n = d.poundsNotAssessed, n > 0.005 {
+            out += "<div>Not assessed<strong>\(money(n))</strong>code lists missing</div>"
+        }
+        if let a = d.aspiration {
+            out += "<div>Aspiration paid<strong>\(money(a))</strong>of last year's \(money(d.lastYearPounds))</div>"
+                + "<div>Balance at year end<strong>\(money(d.balance))</strong>pounds achieved less aspiration</div>"
+        }
+        return out
+    }
+
+    /// What the figures cannot say: indicators on missing code lists, and unverified national figures.
+    static func completenessNotice(_ d: ReportData) -> String {
+        var items: [String] = []
+        if !d.notComputable.isEmpty {
+            items.append("<strong>Cannot be computed (code lists missing):</strong> \(escape(d.notComputable.joined(separator: ", "))). "
+                + "Their achievement is not shown and they are not counted as at stake; import the official clusters with <code>qofd clusters import</code>.")
+        }
+        let partial = d.incomplete.filter { !d.notComputable.contains($0) }
+        if !partial.isEmpty {
+            items.append("<strong>Incomplete code lists:</strong> \(escape(partial.joined(separator: ", "))) (see each indicator).")
+        }
+        if !d.unverifiedFigures.isEmpty {
+            items.append("<strong>Unverified national figures:</strong> \(escape(d.unverifiedFigures.joined(separator: "; "))).")
+        }
+        return items.isEmpty ? "" : "<div class=\"notice\">" + items.map { "<p>\($0)</p>" }.joined() + "</div>"
+    }
+
     /// One row per indicator, for spreadsheets.
     public static func csv(_ d: ReportData) -> String {
-        var out = "practice,ruleset,achievement_date,indicator,group,register_size,denominator,numerator,exclusions,pcas,achievement,lower_threshold,upper_threshold,points,max_points,pounds,change_since_previous_run,change_since_last_year\n"
+        var out = "practice,ruleset,achievement_date,indicator,group,register_size,denominator,numerator,exclusions,pcas,tallies,achievement,"
+            + "lower_threshold,upper_threshold,target,points,max_points,pounds,pounds_available,pounds_at_stake,patients_for_next_point,"
+            + "change_since_previous_run,change_since_last_year,code_lists,computable,missing_clusters,stand_in_clusters\n"
         func f(_ x: Double?) -> String { x.map { String(format: "%.4f", $0) } ?? "" }
+        func money(_ x: Double?) -> String { x.map { String(format: "%.2f", $0) } ?? "" }
+        let programme = d.rulesetKind == "programme"
         for i in d.indicators {
             let ex = i.exclusions.values.reduce(0, +)
             let pca = i.pcas.values.reduce(0, +)
-            out += "\(d.practice),\(d.ruleset),\(d.achievementDate),\(i.id),\(i.group),\(i.registerSize),\(i.denominator),\(i.numerator),\(ex),\(pca),"
-            out += "\(f(i.achievement)),\(i.lowerThreshold),\(i.upperThreshold),\(f(i.points)),\(i.maxPoints),\(i.pounds.map { String(format: "%.2f", $0) } ?? ""),"
-            out += "\(f(i.changeSincePreviousRun)),\(f(i.changeSinceLastYear))\n"
+            let tallies = i.tallies.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ";")
+            let c = i.completeness
+            out += "\(d.practice),\(d.ruleset),\(d.achievementDate),\(i.id),\(i.group),\(i.registerSize),\(i.denominator),\(i.numerator),\(ex),\(pca),\(tallies),"
+            // A figure computed on missing code lists is not a measurement: the CSV leaves it empty.
+            out += "\(c.computable ? f(i.achievement) : ""),\(programme ? "" : "\(i.lowerThreshold)"),\(programme ? "" : "\(i.upperThreshold)"),\(i.target.map { "\($0)" } ?? ""),"
+            out += "\(programme ? "" : f(i.points)),\(programme ? "" : "\(i.maxPoints)"),\(money(i.pounds)),\(money(i.poundsAvailable)),\(money(i.poundsAtStake)),"
+            out += "\(i.patientsForNextPoint.map(String.init) ?? ""),\(f(i.changeSincePreviousRun)),\(f(i.changeSinceLastYear)),"
+            out += "\(c.status.rawValue),\(c.computable),\(c.missing.joined(separator: ";")),\(c.standIns.joined(separator: ";"))\n"
         }
         return out
     }
 
     /// The CQRS INDICATOR_VALUES layout for this practice (register, denominator, numerator, every field).
     public static func cqrs(_ d: ReportData, registerNames: [String: String] = [:]) -> String {
-        var out = "QUALITY_SERVICE,NAME,ORG_CODE,ACH_DATE,IND_CODE,FIELD_NAME,VALUE,DEFAULT_VALUES_USED,SUBMIT_USER_ID,SUBMIT_DATE,SUBMIT_TIME,LAST_SUBMISSION\n"
+        var out = "QUALITY_SERVICE,NAME,ORG_CODE,ACH_DATE,IND_CODE,FIELD_NAME,VALUE,DEFAULT_VALUES_USED,SUBMIT_USER_ID,SUBMIT_DATE,SUBMIT_TIME,LAST_SUBMISSION,QOFD_CODE_LISTS\n"
         let parts = d.ruleset.split(separator: "-")
         let service = parts.count == 3 ? parts[0].uppercased() + parts[1].suffix(2) + parts[2] : d.ruleset.uppercased()
         let date = d.achievementDate.replacingOccurrences(of: "-", with: "")
         let name = d.rulesetTitle.replacingOccurrences(of: ",", with: " ")
         for i in d.indicators {
             var rows: [(String, Int)] = [(registerNames[i.register] ?? i.register, i.registerSize), ("Denominator", i.denominator), ("Numerator", i.numerator)]
-            rows += (i.exclusions.merging(i.pcas) { a, _ in a }).sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
-            for (field, value) in rows { out += "\(service),\(name),\(d.practice),\(date),\(i.id),\(field),\(value),N,AUTOMATED,,,Y\n" }
+            rows += (i.exclusions.merging(i.pcas) { a, _ in a }.merging(i.tallies) { a, _ in a }).sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+            for (field, value) in rows { out += "\(service),\(name),\(d.practice),\(date),\(i.id),\(field),\(value),N,AUTOMATED,,,Y,\(i.completeness.label)\n" }
         }
         return out
     }

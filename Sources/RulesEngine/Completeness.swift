@@ -74,73 +74,104 @@ extension Completeness.Direction {
 }
 
 /// Works out each indicator's completeness from the rules and the cluster versions a compiled ruleset
-/// bound: which clusters each rule reads (through fields, the fields their windows depend on, `in`
-/// tests and registers), and whether each is official, a stand-in or missing.
+/// bound: which clusters each rule reads (through fields, the fields their windows depend on, `in` tests
+/// and registers), whether each is official, a stand-in or missing, and whether a chain can still select
+/// anyone when every field made only of missing clusters is null.
 enum CompletenessAnalysis {
+    /// What a condition is known to be when dead inputs are null and everything else is unknown.
+    enum Known: Equatable { case yes, no, unknown, null }
+
     static func indicators(_ ruleset: Ruleset, versions: [String: String]) -> [String: Completeness] {
         let fields = Dictionary(ruleset.fields.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         let registers = Dictionary(ruleset.registers.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
-        var fieldMemo: [String: (all: Set<String>, dead: Bool)] = [:]
         func missing(_ c: String) -> Bool { versions[c] == "missing" }
 
-        /// Clusters a field reads (with those of the fields its window depends on), and whether the field
-        /// itself is dead: every one of its own clusters is missing, so it is always null.
-        func field(_ name: String, _ seen: Set<String> = []) -> (all: Set<String>, dead: Bool) {
-            if let m = fieldMemo[name] { return m }
-            guard let f = fields[name], !seen.contains(name) else { return ([], false) }
+        var fieldClusters: [String: Set<String>] = [:]
+        /// Clusters a field reads, with those of the fields its window depends on.
+        func clusters(ofField name: String, _ seen: Set<String> = []) -> Set<String> {
+            if let m = fieldClusters[name] { return m }
+            guard let f = fields[name], !seen.contains(name) else { return [] }
             var all = Set(f.clusters)
-            for d in f.dependencies { all.formUnion(field(d, seen.union([name])).all) }
-            let out = (all, !f.clusters.isEmpty && f.clusters.allSatisfy(missing))
-            fieldMemo[name] = out
-            return out
+            for d in f.dependencies { all.formUnion(clusters(ofField: d, seen.union([name]))) }
+            fieldClusters[name] = all
+            return all
         }
-        var registerMemo: [String: (all: Set<String>, dead: Bool)] = [:]
-        /// Clusters a register reads, and whether every select rule of its chain reads only dead inputs.
-        func register(_ id: String, _ seen: Set<String> = []) -> (all: Set<String>, dead: Bool) {
+        /// A field whose own clusters are all missing is always null.
+        func dead(_ field: String) -> Bool { fields[field].map { !$0.clusters.isEmpty && $0.clusters.allSatisfy(missing) } ?? false }
+
+        var registerMemo: [String: (all: Set<String>, starved: Bool)] = [:]
+        func register(_ id: String, _ seen: Set<String> = []) -> (all: Set<String>, starved: Bool) {
             if let m = registerMemo[id] { return m }
             guard let chain = registers[id], !seen.contains(id) else { return ([], false) }
-            var all = Set<String>()
-            var selects = 0, deadSelects = 0
-            for rule in chain.rules {
-                let r = ruleInputs(rule, seen.union([id]))
-                all.formUnion(r.all)
-                if rule.then == .select || rule.otherwise == .select {
-                    selects += 1
-                    if r.dead { deadSelects += 1 }
-                }
-            }
-            let out = (all, selects > 0 && selects == deadSelects)
+            let all = chain.rules.reduce(into: Set<String>()) { $0.formUnion(inputs($1.condition, seen.union([id]))) }
+            let out = (all, starved(chain.rules, seen.union([id])))
             registerMemo[id] = out
             return out
         }
-        /// Clusters a rule reads, and whether it reads a dead field, a dead register or a missing `in` cluster.
-        func ruleInputs(_ rule: Rule, _ seen: Set<String> = []) -> (all: Set<String>, dead: Bool) {
-            var all = rule.condition.clusters
-            var dead = all.contains(where: missing)
-            for name in rule.condition.references {
-                let f = fields[name] != nil ? field(name) : register(name, seen)
-                all.formUnion(f.all)
-                dead = dead || f.dead
+        func inputs(_ e: Expression, _ seen: Set<String> = []) -> Set<String> {
+            var all = e.clusters
+            for name in e.references { all.formUnion(fields[name] != nil ? clusters(ofField: name) : register(name, seen).all) }
+            return all
+        }
+        func value(_ e: Expression, _ seen: Set<String>) -> Known {
+            switch e {
+            case .boolean(let b): return b ? .yes : .no
+            case .null: return .null
+            case .number, .date, .string: return .unknown
+            case .reference(let name, _):
+                if dead(name) { return .null }
+                if registers[name] != nil, register(name, seen).starved { return .no }
+                return .unknown
+            case .shift(let inner, _, _): return value(inner, seen) == .null ? .null : .unknown
+            case .isNull(let inner, let negated):
+                return value(inner, seen) == .null ? (negated ? .no : .yes) : .unknown
+            case .compare(let a, _, let b):
+                return value(a, seen) == .null || value(b, seen) == .null ? .no : .unknown
+            case .inCluster(let inner, let cluster):
+                return missing(cluster) || value(inner, seen) == .null ? .no : .unknown
+            case .and(let a, let b):
+                let (x, y) = (value(a, seen), value(b, seen))
+                if x == .no || x == .null || y == .no || y == .null { return .no }
+                return x == .yes && y == .yes ? .yes : .unknown
+            case .or(let a, let b):
+                let (x, y) = (value(a, seen), value(b, seen))
+                if x == .yes || y == .yes { return .yes }
+                return (x == .no || x == .null) && (y == .no || y == .null) ? .no : .unknown
+            case .not(let inner):
+                switch value(inner, seen) {
+                case .yes: return .no
+                case .no, .null: return .yes
+                default: return .unknown
+                }
             }
-            return (all, dead)
+        }
+        /// No rule of the chain can select anyone: each select branch needs a condition that dead inputs make
+        /// impossible (or an earlier rule always decides first).
+        func starved(_ rules: [Rule], _ seen: Set<String> = []) -> Bool {
+            for rule in rules {
+                let v = value(rule.condition, seen)
+                let truth: Known = v == .null ? .no : v
+                if rule.then == .select && truth != .no { return false }
+                if rule.otherwise == .select && truth != .yes { return false }
+                // A rule that always decides (rejects everyone) ends the chain.
+                if (truth == .yes && rule.then == .reject) || (truth == .no && rule.otherwise == .reject) { return true }
+            }
+            return true
         }
 
         var out: [String: Completeness] = [:]
         for ind in ruleset.indicators {
             var used = Set<String>()
             var direction: Completeness.Direction?
-            var computable = true
             let reg = register(ind.register)
             used.formUnion(reg.all)
             if reg.all.contains(where: missing) { direction = .either }
-            if reg.dead { computable = false }
             for (c, chain) in [ind.denominator, ind.numerator].enumerated() {
                 for (k, rule) in chain.rules.enumerated() {
-                    let r = ruleInputs(rule)
-                    used.formUnion(r.all)
+                    let all = inputs(rule.condition)
+                    used.formUnion(all)
+                    guard all.contains(where: missing) else { continue }
                     let selects = rule.then == .select || rule.otherwise == .select
-                    if selects && r.dead && !(c == 1 && rule.field != nil) { computable = false }
-                    guard r.all.contains(where: missing) else { continue }
                     let d: Completeness.Direction
                     switch (c, selects) {
                     case (0, true): d = .either
@@ -154,12 +185,15 @@ enum CompletenessAnalysis {
                     direction = d.merged(direction)
                 }
             }
+            // The figure cannot be computed when missing lists leave the register, the denominator or the
+            // numerator with no way to select anyone (a payment-only indicator has no numerator to starve).
+            let computable = !reg.starved && !starved(ind.denominator.rules) && (ind.payment == .protected || !starved(ind.numerator.rules))
             let missingLists = used.filter(missing).sorted()
             // Lists qofd derived itself (`qofd-*.csv`) are stand-ins too until the official cluster is imported.
             let standIns = used.filter { versions[$0]?.hasPrefix("stand-in") == true || versions[$0]?.hasPrefix("qofd-") == true }.sorted()
             out[ind.id] = Completeness(
                 status: !missingLists.isEmpty ? .missing : !standIns.isEmpty ? .standIn : .complete,
-                computable: computable, missing: missingLists, standIns: standIns,
+                computable: missingLists.isEmpty || computable, missing: missingLists, standIns: standIns,
                 direction: missingLists.isEmpty ? nil : direction ?? .either)
         }
         return out

@@ -31,6 +31,12 @@ public struct ComputeOutput: Sendable {
                         "id": i.id, "register": i.register, "registerSize": i.registerSize, "denominator": i.denominator,
                         "numerator": i.numerator, "fields": i.fields, "achievement": round(i.achievement),
                         "points": round(i.points), "maxPoints": i.maxPoints,
+                        "fieldKinds": i.fieldKinds.mapValues(\.rawValue),
+                        "completeness": [
+                            "status": i.completeness.status.rawValue, "computable": i.completeness.computable,
+                            "missing": i.completeness.missing, "standIns": i.completeness.standIns,
+                            "direction": i.completeness.direction?.rawValue ?? NSNull(), "description": i.completeness.words,
+                        ] as [String: Any],
                     ] as [String: Any]
                 },
             ]
@@ -51,13 +57,17 @@ public struct ComputeOutput: Sendable {
 
     /// One row per practice and indicator, for spreadsheets.
     public func csv() -> String {
-        var out = "ruleset,achievement_date,ods,pcn,list_size,indicator,register,register_size,denominator,numerator,achievement,points,max_points,fields\n"
+        var out = "ruleset,achievement_date,ods,pcn,list_size,indicator,register,register_size,denominator,numerator,achievement,points,max_points,fields,"
+            + "code_lists,computable,missing_clusters,stand_in_clusters\n"
         for p in practices {
             for i in p.indicators {
                 let fields = i.fields.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ";")
-                let a = i.achievement.map { String(format: "%.2f", $0) } ?? ""
+                // A figure computed on missing code lists is not a measurement: left empty, and flagged.
+                let c = i.completeness
+                let a = c.computable ? i.achievement.map { String(format: "%.2f", $0) } ?? "" : ""
                 out += "\(ruleset),\(achievementDate),\(p.ods),\(p.pcn ?? ""),\(p.listSize),\(i.id),\(i.register),\(i.registerSize),"
-                out += "\(i.denominator),\(i.numerator),\(a),\(String(format: "%.2f", i.points)),\(i.maxPoints),\(fields)\n"
+                out += "\(i.denominator),\(i.numerator),\(a),\(String(format: "%.2f", i.points)),\(i.maxPoints),\(fields),"
+                out += "\(c.status.rawValue),\(c.computable),\(c.missing.joined(separator: ";")),\(c.standIns.joined(separator: ";"))\n"
             }
         }
         return out

@@ -154,10 +154,12 @@ public enum DeclarationStore {
             """)
     }
 
-    /// The practice declares the latest figures. Refused when already declared or approved, or when
-    /// there is no run to declare.
+    /// The practice declares the latest figures. Refused when already declared or approved, when there is
+    /// no run to declare, or when some indicator rests on missing code lists and the declarer has not said
+    /// they accept it (`acceptIncomplete`, recorded in the audit log with the indicators).
     @discardableResult
-    public static func declare(_ s: Subject, by: String, note: String?, in conn: isolated PostgresConnection) throws -> Snapshot {
+    public static func declare(_ s: Subject, by: String, note: String?, acceptIncomplete: Bool = false,
+                               in conn: isolated PostgresConnection) throws -> Snapshot {
         guard !by.trimmingCharacters(in: .whitespaces).isEmpty else { throw Refused(description: "say who is declaring (--by)") }
         let current = try state(s, in: conn)
         guard current == .awaitingPracticeDeclaration || current == .returned else {
@@ -165,6 +167,15 @@ public enum DeclarationStore {
         }
         guard let snapshot = try latestSnapshot(s, in: conn) else {
             throw Refused(description: "cannot declare: no computed run for \(s.practice) \(s.ruleset) on \(s.achievementDate)")
+        }
+        let incomplete = try conn.query(
+            """
+            SELECT indicator_id FROM indicator_result WHERE run_id = \(snapshot.runID) AND completeness = 'missing' ORDER BY indicator_id
+            """
+        ).map { try $0.decode(0, as: String.self) }
+        if !incomplete.isEmpty && !acceptIncomplete {
+            throw Refused(description: "cannot declare: \(incomplete.count) indicator(s) rest on missing code lists (\(incomplete.joined(separator: ", "))); "
+                + "import the official clusters (`qofd clusters import`), or declare with --accept-incomplete to accept these figures as they are")
         }
         let rows = try conn.query(
             """
@@ -174,7 +185,10 @@ public enum DeclarationStore {
             RETURNING id
             """)
         try setState(s, .awaitingCommissionerApproval, declaration: try rows[0].decode(0, as: Int64.self), in: conn)
-        try audit(s, actor: by, action: "declare", from: current, to: .awaitingCommissionerApproval, note: note, sha: snapshot.sha256, in: conn)
+        let details = String(decoding: try JSONSerialization.data(
+            withJSONObject: ["acceptedIncomplete": incomplete, "run": snapshot.runID] as [String: Any], options: [.sortedKeys]), as: UTF8.self)
+        try audit(s, actor: by, action: "declare", from: current, to: .awaitingCommissionerApproval, note: note, sha: snapshot.sha256,
+                  details: details, in: conn)
         return snapshot
     }
 

@@ -16,6 +16,14 @@ public enum PracticeHistory {
         public var extractID: Int64?
         /// The archived extract's directory name (nil for CQRS imports).
         public var sourceName: String?
+        /// The exact rules and code lists the run used.
+        public var rulesetSHA256: String = ""
+        public var clusterVersion: String = ""
+    }
+
+    /// The rule text a run used, by its SHA-256 (nil for runs stored before rule texts were kept).
+    public static func ruleText(sha256: String, in conn: isolated PostgresConnection) throws -> String? {
+        try conn.query("SELECT rule_text FROM ruleset_version WHERE sha256 = \(sha256)").first.map { try $0.decode(0, as: String.self) }
     }
 
     /// One indicator's achievement in one run.
@@ -30,7 +38,7 @@ public enum PracticeHistory {
     public static func latestRun(practice: String, ruleset: String, in conn: isolated PostgresConnection) throws -> Run? {
         try conn.query(
             """
-            SELECT r.id, r.practice_ods, r.ruleset_id, r.achievement_date::text, r.extract_id, e.source_name
+            SELECT r.id, r.practice_ods, r.ruleset_id, r.achievement_date::text, r.extract_id, e.source_name, r.ruleset_sha256, r.cluster_version
             FROM computation_run r LEFT JOIN extract e ON e.id = r.extract_id
             WHERE r.practice_ods = \(practice) AND r.ruleset_id = \(ruleset)
             ORDER BY r.achievement_date DESC, r.id DESC LIMIT 1
@@ -38,51 +46,75 @@ public enum PracticeHistory {
         ).first.map { row in
             Run(id: try row.decode(0), practice: try row.decode(1), ruleset: try row.decode(2),
                 achievementDate: Day(iso: try row.decode(3, as: String.self)) ?? .distantFuture, extractID: try row.decode(4),
-                sourceName: try row.decode(5))
+                sourceName: try row.decode(5), rulesetSHA256: try row.decode(6), clusterVersion: try row.decode(7))
         }
     }
 
-    /// The stored results of a run, shaped as the engine's `PracticeResult` (without per-rule counts
-    /// or patients): what payments and reports need.
-    public static func result(of run: Run, in conn: isolated PostgresConnection) throws -> PracticeResult {
-        let head = try conn.query("SELECT list_size FROM computation_run WHERE id = \(run.id)")
-        let registers = try conn.query("SELECT register_id, size FROM register_result WHERE run_id = \(run.id) ORDER BY register_id").map {
-            RegisterResult(id: try $0.decode(0), size: try $0.decode(1))
-        }
-        var fields: [String: [String: Int]] = [:]
-        var kinds: [String: [String: String]] = [:]
-        for row in try conn.query(
-            "SELECT indicator_id, field_name, field_kind, value FROM rule_count WHERE run_id = \(run.id) AND field_kind IN ('pca', 'exclusion')")
+    /// Last year's year-end pounds of a practice: its latest run of the ruleset family at that payment
+    /// period end (nil when there is none or it has no pounds).
+    public static func yearEndPounds(practice: String, family: String, on day: Day, in conn: isolated PostgresConnection) throws -> Double? {
+        return try conn.query(
+            """
+            SELECT coalesce(r.pounds, (SELECT sum(i.pounds) FROM indicator_result i WHERE i.run_id = r.id))::float8
+            FROM computation_run r
+            WHERE r.practice_ods = \(practice) AND r.ruleset_family = \(family) AND r.achievement_date = \(PostgresDate(day))
+            ORDER BY r.id DESC LIMIT 1
+            """
+        ).first.flatMap { try $0.decode(0, as: Double?.self) }
+    }
+
+    /// Achievement per indicator of the run before `runID`: the same practice and ruleset, the latest run
+    /// made for an earlier achievement date or earlier for the same date (weekly extracts compare week on week).
+    public static func achievements(ofRunBefore runID: Int64, in conn: isolated PostgresConnection) throws -> [String: Double] {
+        try achievementMap(conn.query(
+            """
+            SELECT indicator_id, achievement::float8 FROM indicator_result WHERE run_id = (
+                SELECT p.id FROM computation_run p JOIN computation_run r ON r.id = \(runID)
+                WHERE p.practice_ods = r.practice_ods AND p.ruleset_id = r.ruleset_id AND p.id <> r.id
+                  AND (p.achievement_date < r.achievement_date OR (p.achievement_date = r.achievement_date AND p.id < r.id))
+                ORDER BY p.achievement_date DESC, p.id DESC LIMIT 1)
+            """))
+    }
+
+    /// Achievement per indicator of the practice's latest run of the ruleset family on `day` (last year's
+    /// figure for the same date: a flu run never stands in for a QOF one).
+    public static func achievements(practice: String, family: String, on day: Day, in conn: isolated PostgresConnection) throws -> [String: Double] {
+        try achievementMap(conn.query(
+            """
+            SELECT indicator_id, achievement::float8 FROM indicator_result WHERE run_id = (
+                SELECT id FROM computation_run WHERE practice_ods = \(practice) AND ruleset_family = \(family)
+                  AND achievement_date = \(PostgresDate(day))
+                ORDER BY id DESC LIMIT 1)
+            """))
+    }
+
+    private static func achievementMap(_ rows: PostgresRows) throws -> [String: Double] {
+        var out: [String: Double] = [:]
+        for r in rows { if let a = try r.decode(1, as: Double?.self) { out[try r.decode(0, as: String.self)] = a } }
+        return out
+    }
+
+    /// Patient ids per indicator per outcome of a run (patient-identifiable: subject-list reports only).
+    public static func patientLists(run runID: Int64, in conn: isolated PostgresConnection) throws -> [String: [String: [String]]] {
+        var lists: [String: [String: [String]]] = [:]
+        for r in try conn.query(
+            "SELECT indicator_id, outcome, patient_id FROM patient_outcome WHERE run_id = \(runID) ORDER BY indicator_id, outcome, patient_id")
         {
-            let id = try row.decode(0, as: String.self), name = try row.decode(1, as: String.self)
-            fields[id, default: [:]][name] = try row.decode(3)
-            kinds[id, default: [:]][name] = try row.decode(2)
+            lists[try r.decode(0, as: String.self), default: [:]][try r.decode(1, as: String.self), default: []].append(try r.decode(2, as: String.self))
         }
-        let indicators = try conn.query(
-            """
-            SELECT indicator_id, coalesce(register_id, ''), coalesce(register_size, 0), denominator, numerator, achievement::float8,
-                   coalesce(points, 0)::float8, coalesce(max_points, 0)::float8
-            FROM indicator_result WHERE run_id = \(run.id) ORDER BY indicator_id
-            """
-        ).map { row in
-            let id = try row.decode(0, as: String.self)
-            return IndicatorResult(
-                id: id, register: try row.decode(1), registerSize: try row.decode(2), denominator: try row.decode(3), numerator: try row.decode(4),
-                fields: fields[id] ?? [:], fieldKinds: kinds[id] ?? [:], achievement: try row.decode(5), points: try row.decode(6),
-                maxPoints: try row.decode(7), ruleCounts: [])
-        }
-        return PracticeResult(ods: run.practice, pcn: nil, listSize: try head.first?.decode(0, as: Int.self) ?? 0, registers: registers,
-                              indicators: indicators, patients: nil)
+        return lists
     }
 
     /// Achievement of every indicator in every run of the practice with an achievement date in
-    /// `from...to` (any ruleset, so last year's runs line up with this year's by indicator id).
-    public static func trend(practice: String, from: Day, to: Day, in conn: isolated PostgresConnection) throws -> [Point] {
+    /// `from...to`, for one ruleset family (so last year's runs line up with this year's by indicator id,
+    /// and a flu run never appears on a QOF trend).
+    public static func trend(practice: String, family: String, from: Day, to: Day, in conn: isolated PostgresConnection) throws -> [Point] {
         try conn.query(
             """
             SELECT r.id, r.achievement_date::text, i.indicator_id, i.achievement::float8
             FROM computation_run r JOIN indicator_result i ON i.run_id = r.id
-            WHERE r.practice_ods = \(practice) AND r.achievement_date BETWEEN \(PostgresDate(from)) AND \(PostgresDate(to))
+            WHERE r.practice_ods = \(practice) AND r.ruleset_family = \(family)
+              AND r.achievement_date BETWEEN \(PostgresDate(from)) AND \(PostgresDate(to))
             ORDER BY r.achievement_date, r.id
             """
         ).map { row in

@@ -17,6 +17,8 @@ public enum ResultsQuery {
         public var points: Double
         public var maxPoints: Double
         public var pounds: Double?
+        /// False when the figure rests on missing code lists (see `Completeness`).
+        public var computable: Bool
     }
 
     /// Practices that were members of `pcn` on `day` (effective-dated membership).
@@ -51,7 +53,7 @@ public enum ResultsQuery {
         let rows = try conn.query(
             """
             SELECT r.practice_ods, r.id, i.indicator_id, coalesce(i.register_size, 0), i.denominator, i.numerator,
-                   i.achievement::float8, coalesce(i.points, 0)::float8, coalesce(i.max_points, 0)::float8, i.pounds::float8
+                   i.achievement::float8, coalesce(i.points, 0)::float8, coalesce(i.max_points, 0)::float8, i.pounds::float8, i.computable
             FROM indicator_result i JOIN computation_run r ON r.id = i.run_id
             WHERE r.id = ANY(\(PostgresArrayLiteral(ids))::bigint[])
             ORDER BY i.indicator_id, r.practice_ods
@@ -60,7 +62,7 @@ public enum ResultsQuery {
             StoredIndicator(
                 practice: try row.decode(0), runID: try row.decode(1), indicator: try row.decode(2), registerSize: try row.decode(3),
                 denominator: try row.decode(4), numerator: try row.decode(5), achievement: try row.decode(6), points: try row.decode(7),
-                maxPoints: try row.decode(8), pounds: try row.decode(9))
+                maxPoints: try row.decode(8), pounds: try row.decode(9), computable: try row.decode(10))
         }
         return (sizes, indicators)
     }
@@ -74,18 +76,22 @@ extension ResultsQuery {
         public var indicator: String
         public var denominator: Int
         public var numerator: Int
+        /// The cohort's uptake target as stored with the run.
+        public var target: Double?
     }
 
-    /// For every week ending between `from + 6 days` and `to`, each practice's latest run on or
-    /// before the week's end (one snapshot per extract, so weekly or daily extracts both work).
+    /// For every week ending between `from + 6 days` and `to`, and for `to` itself (so the last point is the
+    /// same date as the latest figures beside it), each practice's latest run on or before the week's end
+    /// (one snapshot per extract, so weekly or daily extracts both work).
     public static func weekly(
         ruleset: String, from: Day, to: Day, practices: [String], in conn: isolated PostgresConnection
     ) throws -> [WeeklyRow] {
         guard to >= from.adding(days: 6) else { return [] }
         return try conn.query(
             """
-            SELECT w.week::date::text, r.practice_ods, i.indicator_id, i.denominator, i.numerator
-            FROM generate_series(\(PostgresDate(from.adding(days: 6)))::date, \(PostgresDate(to))::date, interval '7 days') AS w(week)
+            SELECT w.week::date::text, r.practice_ods, i.indicator_id, i.denominator, i.numerator, i.target::float8
+            FROM (SELECT generate_series(\(PostgresDate(from.adding(days: 6)))::date, \(PostgresDate(to))::date, interval '7 days')::date
+                  UNION SELECT \(PostgresDate(to))::date) AS w(week)
             CROSS JOIN unnest(\(PostgresArrayLiteral(practices))::text[]) AS p(ods)
             JOIN LATERAL (
                 SELECT id, practice_ods FROM computation_run
@@ -97,19 +103,12 @@ extension ResultsQuery {
             """
         ).map { row in
             WeeklyRow(week: Day(iso: try row.decode(0, as: String.self))!, practice: try row.decode(1), indicator: try row.decode(2),
-                      denominator: try row.decode(3), numerator: try row.decode(4))
+                      denominator: try row.decode(3), numerator: try row.decode(4), target: try row.decode(5))
         }
     }
 }
 
 extension ResultsQuery {
-    /// The season ruleset before `id` (flu-2025-26 -> flu-2024-25), by name.
-    public static func previousSeasonID(_ id: String) -> String? {
-        let parts = id.split(separator: "-")
-        guard parts.count == 3, let a = Int(parts[1]), let b = Int(parts[2]) else { return nil }
-        return "\(parts[0])-\(a - 1)-\(String(format: "%02d", (b + 99) % 100))"
-    }
-
     /// A PCN's season week by week up to `end`: its member practices' cumulative uptake per cohort,
     /// beside the previous season (when its ruleset is given) and the cohorts' targets.
     public static func seasonView(
@@ -125,7 +124,9 @@ extension ResultsQuery {
         let before = try previous.map { p in
             try weekly(ruleset: p.id, from: p.payPeriodStart, to: end.adding(years: -1), practices: members, in: conn)
         } ?? []
-        let targets = Dictionary(uniqueKeysWithValues: rs.indicators.compactMap { i in i.target.map { (i.id, $0.percent) } })
+        // Targets as the latest runs stored them (the rules' own where a run has none).
+        var targets = Dictionary(uniqueKeysWithValues: rs.indicators.compactMap { i in i.target.map { (i.id, $0.percent) } })
+        for r in now.sorted(by: { $0.week < $1.week }) { if let t = r.target { targets[r.indicator] = t } }
         return SeasonView.build(season: rs.id, seasonEnd: rs.payPeriodEnd, rows: rows(now), lastSeason: rows(before), targets: targets)
     }
 }

@@ -17,12 +17,19 @@ public struct RunRecord: Sendable {
     public var worker: String?
     /// Points and pounds, when national figures exist for the ruleset.
     public var payment: PracticePayment?
+    /// The rules the run used (thresholds, targets and the rule text are stored with it); nil only in tests.
+    public var ruleset: Ruleset?
+    /// The share of last year's year-end pounds paid in advance through the year (national figures).
+    public var aspirationPercent: Double?
 
     public init(
         extractID: Int64?, practice: PracticeInfo, rulesetID: String, rulesetSHA256: String, clusterVersion: String,
-        achievementDate: Day, result: PracticeResult, engineVersion: String, worker: String? = nil, payment: PracticePayment? = nil
+        achievementDate: Day, result: PracticeResult, engineVersion: String, worker: String? = nil, payment: PracticePayment? = nil,
+        ruleset: Ruleset? = nil, aspirationPercent: Double? = nil
     ) {
         self.payment = payment
+        self.ruleset = ruleset
+        self.aspirationPercent = aspirationPercent
         self.extractID = extractID
         self.practice = practice
         self.rulesetID = rulesetID
@@ -90,17 +97,40 @@ public enum RunStore {
             """)
     }
 
-    /// Stores one run with its registers, indicator results, per-rule counts and (when present)
-    /// per-patient outcomes, using COPY for the bulky parts. Returns the run id.
+    /// Stores one run with its registers, indicator results (with every payment figure and the completeness
+    /// of its code lists), per-rule counts and (when present) per-patient outcomes, using COPY for the bulky
+    /// parts. The figures stored here are the only ones any output shows. Returns the run id.
     @discardableResult
     public static func store(_ run: RunRecord, in conn: isolated PostgresConnection, source: String = "extract") throws -> Int64 {
         let r = run.result
+        let pay = run.payment
+        // Last year's year-end pounds (same family, made before this run, so a declared report reads it again)
+        // and the aspiration paid on them.
+        var lastYearPounds: Double?
+        if pay != nil, let rs = run.ruleset {
+            lastYearPounds = try PracticeHistory.yearEndPounds(
+                practice: run.practice.ods, family: rs.family, on: rs.payPeriodEnd.adding(years: -1), in: conn)
+        }
+        let aspiration = lastYearPounds.flatMap { p in run.aspirationPercent.map { p * $0 / 100 } }
+        if let rs = run.ruleset, !rs.text.isEmpty {
+            try conn.execute(
+                """
+                INSERT INTO ruleset_version (sha256, ruleset_id, rule_text) VALUES (\(rs.sha256), \(rs.id), \(rs.text))
+                ON CONFLICT (sha256) DO NOTHING
+                """)
+        }
         let rows = try conn.query(
             """
             INSERT INTO computation_run (extract_id, practice_ods, ruleset_id, ruleset_sha256, cluster_version,
-                                         achievement_date, list_size, engine_version, worker, finished_at, source)
+                                         achievement_date, list_size, engine_version, worker, finished_at, source, ruleset_family,
+                                         payment_year, points_achieved, points_available, pounds, pounds_available, pounds_at_stake,
+                                         pounds_not_assessed, last_year_pounds, aspiration, unverified_figures)
             VALUES (\(run.extractID), \(run.practice.ods), \(run.rulesetID), \(run.rulesetSHA256), \(run.clusterVersion),
-                    \(PostgresDate(run.achievementDate)), \(r.listSize), \(run.engineVersion), \(run.worker), now(), \(source))
+                    \(PostgresDate(run.achievementDate)), \(r.listSize), \(run.engineVersion), \(run.worker), now(), \(source), \(run.ruleset?.family),
+                    \(pay?.year), \(pay.map { format4($0.pointsAchieved) }), \(pay.map { format4($0.pointsAvailable) }),
+                    \(pay.map { money($0.pounds) }), \(pay.map { money($0.poundsAvailable) }), \(pay.map { money($0.poundsAtStake) }),
+                    \(pay.map { money($0.poundsNotAssessed) }), \(lastYearPounds.map(money)), \(aspiration.map(money)),
+                    \(PostgresArrayLiteral(pay?.unverifiedFigures ?? []))::text[])
             RETURNING id
             """)
         let runID = try rows[0].decode(0, as: Int64.self)
@@ -116,42 +146,70 @@ public enum RunStore {
         let indicators = r.indicators
         // With a payment, points are stored as paid (an income-protected indicator earns last year's points,
         // which the records cannot show) beside their pounds.
-        let paid = Dictionary(uniqueKeysWithValues: (run.payment?.indicators ?? []).map { ($0.id, (points: $0.points, pounds: $0.pounds)) })
+        let paid = Dictionary((pay?.indicators ?? []).map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        let definitions = Dictionary((run.ruleset?.indicators ?? []).map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         try conn.copyIn(
             table: "indicator_result",
             columns: ["run_id", "indicator_id", "register_id", "register_size", "denominator", "numerator", "achievement",
-                      "points", "max_points", "pounds"]
+                      "points", "max_points", "pounds", "pounds_available", "pounds_at_stake", "patients_for_next_point", "points_removed",
+                      "list_size_factor", "prevalence_factor", "lower_threshold", "upper_threshold", "target", "completeness", "computable",
+                      "completeness_direction", "missing_clusters", "stand_in_clusters"]
         ) { w in
+            func optional(_ s: String?) throws { if let s { try w.append(s) } else { try w.appendNull() } }
             for i in indicators {
+                let p = paid[i.id]
+                let def = definitions[i.id]
+                let c = i.completeness
                 try w.append(Int(runID))
                 try w.append(i.id)
                 try w.append(i.register)
                 try w.append(i.registerSize)
                 try w.append(i.denominator)
                 try w.append(i.numerator)
-                if let a = i.achievement { try w.append(String(format4(a))) } else { try w.appendNull() }
-                try w.append(format4(paid[i.id]?.points ?? i.points))
-                try w.append(format4(i.maxPoints))
-                if let p = paid[i.id]?.pounds { try w.append(String(format: "%.2f", p)) } else { try w.appendNull() }
+                try optional(i.achievement.map(format4))
+                try w.append(format4(p?.points ?? i.points))
+                try w.append(format4(p?.maxPoints ?? i.maxPoints))
+                try optional(p.map { money($0.pounds) })
+                try optional(p.map { money($0.poundsAvailable) })
+                try optional(p.flatMap { $0.computable ? money($0.poundsAtStake) : nil })
+                try optional(p?.patientsForNextPoint.map(String.init))
+                try w.append(p.map { !$0.available } ?? false)
+                try optional(p.map { "\($0.listSizeFactor)" })
+                try optional(p.map { "\($0.prevalenceFactor)" })
+                try optional(def.map { format4($0.lowerThreshold) })
+                try optional(def.map { format4($0.upperThreshold) })
+                try optional(def?.target.map { format4($0.percent) })
+                try w.append(c.status.rawValue)
+                try w.append(c.computable)
+                try optional(c.direction?.rawValue)
+                try w.append(PostgresArrayLiteral(c.missing))
+                try w.append(PostgresArrayLiteral(c.standIns))
                 try w.endRow()
             }
         }
         try conn.copyIn(table: "rule_count", columns: ["run_id", "indicator_id", "field_name", "field_kind", "value"]) { w in
             for i in indicators {
-                // Named fields (PCAs and exclusions, as CQRS carries them) and the select/reject count of every rule.
+                // Named fields as CQRS carries them: PCAs, exclusions and a cohort's tallies.
                 for (field, value) in i.fields.sorted(by: { $0.key < $1.key }) {
                     try w.append(Int(runID))
                     try w.append(i.id)
                     try w.append(field)
-                    try w.append(i.fieldKinds[field] ?? "exclusion")
+                    try w.append((i.fieldKinds[field] ?? .exclusion).rawValue)
                     try w.append(value)
                     try w.endRow()
                 }
+            }
+        }
+        try conn.copyIn(table: "rule_step_count", columns: ["run_id", "indicator_id", "chain", "rule_number", "action", "field_name", "value"]) { w in
+            for i in indicators {
+                // How many patients each rule selected or rejected: the rule funnel.
                 for c in i.ruleCounts {
                     try w.append(Int(runID))
                     try w.append(i.id)
-                    try w.append("\(c.chain.prefix(3).uppercased())\(c.rule)_\(c.action.uppercased())")
+                    try w.append(c.chain)
+                    try w.append(c.rule)
                     try w.append(c.action)
+                    if let f = c.field { try w.append(f) } else { try w.appendNull() }
                     try w.append(c.count)
                     try w.endRow()
                 }
@@ -183,6 +241,9 @@ public enum RunStore {
 
     /// Patients per stored outcome set (keeps every COPY value well under the writer's limit).
     static let patientsPerSet = 5_000
+
+    /// Pounds and pence, as stored in numeric(14,2).
+    static func money(_ x: Double) -> String { String(format: "%.2f", x) }
 
     /// Four decimal places, as stored in numeric(9,4).
     static func format4(_ x: Double) -> String {

@@ -7,16 +7,29 @@ import Storage
 /// The indicator page (rule funnel, worklist, new patients), its CSV export, and the patient explanation.
 extension WebApp {
     /// The latest run and stored result of an indicator's ruleset for a practice.
-    func latest(_ ods: String, _ rs: Ruleset) async throws -> (PracticeHistory.Run, PracticeResult, String)? {
-        try await database.run { conn in
-            guard let run = try PracticeHistory.latestRun(practice: ods, ruleset: rs.id, in: conn) else { return nil }
+    func latest(_ ods: String, _ rs: Ruleset) async throws -> (PracticeHistory.Run, StoredFigures, String)? {
+        try await database.run { conn -> (PracticeHistory.Run, StoredFigures, String)? in
+            guard let run = try PracticeHistory.latestRun(practice: ods, ruleset: rs.id, in: conn),
+                let figures = try StoredFigures.load(run: run.id, in: conn) else { return nil }
             let name = try PracticeHistory.organisation(ods, on: run.achievementDate, in: conn)?.name ?? ods
-            return (run, try PracticeHistory.result(of: run, in: conn), name)
+            return (run, figures, name)
         }
     }
 
+    /// The run's patients, evaluated with the rules the run itself used (its stored rule text when the rules
+    /// configured now differ).
+    func snapshot(for run: PracticeHistory.Run, configured rs: Ruleset, inputs: WebInputs) async throws -> PracticeSnapshot {
+        var ruleset = rs
+        if !run.rulesetSHA256.isEmpty, run.rulesetSHA256 != rs.sha256,
+            let text = try await database.run({ conn in try PracticeHistory.ruleText(sha256: run.rulesetSHA256, in: conn) })
+        {
+            ruleset = try RulesetLoader(library: inputs.library).parse(text, file: "\(run.ruleset) (as run \(run.id) used it)")
+        }
+        return try await snapshots.snapshot(for: run, ruleset: ruleset, library: inputs.library, archive: inputs.archive)
+    }
+
     /// Register -> each PCA and exclusion field, in rule order -> denominator -> numerator.
-    static func funnel(_ r: IndicatorResult, _ def: Indicator, fields: [FieldDefinition]) -> [(label: String, field: String, count: Int)] {
+    static func funnel(_ r: StoredFigures.Indicator, _ def: Indicator, fields: [FieldDefinition]) -> [(label: String, field: String, count: Int)] {
         // A rule without its own words reads as the field it tests ("maximal blood pressure therapy recorded").
         func words(_ rule: Rule) -> String {
             if let d = rule.describe { return d }
@@ -40,14 +53,17 @@ extension WebApp {
         guard let rs = chosenRuleset(Self.query(request, "ruleset"), inputs.rulesets), let def = rs.indicators.first(where: { $0.id == id }) else {
             return message(.notFound, "Unknown indicator", "No indicator \(id) in the chosen ruleset.", viewer: viewer)
         }
-        guard let (run, result, name) = try await latest(ods, rs), let r = result.indicators.first(where: { $0.id == id }) else {
+        guard let (run, figures, name) = try await latest(ods, rs), let r = figures.indicators.first(where: { $0.id == id }) else {
             return message(.notFound, "No results", "No stored run of \(rs.id) for \(ods).", viewer: viewer)
         }
         let steps = Self.funnel(r, def, fields: rs.fields)
-        let (rag, words) = Format.rag(r.achievement, indicator: def)
+        let c = r.completeness
+        let (rag, words) = c.computable ? Format.rag(r.achievement, indicator: def) : ("none", "Cannot be computed: code lists missing")
         var context: [String: Any] = [
+            "completeness": c.status == .complete ? "" : c.words,
             "title": "\(id) at \(name)", "ods": ods, "name": name, "ruleset": rs.id, "rulesetTitle": rs.title, "id": id, "describe": def.describe,
-            "achievementDate": run.achievementDate.description, "rag": rag, "ragWords": words, "achievement": Format.percent(r.achievement),
+            "achievementDate": run.achievementDate.description, "rag": rag, "ragWords": words,
+            "achievement": c.computable ? Format.percent(r.achievement) : "cannot be computed",
             "thresholds": def.target.map { "target \(Format.percent($0.percent))" } ?? "\(Int(def.lowerThreshold))–\(Int(def.upperThreshold))%",
             "funnel": steps.map { ["label": $0.label, "field": $0.field, "count": $0.count] },
             "funnelChart": Charts.bars(
@@ -58,8 +74,10 @@ extension WebApp {
         if viewer.mayViewPatients(of: ods) {
             let filter = Self.query(request, "q") ?? ""
             do {
-                let snapshot = try await snapshots.snapshot(for: run, ruleset: rs, library: inputs.library, archive: inputs.archive)
-                let list = Worklist(snapshot, indicator: def, library: inputs.library, filter: filter)
+                let snapshot = try await snapshot(for: run, configured: rs, inputs: inputs)
+                let list = Worklist(snapshot, indicator: snapshot.compiled.ruleset.indicators.first { $0.id == id } ?? def,
+                                    library: inputs.library, filter: filter)
+                if let stale = snapshot.stale { context["stale"] = stale }
                 let shown = 500
                 try await audit(viewer, action: "web-view-worklist", practice: ods, ruleset: rs.id, achievementDate: run.achievementDate,
                                 details: ["indicator": id, "filter": filter, "patients": String(min(shown, list.entries.count) + list.newPatients.count)])
@@ -84,7 +102,7 @@ extension WebApp {
             let (run, _, _) = try await latest(ods, rs)
         else { return message(.notFound, "No results", "No stored results for this indicator.", viewer: viewer) }
         let filter = Self.query(request, "q") ?? ""
-        let snapshot = try await snapshots.snapshot(for: run, ruleset: rs, library: inputs.library, archive: inputs.archive)
+        let snapshot = try await snapshot(for: run, configured: rs, inputs: inputs)
         let list = Worklist(snapshot, indicator: def, library: inputs.library, filter: filter)
         try await audit(viewer, action: "web-export-worklist", practice: ods, ruleset: rs.id, achievementDate: run.achievementDate,
                         details: ["indicator": id, "filter": filter, "patients": String(list.entries.count)])
@@ -111,7 +129,7 @@ extension WebApp {
         }
         context["name"] = name
         let snapshot: PracticeSnapshot
-        do { snapshot = try await snapshots.snapshot(for: run, ruleset: rs, library: inputs.library, archive: inputs.archive) } catch {
+        do { snapshot = try await self.snapshot(for: run, configured: rs, inputs: inputs) } catch {
             context["error"] = "The patients behind these figures cannot be shown: \(error)."
             return page("patient", context, viewer: viewer)
         }

@@ -12,57 +12,79 @@ extension WebApp {
     func pcnPage(_ viewer: Viewer, ods: String, request: Request) async throws -> Response {
         let inputs = await inputs()
         let today = todayInEngland()
-        let qof = chosenRuleset(Self.query(request, "ruleset"), inputs.rulesets.filter { !$0.isProgramme })
-        let flu = inputs.rulesets.filter { $0.isProgramme && $0.id.hasPrefix("flu-") }.max { $0.payPeriodStart < $1.payPeriodStart }
+        let qof = chosenRuleset(Self.query(request, "ruleset"), inputs.rulesets.filter { $0.kind == .qof })
+        let flu = inputs.rulesets.filter { $0.isProgramme && $0.family == "flu" }.max { $0.payPeriodStart < $1.payPeriodStart }
         let all = inputs.rulesets
-        let data = try await database.run { conn -> (String?, [String], [String: [String: IndicatorResult]], [String: [String: IndicatorResult]], SeasonView?) in
+        typealias Figures = [String: StoredFigures]
+        let data = try await database.run { conn -> (String?, [(ods: String, name: String)], Figures, Figures, SeasonView?) in
             let name = try PracticeHistory.pcns(in: conn).first { $0.ods == ods }?.name
-            let members = try PracticeHistory.practices(inPCN: ods, since: membershipWindowStart(), in: conn).map(\.ods)
-            func results(_ rs: Ruleset?, _ conn: isolated PostgresConnection) throws -> [String: [String: IndicatorResult]] {
+            let members = try PracticeHistory.practices(inPCN: ods, since: membershipWindowStart(), in: conn).map { ($0.ods, $0.name) }
+            func latest(_ rs: Ruleset?, _ conn: isolated PostgresConnection) throws -> Figures {
                 guard let rs else { return [:] }
-                var out: [String: [String: IndicatorResult]] = [:]
+                var out: Figures = [:]
                 for m in members {
-                    guard let run = try PracticeHistory.latestRun(practice: m, ruleset: rs.id, in: conn) else { continue }
-                    for r in try PracticeHistory.result(of: run, in: conn).indicators { out[r.id, default: [:]][m] = r }
+                    if let id = try StoredFigures.latestRunID(practice: m.0, ruleset: rs.id, in: conn), let f = try StoredFigures.load(run: id, in: conn) {
+                        out[m.0] = f
+                    }
                 }
                 return out
             }
+            let fluFigures = try latest(flu, conn)
             var season: SeasonView?
             if let flu {
-                let previous = ResultsQuery.previousSeasonID(flu.id).flatMap { id in all.first { $0.id == id } }
-                season = try ResultsQuery.seasonView(pcn: ods, season: flu, previous: previous, end: min(today, flu.payPeriodEnd), in: conn)
+                // The curve ends on the date of the latest figures in the table beside it: one page, one date.
+                let asOf = fluFigures.values.map(\.achievementDate).max() ?? min(today, flu.payPeriodEnd)
+                let previous = flu.previous.flatMap { id in all.first { $0.id == id } }
+                season = try ResultsQuery.seasonView(pcn: ods, season: flu, previous: previous, end: asOf, in: conn)
             }
-            return (name, members, try results(qof, conn), try results(flu, conn), season)
+            return (name, members, try latest(qof, conn), fluFigures, season)
         }
-        let (name, members, qofResults, fluResults, season) = data
+        let (name, members, qofFigures, fluFigures, season) = data
         guard let name else { return message(.notFound, "Unknown PCN", "No PCN \(ods) is known to qofd.", viewer: viewer) }
-        func table(_ rs: Ruleset, _ results: [String: [String: IndicatorResult]], extra: (String) -> [String: Any] = { _ in [:] }) -> [String: Any] {
+        func dates(_ f: Figures) -> String {
+            let d = Set(f.values.map(\.achievementDate.description)).sorted()
+            return d.count == 1 ? "achievement date \(d[0])" : "latest run of each practice (achievement dates \(d.joined(separator: ", ")))"
+        }
+        func table(_ rs: Ruleset, _ figures: Figures, extra: (String) -> [String: Any] = { _ in [:] }) -> [String: Any] {
             let rows: [[String: Any]] = rs.indicators.compactMap { def in
-                guard let byPractice = results[def.id] else { return nil }
+                let byPractice = members.compactMap { m in figures[m.ods]?.indicators.first { $0.id == def.id }.map { (m.ods, $0) } }
+                guard !byPractice.isEmpty else { return nil }
+                let lookup = Dictionary(byPractice, uniquingKeysWith: { a, _ in a })
                 let cells = members.map { m -> [String: String] in
-                    guard let r = byPractice[m] else { return ["text": "–"] }
-                    return ["text": "\(Format.percent(r.achievement)) (\(r.numerator)/\(r.denominator))"]
+                    guard let r = lookup[m.ods] else { return ["text": "–"] }
+                    guard r.completeness.computable else { return ["text": "cannot be computed", "flag": "code lists missing"] }
+                    var text = "\(Format.percent(r.achievement)) (\(r.numerator)/\(r.denominator))"
+                    if !rs.isProgramme { text += " · \(Format.points(r.points)) pts" + (r.pounds.map { " · £" + Format.pounds($0) } ?? "") }
+                    return ["text": text, "rag": Format.rag(r.achievement, indicator: def).0]
                 }
-                let n = byPractice.values.reduce(0) { $0 + $1.numerator }, d = byPractice.values.reduce(0) { $0 + $1.denominator }
-                var row: [String: Any] = ["id": def.id, "cells": cells,
-                                          "total": "\(Format.percent(d > 0 ? 100 * Double(n) / Double(d) : nil)) (\(n)/\(d))"]
+                let computable = byPractice.allSatisfy { $0.1.completeness.computable }
+                let n = byPractice.reduce(0) { $0 + $1.1.numerator }, d = byPractice.reduce(0) { $0 + $1.1.denominator }
+                var total = computable ? "\(Format.percent(d > 0 ? 100 * Double(n) / Double(d) : nil)) (\(n)/\(d))" : "cannot be computed"
+                if computable && !rs.isProgramme {
+                    let pounds = byPractice.compactMap(\.1.pounds)
+                    total += " · \(Format.points(byPractice.reduce(0) { $0 + $1.1.points })) pts" + (pounds.isEmpty ? "" : " · £" + Format.pounds(pounds.reduce(0, +)))
+                }
+                var row: [String: Any] = ["id": def.id, "cells": cells, "total": total,
+                                          "completeness": byPractice.first.map { $0.1.completeness.status == .complete ? "" : $0.1.completeness.words } ?? ""]
                 row.merge(extra(def.id)) { a, _ in a }
                 return row
             }
-            return ["title": rs.title, "practices": members, "rows": rows]
+            return ["title": rs.title, "practices": members.map { ["ods": $0.ods, "name": $0.name] }, "rows": rows, "dates": dates(figures)]
         }
-        var context: [String: Any] = ["title": "\(name) PCN", "ods": ods, "name": name, "practiceCount": members.count, "fluRuleset": flu?.id ?? ""]
-        if let qof, !qofResults.isEmpty { context["qof"] = table(qof, qofResults) }
-        if let flu, !fluResults.isEmpty {
+        var context: [String: Any] = ["title": "\(name)", "ods": ods, "name": name, "practiceCount": members.count, "fluRuleset": flu?.id ?? ""]
+        if let qof, !qofFigures.isEmpty { context["qof"] = table(qof, qofFigures) }
+        if let flu, !fluFigures.isEmpty {
             let cohorts = Dictionary(uniqueKeysWithValues: (season?.cohorts ?? []).map { ($0.id, $0) })
-            var f = table(flu, fluResults) { id in
+            var f = table(flu, fluFigures) { id in
                 ["target": Format.percent(cohorts[id]?.target ?? flu.indicators.first { $0.id == id }?.target?.percent),
                  "projected": Format.percent(cohorts[id]?.projectedUptake)]
             }
             let weeks = max(1.0, Double(flu.payPeriodEnd.daysSinceEpoch - flu.payPeriodStart.daysSinceEpoch) / 7)
             f["curves"] = (season?.cohorts ?? []).map { c -> [String: Any] in
-                let now = c.weeks.enumerated().compactMap { i, w in w.uptake.map { (Double(i + 1) / weeks, $0) } }
-                let before = c.weeks.enumerated().compactMap { i, w in w.lastSeasonUptake.map { (Double(i + 1) / weeks, $0) } }
+                let start = flu.payPeriodStart
+                func x(_ w: SeasonView.Week) -> Double { Double((Day(iso: w.week) ?? start).daysSinceEpoch - start.daysSinceEpoch) / 7 / weeks }
+                let now = c.weeks.compactMap { w in w.uptake.map { (x(w), $0) } }
+                let before = c.weeks.compactMap { w in w.lastSeasonUptake.map { (x(w), $0) } }
                 let svg = Charts.lines(
                     title: "\(c.id): PCN uptake week by week\(c.target.map { ", target \(Format.percent($0))" } ?? "")",
                     series: [Charts.Series(label: "this season", points: now),
@@ -70,8 +92,8 @@ extension WebApp {
                     guides: c.target.map { [("target", $0)] } ?? [], xLabels: (flu.payPeriodStart.description, flu.payPeriodEnd.description))
                 let last = c.weeks.last
                 return ["id": c.id, "svg": svg,
-                        "summary": "\(Format.percent(last?.uptake)) (\(last?.numerator ?? 0) of \(last?.denominator ?? 0)), projected \(Format.percent(c.projectedUptake))",
-                        "needs": c.practices.filter { $0.neededForTarget > 0 }.map { "\($0.practice): \($0.neededForTarget) more to reach the target" }]
+                        "summary": "on \(last?.week ?? "–"): \(Format.percent(last?.uptake)) (\(last?.numerator ?? 0) of \(last?.denominator ?? 0)), projected \(Format.percent(c.projectedUptake))",
+                        "needs": c.practices.filter { $0.neededForTarget > 0 }.map { "\($0.practice): \($0.neededForTarget) more to reach the target on \(last?.week ?? "–")" }]
             }
             context["flu"] = f
         }
@@ -93,7 +115,7 @@ extension WebApp {
         for ods in practices {
             guard let (run, _, _) = try await latest(ods, rs) else { continue }
             do {
-                let s = try await snapshots.snapshot(for: run, ruleset: rs, library: inputs.library, archive: inputs.archive)
+                let s = try await snapshot(for: run, configured: rs, inputs: inputs)
                 tallies.append(Inequalities(s, indicator: indicatorID, deprivation: deprivation, ethnicGroups: ethnicGroups))
             } catch { problems.append("\(ods): \(error)") }
         }

@@ -19,10 +19,13 @@ extension WebApp {
         return page("home", ["title": "Practices and PCNs", "practices": visible, "pcns": pcns, "hasPCNs": !pcns.isEmpty], viewer: viewer)
     }
 
-    /// The ruleset asked for (or the first configured one that is not a vaccination programme).
+    /// The ruleset asked for, or the current QOF year (the QOF ruleset whose year holds today, else the newest).
     func chosenRuleset(_ id: String?, _ rulesets: [Ruleset]) -> Ruleset? {
         if let id { return rulesets.first { $0.id == id } }
-        return rulesets.first { !$0.isProgramme } ?? rulesets.first
+        let today = todayInEngland()
+        let qof = rulesets.filter { $0.kind == .qof }
+        return qof.first { $0.payPeriodStart <= today && today <= $0.payPeriodEnd }
+            ?? qof.max { $0.payPeriodEnd < $1.payPeriodEnd } ?? rulesets.first
     }
 
     func dashboard(_ viewer: Viewer, ods: String, request: Request) async throws -> Response {
@@ -31,78 +34,90 @@ extension WebApp {
             return message(.notFound, "Unknown ruleset", "No such ruleset is configured.", viewer: viewer)
         }
         let today = todayInEngland()
-        let data = try await database.run { conn -> (PracticeHistory.Run?, PracticeResult?, (name: String, pcn: String?)?, String, [PracticeHistory.Point], [PracticeHistory.Point]) in
-            let run = try PracticeHistory.latestRun(practice: ods, ruleset: rs.id, in: conn)
-            let result = try run.map { try PracticeHistory.result(of: $0, in: conn) }
-            let org = try PracticeHistory.organisation(ods, on: run?.achievementDate ?? today, in: conn)
-            let state = try run.map { try DeclarationStore.state(.init(practice: ods, ruleset: rs.id, achievementDate: $0.achievementDate), in: conn).words } ?? ""
-            let thisYear = try PracticeHistory.trend(practice: ods, from: rs.payPeriodStart, to: rs.payPeriodEnd, in: conn)
-            let lastYear = try PracticeHistory.trend(practice: ods, from: rs.payPeriodStart.adding(years: -1), to: rs.payPeriodEnd.adding(years: -1), in: conn)
-            return (run, result, org, state, thisYear, lastYear)
+        let data = try await database.run { conn -> (StoredFigures?, (name: String, pcn: String?)?, String, [PracticeHistory.Point], [PracticeHistory.Point]) in
+            let figures = try StoredFigures.latestRunID(practice: ods, ruleset: rs.id, in: conn).flatMap { try StoredFigures.load(run: $0, in: conn) }
+            let org = try PracticeHistory.organisation(ods, on: figures?.achievementDate ?? today, in: conn)
+            let state = try figures.map {
+                try DeclarationStore.state(.init(practice: ods, ruleset: rs.id, achievementDate: $0.achievementDate), in: conn).words
+            } ?? ""
+            let thisYear = try PracticeHistory.trend(practice: ods, family: rs.family, from: rs.payPeriodStart, to: rs.payPeriodEnd, in: conn)
+            let lastYear = try PracticeHistory.trend(
+                practice: ods, family: rs.family, from: rs.payPeriodStart.adding(years: -1), to: rs.payPeriodEnd.adding(years: -1), in: conn)
+            return (figures, org, state, thisYear, lastYear)
         }
-        let (run, result, org, state, thisYear, lastYear) = data
+        let (figures, org, state, thisYear, lastYear) = data
         guard let org else { return message(.notFound, "Unknown practice", "No practice \(ods) is known to qofd.", viewer: viewer) }
         var context: [String: Any] = [
             "title": "\(org.name) dashboard", "ods": ods, "name": org.name, "pcn": org.pcn as Any, "ruleset": rs.id, "rulesetTitle": rs.title,
             "daysLeft": Format.daysLeft(to: rs.payPeriodEnd, today: today), "patientAccess": viewer.mayViewPatients(of: ods),
             "rulesets": inputs.rulesets.map { ["id": $0.id, "current": $0.id == rs.id] }, "vaccination": rs.isProgramme,
         ]
-        guard let run, let result else {
+        guard let figures else {
             context["noRun"] = true
             return page("practice", context, viewer: viewer)
         }
-        let payment = inputs.nationalFigures[rs.id].map { PaymentCalculator.practice(result, ruleset: rs, national: $0) }
-        let byID = Dictionary(uniqueKeysWithValues: (payment?.indicators ?? []).map { ($0.id, $0) })
+        let definitions = Dictionary(rs.indicators.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        var rows: [(stake: Double, row: [String: Any])] = []
+        for r in figures.indicators {
+            guard let def = definitions[r.id] else { continue }
+            rows.append((r.poundsAtStake ?? -1, dashboardRow(r, def, rs, figures: figures, thisYear: thisYear, lastYear: lastYear)))
+        }
+        // QOF: most pounds at stake first; indicators that cannot be computed take no place in that order and
+        // come last. A vaccination programme has no pounds, so its cohorts go by name.
+        rows.sort { a, b in
+            let (idA, idB) = (a.row["id"] as! String, b.row["id"] as! String)
+            return rs.isProgramme || a.stake == b.stake ? idA < idB : a.stake > b.stake
+        }
+        context["hasRun"] = true
+        context["achievementDate"] = figures.achievementDate.description
+        context["state"] = state
+        context["indicators"] = rows.map(\.row)
+        context["pointsAchieved"] = Format.points(figures.pointsAchieved)
+        context["pointsAvailable"] = Format.points(figures.pointsAvailable)
+        if figures.paymentYear != nil, !rs.isProgramme {
+            context["hasPounds"] = true
+            context["pounds"] = Format.pounds(figures.pounds ?? 0)
+            context["poundsAvailable"] = Format.pounds(figures.poundsAvailable ?? 0)
+            context["poundsAtStake"] = Format.pounds(figures.poundsAtStake ?? 0)
+            if let n = figures.poundsNotAssessed, n > 0.005 { context["poundsNotAssessed"] = Format.pounds(n) }
+            if !figures.unverifiedFigures.isEmpty { context["unverified"] = figures.unverifiedFigures.joined(separator: ", ") }
+        }
+        if !figures.notComputable.isEmpty { context["notComputable"] = figures.notComputable.joined(separator: ", ") }
+        return page("practice", context, viewer: viewer)
+    }
+
+    /// One indicator's row on the dashboard, from the stored figures.
+    private func dashboardRow(_ r: StoredFigures.Indicator, _ def: Indicator, _ rs: Ruleset, figures: StoredFigures,
+                              thisYear: [PracticeHistory.Point], lastYear: [PracticeHistory.Point]) -> [String: Any] {
         let span = Double(max(1, rs.payPeriodEnd.daysSinceEpoch - rs.payPeriodStart.daysSinceEpoch))
-        func series(_ points: [PracticeHistory.Point], _ id: String, start: Day) -> [(x: Double, y: Double)] {
-            points.filter { $0.indicator == id }.compactMap { p in
+        func series(_ points: [PracticeHistory.Point], start: Day) -> [(x: Double, y: Double)] {
+            points.filter { $0.indicator == r.id }.compactMap { p in
                 p.achievement.map { (Double(p.achievementDate.daysSinceEpoch - start.daysSinceEpoch) / span, $0) }
             }
         }
-        let definitions = Dictionary(uniqueKeysWithValues: rs.indicators.map { ($0.id, $0) })
-        var rows: [(Double, [String: Any])] = []
-        for r in result.indicators {
-            guard let def = definitions[r.id] else { continue }
-            let pay = byID[r.id]
-            let (rag, words) = Format.rag(r.achievement, indicator: def)
-            let now = series(thisYear, r.id, start: rs.payPeriodStart)
-            let before = series(lastYear, r.id, start: rs.payPeriodStart.adding(years: -1))
-            var guides: [(label: String, y: Double)] = []
-            if let t = def.target?.percent { guides = [("target", t)] } else { guides = [("lower", def.lowerThreshold), ("upper", def.upperThreshold)] }
-            let trend = Charts.lines(
-                title: "\(r.id) achievement by run this year\(before.isEmpty ? "" : ", and last year dashed")",
-                series: [Charts.Series(label: "this year", points: now), Charts.Series(label: "last year", points: before, dashed: true, colour: "#768692")],
-                guides: guides, width: 180, height: 60)
-            let lastYearValue = lastYear.last { $0.indicator == r.id }?.achievement
-            rows.append((pay?.poundsAtStake ?? (r.maxPoints - r.points), [
-                "id": r.id, "describe": def.describe, "rag": rag, "ragWords": words, "achievement": Format.percent(r.achievement),
-                "thresholds": def.target.map { "\(Format.percent($0.percent))" } ?? "\(Int(def.lowerThreshold))–\(Int(def.upperThreshold))%",
-                "numerator": r.numerator, "denominator": r.denominator, "points": Format.points(pay?.points ?? r.points),
-                "maxPoints": Format.points(r.maxPoints), "pounds": Format.pounds(pay?.pounds ?? 0), "atStake": Format.pounds(pay?.poundsAtStake ?? 0),
-                "nextPoint": pay?.patientsForNextPoint.map(String.init) ?? "–", "trend": trend,
-                "sinceLastYear": r.achievement.flatMap { a in lastYearValue.map { a - $0 } }.map { Format.change($0) } ?? "no run last year",
-            ]))
-        }
-        // QOF: most pounds at stake first; a vaccination programme has no pounds, so its cohorts go by name.
-        rows.sort { a, b in
-            let (idA, idB) = (a.1["id"] as! String, b.1["id"] as! String)
-            return rs.isProgramme || a.0 == b.0 ? idA < idB : a.0 > b.0
-        }
-        context["hasRun"] = true
-        context["achievementDate"] = run.achievementDate.description
-        context["state"] = state
-        context["indicators"] = rows.map(\.1)
-        let available = result.indicators.filter { $0.registerSize > 0 }
-        context["pointsAchieved"] = Format.points(payment?.pointsAchieved ?? result.indicators.reduce(0) { $0 + $1.points })
-        context["pointsAvailable"] = Format.points(payment?.pointsAvailable ?? available.reduce(0) { $0 + $1.maxPoints })
-        if let payment, !rs.isProgramme {
-            context["hasPounds"] = true
-            context["pounds"] = Format.pounds(payment.pounds)
-            context["poundsAvailable"] = Format.pounds(payment.poundsAvailable)
-            context["poundsAtStake"] = Format.pounds(payment.poundsAtStake)
-            if !payment.unverifiedFigures.isEmpty { context["unverified"] = payment.unverifiedFigures.joined(separator: ", ") }
-        }
-        return page("practice", context, viewer: viewer)
+        let c = r.completeness
+        let (rag, words) = c.computable ? Format.rag(r.achievement, indicator: def) : ("none", "Cannot be computed: code lists missing")
+        let lower = r.lowerThreshold ?? def.lowerThreshold, upper = r.upperThreshold ?? def.upperThreshold
+        let target = r.target ?? def.target?.percent
+        let now = series(thisYear, start: rs.payPeriodStart)
+        let before = series(lastYear, start: rs.payPeriodStart.adding(years: -1))
+        let guides: [(label: String, y: Double)] = target.map { [("target", $0)] } ?? [("lower", lower), ("upper", upper)]
+        let trend = Charts.lines(
+            title: "\(r.id) achievement by run this year\(before.isEmpty ? "" : ", and last year dashed")",
+            series: [Charts.Series(label: "this year", points: now), Charts.Series(label: "last year", points: before, dashed: true, colour: "#768692")],
+            guides: guides, width: 180, height: 60)
+        let lastYearValue = lastYear.last { $0.indicator == r.id }?.achievement
+        return [
+            "id": r.id, "describe": def.describe, "rag": rag, "ragWords": words,
+            "achievement": c.computable ? Format.percent(r.achievement) : "cannot be computed",
+            "completeness": c.status == .complete ? "" : c.words,
+            "thresholds": target.map { Format.percent($0) } ?? "\(Int(lower))–\(Int(upper))%",
+            "numerator": r.numerator, "denominator": r.denominator, "points": Format.points(r.points),
+            "maxPoints": Format.points(r.maxPoints), "pounds": Format.pounds(r.pounds ?? 0),
+            "atStake": r.poundsAtStake.map { "£" + Format.pounds($0) } ?? "not assessed",
+            "nextPoint": r.patientsForNextPoint.map(String.init) ?? "–", "trend": trend,
+            "sinceLastYear": r.achievement.flatMap { a in lastYearValue.map { a - $0 } }.map { Format.change($0) } ?? "no run last year",
+        ]
     }
 }
 

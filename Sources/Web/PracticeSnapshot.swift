@@ -6,8 +6,9 @@ import RulesEngine
 import Storage
 
 /// A practice's patients as of its latest stored run: the archived extract that run evaluated, read
-/// back and evaluated again with the same ruleset (the engine is deterministic, so the figures are
-/// the stored ones), with every patient's outcome. Worklists, explanations and inequalities are
+/// back and evaluated again with the run's own rules (kept by hash in `ruleset_version`; the engine is
+/// deterministic, so the figures are the stored ones unless the code lists changed, which it says), with
+/// every patient's outcome. Worklists, explanations and inequalities are
 /// built from it; nothing patient-level is kept in the database for them.
 public struct PracticeSnapshot: Sendable {
     public let run: PracticeHistory.Run
@@ -18,9 +19,16 @@ public struct PracticeSnapshot: Sendable {
     public let patientIndex: [String: Int]
     /// Outcomes per indicator, by patient index.
     public let outcomes: [String: [Int: PatientOutcome]]
+    /// Set when the patients cannot be evaluated exactly as the stored run was (its code lists differ from
+    /// those configured now): said plainly on the page, as the figures may then disagree.
+    public let stale: String?
 
     init(run: PracticeHistory.Run, population: Population, compiled: CompiledRuleset) {
         self.run = run
+        stale = !run.clusterVersion.isEmpty && compiled.clusterVersion != run.clusterVersion
+            ? "This run was computed with other code lists than those configured now; the patients below are evaluated with today's lists "
+                + "and may not match the stored figures until the daemon recomputes the run (at start, after a reload, or nightly)."
+            : nil
         self.population = population
         self.compiled = compiled
         let result = Engine(compiled).evaluate(population, patientOutcomes: true)

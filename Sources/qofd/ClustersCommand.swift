@@ -62,6 +62,25 @@ struct ClustersCommand: ParsableCommand {
                     print(line)
                     if version == "missing" { missingTotal += 1 }
                 }
+                // Per indicator: what its figure rests on.
+                print("  indicators:")
+                for ind in compiled.ruleset.indicators {
+                    let c = compiled.completeness[ind.id] ?? .complete
+                    let status = !c.computable ? "CANNOT BE COMPUTED" : c.status == .missing ? "incomplete" : c.status.rawValue
+                    var line = "    \(ind.id.padding(toLength: 18, withPad: " ", startingAt: 0)) \(status)"
+                    if !c.missing.isEmpty { line += "; missing \(c.missing.joined(separator: ", "))" }
+                    if !c.standIns.isEmpty { line += "; stand-ins \(c.standIns.joined(separator: ", "))" }
+                    if c.status == .missing, c.computable, let d = c.direction {
+                        let words = switch d {
+                        case .understated: " (the true figure can only be higher)"
+                        case .overstated: " (the true figure can only be lower)"
+                        case .countsOnly: " (named counts only; achievement unaffected)"
+                        case .either: " (the figure may be higher or lower)"
+                        }
+                        line += words
+                    }
+                    print(line)
+                }
             }
             if missingTotal > 0 {
                 print("\(missingTotal) cluster(s) missing: import the official PCD refset release with `qofd clusters import`.")

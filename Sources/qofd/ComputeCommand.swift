@@ -32,6 +32,9 @@ struct ComputeCommand: ParsableCommand {
         guard ["json", "csv", "cqrs", "cqrs-points"].contains(format) else {
             throw ValidationError("--format must be json, csv, cqrs or cqrs-points")
         }
+        if payments && format != "json" {
+            throw ValidationError("--payments adds points and pounds to --format json; the CSV of `qofd report` carries them for stored runs")
+        }
         guard !extracts.isEmpty else { throw ValidationError("give at least one --extract DIR") }
         let library = try rules.library()
         let compiled = try rules.compiled(library: library)

@@ -32,15 +32,18 @@ struct DeclareCommand: AsyncParsableCommand {
         commandName: "declare", abstract: "Declare a practice's achievement: freeze the latest run's figures for commissioner approval.")
     @OptionGroup var subject: SubjectOptions
     @Option(help: "A note to go with the declaration.") var note: String?
+    @Flag(help: "Declare even though some indicators rest on missing code lists (recorded in the audit log with the indicators).")
+    var acceptIncomplete = false
     @OptionGroup var database: DatabaseOptions
 
     func run() async throws {
         let s = try subject.subject
         let by = subject.by
         let note = self.note
+        let accept = acceptIncomplete
         let snapshot = try await database.withConnection { conn in
             try await Migrator().migrate(on: conn)
-            return try await conn.withTransaction { c in try DeclarationStore.declare(s, by: by, note: note, in: c) }
+            return try await conn.withTransaction { c in try DeclarationStore.declare(s, by: by, note: note, acceptIncomplete: accept, in: c) }
         }
         print("Declared \(s.practice) \(s.ruleset) \(s.achievementDate) (run \(snapshot.runID), snapshot \(snapshot.sha256.prefix(16))…): awaiting commissioner approval.")
     }

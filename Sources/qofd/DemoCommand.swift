@@ -96,23 +96,21 @@ struct DemoCommand: AsyncParsableCommand {
     /// summary table (so a second `qofd demo`, whose extracts are duplicates, still shows them).
     private func summary(_ conn: PostgresConnection, practices: [String], rulesets: [CompiledRuleset], reports: URL) async throws -> String {
         var lines = ["", "   practice  indicator  register  denominator  numerator  achievement  points       pounds"]
-        let aspiration = Dictionary(uniqueKeysWithValues: rulesets.map { ($0.ruleset.id, (try? NationalFigures.load(year: $0.ruleset.id))?.aspirationPercent) })
         for compiled in rulesets {
             for ods in practices {
                 guard let data = try await conn.withTransaction({ c in
-                    try ReportData.load(practice: ods, ruleset: compiled.ruleset, achievementDate: compiled.achievementDate,
-                                        aspirationPercent: aspiration[compiled.ruleset.id] ?? nil, in: c)
+                    try ReportData.load(practice: ods, ruleset: compiled.ruleset, achievementDate: compiled.achievementDate, in: c)
                 }) else { continue }
                 try ReportWriter.write(data, formats: ReportFormat.allCases, to: reports)
-                guard compiled.ruleset.id.hasPrefix("qof") else { continue }
+                guard compiled.ruleset.kind == .qof else { continue }
                 for i in data.indicators.sorted(by: { $0.id < $1.id }) where ["HYP008", "DM020", "BP002", "SMOK002", "CHD015", "VI004"].contains(i.id) {
-                    let a = i.achievement.map { String(format: "%6.1f%%", $0) } ?? "     -"
+                    let a = !i.completeness.computable ? "  n/c " : i.achievement.map { String(format: "%6.1f%%", $0) } ?? "     -"
                     lines.append(String(format: "   %@   %-9@  %8d  %11d  %9d  %@     %5.2f / %2d  %10@", ods, i.id, i.registerSize, i.denominator,
                                         i.numerator, a, i.points, Int(i.maxPoints), i.pounds.map { String(format: "£%.0f", $0) } ?? "-"))
                 }
             }
         }
-        for compiled in rulesets where compiled.ruleset.id.hasPrefix("flu") {
+        for compiled in rulesets where compiled.ruleset.family == "flu" {
             let (sizes, rows) = try await ResultsQuery.latest(ruleset: compiled.ruleset.id, achievementDate: compiled.achievementDate,
                                                              practices: practices, in: conn)
             let over65 = rows.filter { $0.indicator == "FLU_65PLUS" }
@@ -122,6 +120,8 @@ struct DemoCommand: AsyncParsableCommand {
             lines.append("   \(compiled.ruleset.title), PCN of \(sizes.count) practices: aged 65+ \(num) of \(den) vaccinated"
                          + (den > 0 ? String(format: " (%.1f%%)", 100 * Double(num) / Double(den)) : ""))
         }
+        lines.append("")
+        lines.append("   n/c: cannot be computed with the shipped code lists (see `qofd clusters check`).")
         return lines.joined(separator: "\n")
     }
 }

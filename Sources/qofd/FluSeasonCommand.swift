@@ -27,7 +27,7 @@ struct FluSeasonCommand: AsyncParsableCommand {
             guard s.count == 10, let d = Day(iso: s) else { throw ValidationError("--as-of must be YYYY-MM-DD") }
             return d
         } ?? rs.payPeriodEnd
-        let previous = ResultsQuery.previousSeasonID(season).flatMap { all[$0] }
+        let previous = rs.previous.flatMap { all[$0] }
         let (pcn, cohorts) = (self.pcn, Set(cohort))
         let view = try await database.withConnection { conn in
             guard let view = try await ResultsQuery.seasonView(pcn: pcn, season: rs, previous: previous, end: end, cohorts: cohorts, in: conn) else {

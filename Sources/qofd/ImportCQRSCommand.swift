@@ -40,13 +40,13 @@ struct ImportCQRSCommand: AsyncParsableCommand {
             var runs: [Int64] = []
             for item in imported {
                 let ruleset = rulesets[item.ruleset]!
-                let payment = (try? NationalFigures.load(year: ruleset.id, directory: nationalDirectory.map { URL(fileURLWithPath: $0) })).map {
-                    PaymentCalculator.practice(item.result, ruleset: ruleset, national: $0)
-                }
+                let national = try? NationalFigures.load(year: ruleset.id, directory: nationalDirectory.map { URL(fileURLWithPath: $0) })
+                let payment = national.map { PaymentCalculator.practice(item.result, ruleset: ruleset, national: $0) }
                 let record = RunRecord(
                     extractID: nil, practice: .init(ods: item.result.ods, name: item.result.ods), rulesetID: ruleset.id,
                     rulesetSHA256: ruleset.sha256, clusterVersion: "cqrs-import", achievementDate: item.achievementDate,
-                    result: item.result, engineVersion: "cqrs-import", payment: payment)
+                    result: item.result, engineVersion: "cqrs-import", payment: payment, ruleset: ruleset,
+                    aspirationPercent: national?.aspirationPercent)
                 let id = try await conn.withTransaction { c in
                     try RunStore.recordOrganisations(record.practice, on: record.achievementDate, in: c)
                     return try RunStore.store(record, in: c, source: "cqrs-import")

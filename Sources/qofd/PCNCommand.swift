@@ -32,7 +32,7 @@ struct PCNCommand: AsyncParsableCommand {
         guard !members.isEmpty else { throw ValidationError("no practices were members of \(pcn) on \(achievementDate)") }
         let rolled = PCNRollup.rollUp(data.indicators.map {
             .init(practice: $0.practice, indicator: $0.indicator, registerSize: $0.registerSize, denominator: $0.denominator,
-                  numerator: $0.numerator, pounds: $0.pounds)
+                  numerator: $0.numerator, pounds: $0.pounds, computable: $0.computable)
         })
         if json {
             let encoder = JSONEncoder()
@@ -46,9 +46,12 @@ struct PCNCommand: AsyncParsableCommand {
         print("")
         print("  indicator   register  denominator  numerator  achievement   pounds      best practice")
         for r in rolled {
-            let a = r.achievement.map { String(format: "%6.1f%%", $0) } ?? "     -"
+            let a = !r.computable ? "   n/c" : r.achievement.map { String(format: "%6.1f%%", $0) } ?? "     -"
             let best = r.practices.first { $0.rank == 1 }?.practice ?? "-"
             print(String(format: "  %-10@  %8d  %11d  %9d  %@     %10.2f  %@", r.indicator, r.registerSize, r.denominator, r.numerator, a, r.pounds, best))
+        }
+        if rolled.contains(where: { !$0.computable }) {
+            print("\n  n/c: cannot be computed, code lists missing (see `qofd clusters check`).")
         }
     }
 }

@@ -39,7 +39,6 @@ struct ReportCommand: AsyncParsableCommand {
         guard let rs = try RulesetLoader(library: library).loadAll()[ruleset] else { throw ValidationError("unknown ruleset \(ruleset)") }
         let (explicit, pcn, all, declared, subjects, by) = (practice, self.pcn, self.all, self.declared, self.subjectList, self.by ?? "")
         let out = URL(fileURLWithPath: output)
-        let aspiration = (try? NationalFigures.load(year: rs.id, directory: nationalDirectory.map { URL(fileURLWithPath: $0) }))?.aspirationPercent
         let written = try await database.withConnection { conn in
             try await Migrator().migrate(on: conn)
             var practices = explicit
@@ -48,7 +47,7 @@ struct ReportCommand: AsyncParsableCommand {
             var files: [URL] = []
             for ods in Array(Set(practices)).sorted() {
                 guard let data = try await ReportData.load(practice: ods, ruleset: rs, achievementDate: day, declared: declared,
-                                                           subjects: subjects, aspirationPercent: aspiration, in: conn) else {
+                                                           subjects: subjects, in: conn) else {
                     FileHandle.standardError.write(Data("no \(declared ? "declaration" : "run") for \(ods)\n".utf8))
                     continue
                 }

@@ -59,6 +59,7 @@ struct ServeCommand: AsyncParsableCommand {
         await connection.close()
 
         let state = DaemonState(processor: processor, configuration: configuration)
+        processor.announceCompleteness()
         guard let address = configuration.listenAddress else { throw ExitCode(2) }
         let web = try await WebApp(conninfo: conninfo, logger: Logger(label: "qofd.web")) {
             let (p, c) = (await state.processor, await state.configuration)
@@ -75,7 +76,9 @@ struct ServeCommand: AsyncParsableCommand {
         let poller = PollerService(state: state, conninfo: conninfo, notifier: notifier, logger: Logger(label: "qofd.poller"))
         let reload = ReloadService(state: state, logger: logger) {
             let c = try DaemonConfiguration.load(file: file, environment: ProcessInfo.processInfo.environment, defaultStateDirectory: defaultState)
-            return (c, try ExtractProcessor.make(c, worker: worker, logger: Logger(label: "qofd.pipeline")))
+            let p = try ExtractProcessor.make(c, worker: worker, logger: Logger(label: "qofd.pipeline"))
+            p.announceCompleteness()
+            return (c, p)
         }
         let group = ServiceGroup(
             configuration: .init(

@@ -34,18 +34,23 @@ struct DeclarationTests {
         #expect(await refused { try DeclarationStore.approve(s, by: "icb", note: nil, in: $0) }?.contains("cannot approve") == true)
         #expect(await refused { try DeclarationStore.returnToPractice(s, by: "icb", reason: "no", in: $0) }?.contains("cannot return") == true)
 
-        let snapshot = try await conn.withTransaction { c in try DeclarationStore.declare(s, by: "Practice Manager", note: "checked", in: c) }
+        // Figures on missing code lists are declared only when the declarer says so, and the audit log records it.
+        let refusal = await refused { try DeclarationStore.declare(s, by: "Practice Manager", note: nil, in: $0) }
+        #expect(refusal?.contains("missing code lists") == true && refusal?.contains("--accept-incomplete") == true)
+        let snapshot = try await conn.withTransaction { c in try DeclarationStore.declare(s, by: "Practice Manager", note: "checked", acceptIncomplete: true, in: c) }
+        let details = try await conn.query("SELECT details::text FROM audit_log WHERE action = 'declare' ORDER BY id LIMIT 1")[0].decode(0, as: String.self)
+        #expect(details.contains("acceptedIncomplete") && details.contains("CS005"))
         #expect(snapshot.sha256.count == 64)
         #expect(try await DeclarationStore.state(s, in: conn) == .awaitingCommissionerApproval)
-        #expect(await refused { try DeclarationStore.declare(s, by: "Practice Manager", note: nil, in: $0) }?.contains("cannot declare") == true)
+        #expect(await refused { try DeclarationStore.declare(s, by: "Practice Manager", note: nil, acceptIncomplete: true, in: $0) }?.contains("cannot declare") == true)
         #expect(await refused { try DeclarationStore.returnToPractice(s, by: "icb", reason: "  ", in: $0) }?.contains("needs a reason") == true)
 
         try await conn.withTransaction { c in try DeclarationStore.returnToPractice(s, by: "ICB lead", reason: "HYP008 looks low", in: c) }
         #expect(try await DeclarationStore.state(s, in: conn) == .returned)
-        try await conn.withTransaction { c in _ = try DeclarationStore.declare(s, by: "Practice Manager", note: "rechecked", in: c) }
+        try await conn.withTransaction { c in _ = try DeclarationStore.declare(s, by: "Practice Manager", note: "rechecked", acceptIncomplete: true, in: c) }
         try await conn.withTransaction { c in try DeclarationStore.approve(s, by: "ICB lead", note: nil, in: c) }
         #expect(try await DeclarationStore.state(s, in: conn) == .approved)
-        #expect(await refused { try DeclarationStore.declare(s, by: "Practice Manager", note: nil, in: $0) }?.contains("approved") == true)
+        #expect(await refused { try DeclarationStore.declare(s, by: "Practice Manager", note: nil, acceptIncomplete: true, in: $0) }?.contains("approved") == true)
 
         let trail = try await DeclarationStore.auditTrail(practice: s.practice, in: conn)
         #expect(trail.map(\.action) == ["declare", "return", "declare", "approve"])
@@ -58,7 +63,7 @@ struct DeclarationTests {
     @Test("a later run that changes any figure sends a declaration back to the practice and says what changed")
     func figuresChange() async throws {
         let (conn, s, archived, site) = try await Self.processedPractice()
-        try await conn.withTransaction { c in _ = try DeclarationStore.declare(s, by: "PM", note: nil, in: c) }
+        try await conn.withTransaction { c in _ = try DeclarationStore.declare(s, by: "PM", note: nil, acceptIncomplete: true, in: c) }
         // A corrected extract for the same practice and date: some BP readings removed.
         var population = try #require(ExtractLoader().load(archived).population)
         let bp = population.codes.lookup(75_367_002)!
@@ -76,7 +81,7 @@ struct DeclarationTests {
     @Test("the daemon's database role cannot update or delete the audit log")
     func auditLogRole() async throws {
         let (conn, s, _, _) = try await Self.processedPractice()
-        try await conn.withTransaction { c in _ = try DeclarationStore.declare(s, by: "PM", note: nil, in: c) }
+        try await conn.withTransaction { c in _ = try DeclarationStore.declare(s, by: "PM", note: nil, acceptIncomplete: true, in: c) }
         let role = "qofd_daemon_\(UUID().uuidString.prefix(8).lowercased())"
         let reader = "qofd_reader_\(UUID().uuidString.prefix(8).lowercased())"
         let roles = try String(contentsOf: SystemdUnitTests.repository.appending(path: "deploy/roles.sql"), encoding: .utf8)

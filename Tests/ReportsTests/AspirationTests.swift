@@ -2,6 +2,7 @@ import Clinical
 import Clusters
 import Daemon
 import Foundation
+import Payments
 import Reports
 import RulesEngine
 import Synth
@@ -12,7 +13,7 @@ import TestSupport
 /// balance due at year end, on the report (facts §3.4).
 @Suite("Aspiration and balance on the report")
 struct AspirationTests {
-    @Test("last year's year-end pounds, 80 % of them paid in advance, and the balance at year end")
+    @Test("last year's year-end pounds, the aspiration share of them paid in advance, and the balance at year end, stored with the run")
     func aspirationAndBalance() async throws {
         let library = try ClusterLibrary.bundled()
         let all = try RulesetLoader(library: library).loadAll()
@@ -35,19 +36,17 @@ struct AspirationTests {
         }
         let previous = try #require(try await ReportData.load(practice: ods, ruleset: lastYear, achievementDate: Day(iso: "2025-03-31")!, in: conn))
         #expect(previous.pounds > 0)
-        let report = try #require(try await ReportData.load(
-            practice: ods, ruleset: thisYear, achievementDate: Day(iso: "2026-03-31")!, aspirationPercent: 80, in: conn))
+        let share = try Payments.NationalFigures.load(year: thisYear.id).aspirationPercent / 100
+        let report = try #require(try await ReportData.load(practice: ods, ruleset: thisYear, achievementDate: Day(iso: "2026-03-31")!, in: conn))
         let lastYearPounds = try #require(report.lastYearPounds)
         #expect(abs(lastYearPounds - previous.pounds) < 0.01)
-        #expect(abs(try #require(report.aspiration) - 0.8 * previous.pounds) < 0.01)
-        #expect(abs(try #require(report.balance) - (report.pounds - 0.8 * previous.pounds)) < 0.01)
+        #expect(abs(try #require(report.aspiration) - share * previous.pounds) < 0.02)
+        #expect(abs(try #require(report.balance) - (report.pounds - share * previous.pounds)) < 0.02)
         let html = try String(contentsOf: try #require(try ReportWriter.write(report, formats: [.html], to: base.appending(path: "r")).first),
                               encoding: .utf8)
         #expect(html.contains("Aspiration paid") && html.contains("Balance at year end"))
-        // Without an aspiration share (or without last year) there is nothing to show.
-        let plain = try #require(try await ReportData.load(practice: ods, ruleset: thisYear, achievementDate: Day(iso: "2026-03-31")!, in: conn))
-        #expect(plain.aspiration == nil && plain.balance == nil)
-        #expect(previous.lastYearPounds == nil)
+        // Without last year's run there is nothing to show.
+        #expect(previous.lastYearPounds == nil && previous.aspiration == nil && previous.balance == nil)
     }
 
     @Test("a 2024/25 run stores an income-protected indicator at last year's points, and the report shows them")

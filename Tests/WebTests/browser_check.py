@@ -80,7 +80,14 @@ try:
     rows = driver.find_elements(By.CSS_SELECTOR, "tbody tr[id^='row-']")
     check(len(rows) >= 20, f"the dashboard lists the indicators ({len(rows)})")
     findings["indicatorOrder"] = [r.get_attribute("id")[4:] for r in rows]
-    findings["atStake"] = [float(r.find_elements(By.TAG_NAME, "td")[6].text.lstrip("£").replace(",", "")) for r in rows]
+    stakes = [r.find_elements(By.TAG_NAME, "td")[6].text for r in rows]
+    findings["atStake"] = [float(s.lstrip("£").replace(",", "")) for s in stakes if s != "not assessed"]
+    findings["notAssessed"] = [r.get_attribute("id")[4:] for r, s in zip(rows, stakes) if s == "not assessed"]
+    check(all(s == "not assessed" for s in stakes[len(findings["atStake"]):]),
+          "indicators that cannot be computed take no place in the at-stake order (they come last)")
+    for r, s in zip(rows, stakes):
+        if s == "not assessed":
+            check("cannot be computed" in r.text, "an indicator on missing code lists says it cannot be computed, never a plain 0 %")
     findings["trendCharts"] = len(driver.find_elements(By.CSS_SELECTOR, "tbody svg[role='img'] polyline"))
     check(len(driver.find_elements(By.CSS_SELECTOR, ".rag")) == len(rows), "every indicator has a traffic light")
     check("period" in driver.find_element(By.TAG_NAME, "main").text, "days left to the period end are shown")
