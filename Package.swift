@@ -246,7 +246,7 @@ let package = Package(
         ),
         .testTarget(
             name: "WebTests",
-            dependencies: ["Web", "Daemon", "RulesEngine", "Storage", "Postgres", "Clusters", "Synth", "ReferenceData", "Extracts", "Clinical", "TestSupport"],
+            dependencies: ["Web", "Daemon", "RulesEngine", "Storage", "Postgres", "Clusters", "Synth", "ReferenceData", "Extracts", "Clinical", "Reports", "TestSupport"],
             resources: [.copy("browser_check.py")],
             swiftSettings: strict
         ),

@@ -39,6 +39,8 @@ public struct ReportData: Sendable, Codable {
         public var poundsAtStake: Double?
         public var patientsForNextPoint: Int?
         public var completeness: Completeness = .complete
+        /// The register's name as CQRS files carry it (e.g. "Hypertension Register").
+        public var registerName: String = ""
     }
 
     public var practice: String
@@ -105,6 +107,7 @@ public struct ReportData: Sendable, Codable {
         let lastYear = try PracticeHistory.achievements(
             practice: practice, family: ruleset.family, on: achievementDate.adding(years: -1), in: conn)
         let definitions = Dictionary(ruleset.indicators.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        let registerNames = Dictionary(ruleset.registers.map { ($0.id, $0.cqrsName) }, uniquingKeysWith: { a, _ in a })
         var indicators: [Indicator] = []
         for i in figures.indicators {
             guard let def = definitions[i.id] else { continue }
@@ -116,7 +119,8 @@ public struct ReportData: Sendable, Codable {
                 changeSincePreviousRun: i.achievement.flatMap { a in previous[i.id].map { a - $0 } },
                 changeSinceLastYear: i.achievement.flatMap { a in lastYear[i.id].map { a - $0 } }, verified: def.verified,
                 tallies: i.fields(.tally), target: i.target ?? def.target?.percent, poundsAvailable: i.poundsAvailable,
-                poundsAtStake: i.poundsAtStake, patientsForNextPoint: i.patientsForNextPoint, completeness: i.completeness))
+                poundsAtStake: i.poundsAtStake, patientsForNextPoint: i.patientsForNextPoint, completeness: i.completeness,
+                registerName: registerNames[def.register] ?? def.register))
         }
         var subjects: [String: [String: [String]]]?
         if withSubjects {

@@ -13,7 +13,7 @@ extension ReportData {
                 ("pounds", .number(i.pounds)), ("changeSincePreviousRun", .number(i.changeSincePreviousRun)),
                 ("changeSinceLastYear", .number(i.changeSinceLastYear)), ("verified", .bool(i.verified)),
                 ("tallies", counts(i.tallies)), ("target", .number(i.target)), ("poundsAvailable", .number(i.poundsAvailable)),
-                ("poundsAtStake", .number(i.poundsAtStake)), ("patientsForNextPoint", i.patientsForNextPoint.map { .int($0) } ?? .null),
+                ("poundsAtStake", .number(i.poundsAtStake)), ("registerName", .string(i.registerName)), ("patientsForNextPoint", i.patientsForNextPoint.map { .int($0) } ?? .null),
                 ("completeness", .object([
                     ("status", .string(i.completeness.status.rawValue)), ("computable", .bool(i.completeness.computable)),
                     ("missing", .array(i.completeness.missing.map { .string($0) })),

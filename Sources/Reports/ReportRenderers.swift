@@ -20,7 +20,7 @@ public enum ReportRenderer {
         return String(decoding: out, as: UTF8.self)
     }
 
-    static func money(_ x: Double?) -> String {
+    public static func money(_ x: Double?) -> String {
         guard let x else { return "–" }
         let text = String(format: "%.2f", abs(x))
         let whole = Array(text.prefix { $0 != "." })
@@ -189,14 +189,14 @@ public enum ReportRenderer {
     }
 
     /// The CQRS INDICATOR_VALUES layout for this practice (register, denominator, numerator, every field).
-    public static func cqrs(_ d: ReportData, registerNames: [String: String] = [:]) -> String {
+    public static func cqrs(_ d: ReportData) -> String {
         var out = "QUALITY_SERVICE,NAME,ORG_CODE,ACH_DATE,IND_CODE,FIELD_NAME,VALUE,DEFAULT_VALUES_USED,SUBMIT_USER_ID,SUBMIT_DATE,SUBMIT_TIME,LAST_SUBMISSION,QOFD_CODE_LISTS\n"
         let parts = d.ruleset.split(separator: "-")
         let service = parts.count == 3 ? parts[0].uppercased() + parts[1].suffix(2) + parts[2] : d.ruleset.uppercased()
         let date = d.achievementDate.replacingOccurrences(of: "-", with: "")
         let name = d.rulesetTitle.replacingOccurrences(of: ",", with: " ")
         for i in d.indicators {
-            var rows: [(String, Int)] = [(registerNames[i.register] ?? i.register, i.registerSize), ("Denominator", i.denominator), ("Numerator", i.numerator)]
+            var rows: [(String, Int)] = [(i.registerName.isEmpty ? i.register : i.registerName, i.registerSize), ("Denominator", i.denominator), ("Numerator", i.numerator)]
             rows += (i.exclusions.merging(i.pcas) { a, _ in a }.merging(i.tallies) { a, _ in a }).sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
             for (field, value) in rows { out += "\(service),\(name),\(d.practice),\(date),\(i.id),\(field),\(value),N,AUTOMATED,,,Y,\(i.completeness.label)\n" }
         }

@@ -8,8 +8,9 @@ import Synth
 import TestSupport
 import Web
 
-/// A synthetic PCN of two practices, each sending four extracts through the year, processed by a
-/// real `qofd serve` with its web view, and four accounts: a practice user with patient access, one
+/// A synthetic PCN of two practices, each sending five extracts (the last year end, then four through
+/// the year), processed by a real `qofd serve` with its web view for four kinds of ruleset (QOF 2025/26,
+/// QOF 2024/25 with income protection for the first practice, flu and shingles), and four accounts: a practice user with patient access, one
 /// without, a PCN lead with patient access, a commissioner without. Built once for the web tests.
 final class WebFixture: Sendable {
     let conninfo: String
@@ -17,6 +18,8 @@ final class WebFixture: Sendable {
     let base: URL
     let practices: [String]
     let pcn: String
+    /// National figures directory (income protection for the first practice).
+    let national: URL
     let password = "correct horse battery"
     var url: String { "http://127.0.0.1:\(daemon.port)" }
 
@@ -36,7 +39,7 @@ final class WebFixture: Sendable {
         try FileManager.default.createDirectory(at: inbox, withIntermediateDirectories: true)
         for w in written {
             let population = ExtractLoader().load(w.directory).population!
-            for day in ["2025-10-05", "2025-12-28", "2026-02-22"].compactMap(Day.init(iso:)) {
+            for day in ["2025-03-31", "2025-10-05", "2025-12-28", "2026-02-22"].compactMap(Day.init(iso:)) {
                 let name = "\(w.practice.ods)-\(day)"
                 _ = try CSVExtractWriter.write(population.asOf(day), to: staging.appending(path: name))
                 try FileManager.default.moveItem(at: staging.appending(path: name), to: inbox.appending(path: name))
@@ -63,6 +66,11 @@ final class WebFixture: Sendable {
         }
         await conn.close()
 
+        // Last year's points of the first practice's income-protected indicators (QOF 2024/25).
+        national = base.appending(path: "national")
+        try FileManager.default.createDirectory(at: national, withIntermediateDirectories: true)
+        try Data("ORG_CODE,IND_CODE,POINTS\n\(first),QI013,20.5\n\(first),AST008,6\n".utf8)
+            .write(to: national.appending(path: "qof-2024-25-income-protection.csv"))
         let port = freePort()
         let config = base.appending(path: "qofd.yaml")
         try Data("""
@@ -73,10 +81,11 @@ final class WebFixture: Sendable {
             quarantine: \(base.path)/quarantine
             poll_interval: 1
             listen: 127.0.0.1:\(port)
-            rulesets: [qof-2025-26, flu-2025-26]
+            rulesets: [qof-2025-26, qof-2024-25, flu-2025-26, shingles-2025-26]
+            national_dir: \(national.path)
             """.utf8).write(to: config)
         daemon = try DaemonProcess(config: config, environment: [:], notify: nil, port: port, log: base.appending(path: "log"))
-        let expected = written.count * 4
+        let expected = written.count * 5
         let conninfo = self.conninfo
         let done = await eventually(240) {
             guard let c = try? await PostgresConnection.connect(conninfo) else { return false }

@@ -156,7 +156,9 @@ try:
     # PCN view.
     driver.get(base + f"/pcn/{pcn}")
     check(pcn in driver.find_element(By.TAG_NAME, "h1").text, "the PCN page opens")
-    findings["pcnColumns"] = [th.text for th in driver.find_elements(By.CSS_SELECTOR, "#pcn-indicators thead th")]
+    # Practice columns read "Name (ODS)": the code, with the practice's name beside it.
+    findings["pcnColumns"] = [th.text.rsplit("(", 1)[-1].rstrip(")") for th in driver.find_elements(By.CSS_SELECTOR, "#pcn-indicators thead th")]
+    findings["pcnColumnNames"] = [th.text for th in driver.find_elements(By.CSS_SELECTOR, "#pcn-indicators thead th")]
     findings["seasonCharts"] = len(driver.find_elements(By.CSS_SELECTOR, "figure svg"))
     shot("08-pcn")
 
