@@ -112,8 +112,12 @@ extension WebApp {
         }
         var tallies: [Inequalities] = []
         var problems: [String] = []
+        var completeness: Completeness?
         for ods in practices {
-            guard let (run, _, _) = try await latest(ods, rs) else { continue }
+            guard let (run, figures, _) = try await latest(ods, rs) else { continue }
+            if completeness == nil || completeness?.status == .complete {
+                completeness = figures.indicators.first { $0.id == indicatorID }?.completeness
+            }
             do {
                 let s = try await snapshot(for: run, configured: rs, inputs: inputs)
                 tallies.append(Inequalities(s, indicator: indicatorID, deprivation: deprivation, ethnicGroups: ethnicGroups))
@@ -131,6 +135,12 @@ extension WebApp {
             "indicators": rs.indicators.map { ["id": $0.id, "describe": $0.describe, "selected": $0.id == indicatorID] },
             "suppressed": suppressed,
         ]
+        // A figure on missing code lists is flagged here as everywhere; one that cannot be computed is not split.
+        if let c = completeness, c.status != .complete { context["completeness"] = c.words }
+        if let c = completeness, !c.computable {
+            context["completeness"] = c.words + ". Its achievement is not a measurement, so it is not split by group."
+            return page("inequalities", context, viewer: viewer)
+        }
         if !problems.isEmpty { context["problem"] = "Some practices' patients cannot be read: " + problems.joined(separator: "; ") }
         if let combined, combined.dimensions.contains(where: { !$0.groups.isEmpty }) {
             context["hasData"] = true
