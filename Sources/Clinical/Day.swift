@@ -64,17 +64,24 @@ public struct Day: Hashable, Comparable, Sendable, CustomStringConvertible, Coda
 
     public static func < (a: Day, b: Day) -> Bool { a.daysSinceEpoch < b.daysSinceEpoch }
 
-    /// The same day `n` days later (earlier for negative `n`).
-    public func adding(days n: Int) -> Day { Day(daysSinceEpoch: daysSinceEpoch + Int32(n)) }
+    /// The same day `n` days later (earlier for negative `n`). Never traps: the result is held to the range
+    /// of `Day` (`distantPast` … `distantFuture`).
+    public func adding(days n: Int) -> Day {
+        let (sum, overflow) = Int(daysSinceEpoch).addingReportingOverflow(n)
+        return Day(daysSinceEpoch: overflow ? (n < 0 ? Int32.min : Int32.max) : Int32(clamping: sum))
+    }
 
     /// The same day of the month `n` months later; clamped to the month's last day
-    /// (31 March minus one month is 28/29 February).
+    /// (31 March minus one month is 28/29 February). Works for any year, before year 1 too (proleptic
+    /// Gregorian), and never traps: whatever date a record carries, date arithmetic on it has an answer.
     public func adding(months n: Int) -> Day {
         let c = components
-        let total = c.year * 12 + (c.month - 1) + n
-        let y = total / 12
-        let m = total % 12 + 1
-        return Day(year: y, month: m, day: min(c.day, Day.daysIn(month: m, year: y)))!
+        let (total, overflow) = (c.year * 12 + (c.month - 1)).addingReportingOverflow(n)
+        guard !overflow, abs(total) < 12 * 6_000_000 else { return n < 0 ? .distantPast : .distantFuture }
+        let y = total >= 0 ? total / 12 : (total - 11) / 12   // floor division: months before year 0 too
+        let m = total - y * 12 + 1
+        let d = min(c.day, Day.daysIn(month: m, year: y))
+        return Day(daysSinceEpoch: Int32(clamping: Day.daysFromCivil(y, m, d)))
     }
 
     /// The same day `n` years later; 29 February becomes 28 February in a common year.
@@ -90,6 +97,10 @@ public struct Day: Hashable, Comparable, Sendable, CustomStringConvertible, Coda
         return age
     }
 
+    /// The earliest date a clinical record may carry (1 January 1850): anything earlier is a data error,
+    /// reported as a row problem, never a date the rules compute with.
+    public static let earliestRecord = Day(daysSinceEpoch: Int32(daysFromCivil(1850, 1, 1)))
+
     /// A day before every clinical record (used for "none").
     /// (Computed, not stored: a stored static is initialised lazily and checked on every use.)
     @inlinable public static var distantPast: Day { Day(daysSinceEpoch: Int32.min) }
@@ -98,7 +109,7 @@ public struct Day: Hashable, Comparable, Sendable, CustomStringConvertible, Coda
 
     public static func daysIn(month: Int, year: Int) -> Int {
         switch month {
-        case 2: return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 2: return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28  // Swift's % keeps the sign: fine for leap tests
         case 4, 6, 9, 11: return 30
         default: return 31
         }

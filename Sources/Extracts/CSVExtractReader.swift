@@ -111,8 +111,8 @@ struct CSVExtractReader {
                 problems.row(file, line: line, column: "date_of_birth", "not a valid date (YYYY-MM-DD)")
                 continue
             }
-            guard dob <= dataTo else {
-                problems.row(file, line: line, column: "date_of_birth", "after the extract's data-to date \(dataTo)")
+            guard dob >= Day.earliestRecord, dob <= dataTo else {
+                problems.row(file, line: line, column: "date_of_birth", "before \(Day.earliestRecord) or after the extract's data-to date \(dataTo)")
                 continue
             }
             let sexBytes = scanner.raw(cSex)
@@ -190,8 +190,8 @@ struct CSVExtractReader {
             problems.row(file, line: line, column: "date", "not a valid date (YYYY-MM-DD)")
             return nil
         }
-        guard date <= population.dataTo else {
-            problems.row(file, line: line, column: "date", "after the extract's data-to date \(population.dataTo)")
+        guard date >= Day.earliestRecord, date <= population.dataTo else {
+            problems.row(file, line: line, column: "date", "before \(Day.earliestRecord) or after the extract's data-to date \(population.dataTo)")
             return nil
         }
         guard let concept = CodeTable.parseConcept(scanner.raw(columns.code)) else {
@@ -250,8 +250,8 @@ struct CSVExtractReader {
                 problems.row(file, line: line, column: "start_date", "not a valid date (YYYY-MM-DD)")
                 continue
             }
-            guard start <= dataTo else {
-                problems.row(file, line: line, column: "start_date", "after the extract's data-to date \(dataTo)")
+            guard start >= Day.earliestRecord, start <= dataTo else {
+                problems.row(file, line: line, column: "start_date", "before \(Day.earliestRecord) or after the extract's data-to date \(dataTo)")
                 continue
             }
             var end = Day.distantFuture

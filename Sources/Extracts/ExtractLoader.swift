@@ -115,6 +115,9 @@ public struct ExtractLoader: Sendable {
         }
         let dataTo = Day(iso: m.dataTo)
         if dataTo == nil || m.dataTo.count != 10 { problems.file(file, column: "dataTo", "not a valid date (YYYY-MM-DD)") }
+        if let d = dataTo, d < Day(year: 1990, month: 1, day: 1)! || d > Day(year: 2200, month: 1, day: 1)! {
+            problems.file(file, column: "dataTo", "\(d) is not a plausible data-to date (1990 to 2199)")
+        }
         let required: [String] = switch m.encoding {
         case .csv: ["patients.csv", "registrations.csv", "events.csv", "medications.csv"]
         case .fhirNDJSON: ["Patient.ndjson"]

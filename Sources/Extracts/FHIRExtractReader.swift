@@ -132,8 +132,8 @@ struct FHIRExtractReader {
             problems.row(file, line: line, column: "birthDate", "not a valid date (YYYY-MM-DD)")
             return
         }
-        guard dob <= population.dataTo else {
-            problems.row(file, line: line, column: "birthDate", "after the extract's data-to date \(population.dataTo)")
+        guard dob >= Day.earliestRecord, dob <= population.dataTo else {
+            problems.row(file, line: line, column: "birthDate", "before \(Day.earliestRecord) or after the extract's data-to date \(population.dataTo)")
             return
         }
         let sex: Sex
@@ -184,8 +184,8 @@ struct FHIRExtractReader {
             return nil
         }
         let period = json["period"] as? [String: Any] ?? [:]
-        guard let start = Self.date(period["start"]), start <= population.dataTo else {
-            problems.row(file, line: line, column: "period.start", "missing, not a valid date, or after the data-to date")
+        guard let start = Self.date(period["start"]), start >= Day.earliestRecord, start <= population.dataTo else {
+            problems.row(file, line: line, column: "period.start", "missing, not a valid date, before \(Day.earliestRecord) or after the data-to date")
             return nil
         }
         var end = Day.distantFuture
@@ -214,8 +214,8 @@ struct FHIRExtractReader {
             problems.row(file, line: line, column: dateKeys[0], "missing or not a valid date")
             return nil
         }
-        guard date <= population.dataTo else {
-            problems.row(file, line: line, column: dateKey, "after the extract's data-to date \(population.dataTo)")
+        guard date >= Day.earliestRecord, date <= population.dataTo else {
+            problems.row(file, line: line, column: dateKey, "before \(Day.earliestRecord) or after the extract's data-to date \(population.dataTo)")
             return nil
         }
         guard case (let concept?, true) = Self.code(json[codeKey], system: Self.snomed) else {
@@ -254,8 +254,8 @@ struct FHIRExtractReader {
             problems.row(file, line: line, column: "subject", "unknown patient (not in Patient.ndjson)")
             return nil
         }
-        guard let date = Self.date(json["authoredOn"]), date <= population.dataTo else {
-            problems.row(file, line: line, column: "authoredOn", "missing, not a valid date, or after the data-to date")
+        guard let date = Self.date(json["authoredOn"]), date >= Day.earliestRecord, date <= population.dataTo else {
+            problems.row(file, line: line, column: "authoredOn", "missing, not a valid date, before \(Day.earliestRecord) or after the data-to date")
             return nil
         }
         guard case (let concept?, true) = Self.code(json["medicationCodeableConcept"], system: Self.dmd) else {

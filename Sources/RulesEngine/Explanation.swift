@@ -145,7 +145,7 @@ extension Engine {
         guard !v.isNull else { return "\(def.describe): none recorded" }
         if def.kind == .count { return "\(def.describe): \(v.count) (latest \(v.date))" }
         var text = "\(def.describe): "
-        func number(_ x: Float) -> String { x == x.rounded() ? String(Int(x)) : String(x) }
+        func number(_ x: Float) -> String { x.isFinite && abs(x) < 1e15 && x == x.rounded() ? String(Int(x)) : String(x) }
         if !v.value.isNaN, !v.value2.isNaN {
             text += "\(number(v.value))/\(number(v.value2)) on \(v.date)"
         } else if !v.value.isNaN {

@@ -190,6 +190,7 @@ struct ExpressionParser {
             case "year", "years": unit = .years
             default: throw error("expected days, months or years, not '\(unitWord)'")
             }
+            guard n == n.rounded(), abs(n) <= 100_000 else { throw error("a date shift must be a whole number up to 100000") }
             left = .shift(left, amount: (op == "-" ? -1 : 1) * Int(n), unit: unit)
         }
         return left

@@ -272,7 +272,8 @@ struct PatientEvaluator {
             let v = s.values[Int(f)]
             return .bool(!v.isNull && v.code >= 0 && clusterMembership[Int(clusterRow[Int(cluster)]) * codeCount + Int(v.code)])
         case .valueInCluster(let inner, let cluster):
-            guard case .number(let n) = evaluate(inner, p, s) else { return .bool(false) }
+            // Only a whole, non-negative number can be a concept id (a value tested against a cluster never traps).
+            guard case .number(let n) = evaluate(inner, p, s), n >= 0, n < 1.8e19, n == n.rounded() else { return .bool(false) }
             return .bool(compiled.clusterConcepts[Int(cluster)].contains(UInt64(n)))
         case .fieldIsNull(let f, let negated):
             let isNull = s.values[Int(f)].isNull

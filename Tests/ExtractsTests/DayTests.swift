@@ -38,3 +38,32 @@ struct DayTests {
         #expect(NHSNumber.isValid(text) == valid)
     }
 }
+
+/// Date arithmetic has an answer for every date a record or an option can carry: it never traps.
+@Suite("Calendar arithmetic never traps")
+struct DayArithmeticTests {
+    @Test("months and days added to any day, year 1 to 9999 and the sentinels, agree with the calendar and never trap")
+    func anyDay() {
+        var rng = SystemRandomNumberGenerator()
+        let shifts = [-1_200, -120, -24, -13, -12, -3, -1, 0, 1, 3, 12, 120, 1_200, Int.min / 2, Int.max / 2]
+        var days = [Day.distantPast, .distantFuture, Day(year: 1, month: 2, day: 15)!, Day(year: 1, month: 1, day: 1)!,
+                    Day(year: 9999, month: 12, day: 31)!]
+        for _ in 0..<2_000 { days.append(Day(daysSinceEpoch: Int32.random(in: -719_162...2_932_896, using: &rng))) }
+        for d in days {
+            for n in shifts {
+                let m = d.adding(months: n)
+                let e = d.adding(days: n)
+                // Ordinary dates: the same day of the month n months on, clamped to the month's end.
+                if abs(n) <= 1_200, d != .distantPast, d != .distantFuture {
+                    let c = d.components, r = m.components
+                    let total = c.year * 12 + c.month - 1 + n
+                    #expect(r.year * 12 + r.month - 1 == total, "\(d) + \(n) months = \(m)")
+                    #expect(r.day == min(c.day, Day.daysIn(month: r.month, year: r.year)))
+                    #expect(Int(e.daysSinceEpoch) == Int(d.daysSinceEpoch) + n)
+                }
+            }
+        }
+        #expect(Day(year: 1, month: 2, day: 15)!.adding(months: -3).description == "0000-11-15")
+        #expect(Day.distantPast.adding(days: -1) == .distantPast && Day.distantFuture.adding(days: 1) == .distantFuture)
+    }
+}

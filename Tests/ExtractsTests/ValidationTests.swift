@@ -71,6 +71,16 @@ struct ValidationTests {
         #expect(problem.line == 4 && problem.column == "date" && problem.reason.contains("after the extract's data-to date"))
     }
 
+    @Test("a date before 1850 (a valid-looking 0001-02-15 diagnosis) is a row problem, never a date the rules compute with")
+    func ancientDate() throws {
+        var f = ExtractFixture()
+        f.events = f.events.replacingOccurrences(of: "P2,2024-04-01", with: "P2,0001-02-15")
+        let check = try f.check()
+        let problem = try #require(Self.rowProblem(check))
+        #expect(problem.file == "events.csv" && problem.line == 4 && problem.column == "date" && problem.reason.contains("before 1850-01-01"))
+        #expect(!check.isRejected && check.population?.events.count == 2)
+    }
+
     @Test("an unknown patient id in events is reported")
     func unknownPatient() throws {
         var f = ExtractFixture()
