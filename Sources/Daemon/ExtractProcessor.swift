@@ -102,12 +102,33 @@ public struct ExtractProcessor: Sendable {
         case .busy:
             return .busy
         case .alreadyProcessed(let id):
-            try move(directory, to: archiveDirectory(for: identity.practice.ods))
+            let name = try await conn.withTransaction { c in try ExtractQueue.archiveName(id, in: c) } ?? name
+            let target = archiveDirectory(for: identity.practice.ods).appending(path: name)
+            if !FileManager.default.fileExists(atPath: target.path) {
+                // Processed, but stopped before it was archived: finish the work where the row says.
+                try move(directory, to: archiveDirectory(for: identity.practice.ods), as: name)
+                logger.notice("archived an extract processed before a restart", metadata: metadata)
+                return .duplicate(extractID: id)
+            }
+            // The same manifest again: its files must still be the ones the manifest names, or it is not a duplicate.
+            let check = loader.load(directory)
+            guard check.population != nil else {
+                try Quarantine.move(check, to: directories.quarantine)
+                logger.warning("a delivery with the manifest of a processed extract does not match it; quarantined", metadata: metadata)
+                return .rejected(extractID: id, problems: check.problems.listed.count)
+            }
+            try move(directory, to: archiveDirectory(for: identity.practice.ods).appending(path: "duplicates"))
             logger.info("extract already processed; archived the duplicate", metadata: metadata)
             return .duplicate(extractID: id)
         case .alreadyRejected(let id):
-            try Quarantine.move(loader.load(directory), to: directories.quarantine)
-            return .rejected(extractID: id, problems: 0)
+            // A re-delivery of a rejected extract that is now whole (e.g. a damaged file sent again) is new work.
+            let check = loader.load(directory)
+            if check.population != nil, try await conn.withTransaction({ c in try ExtractQueue.reopenRejected(id, in: c) }) {
+                logger.notice("a rejected extract was delivered again, whole; processing it", metadata: metadata)
+                return try await process(directory, using: conn)
+            }
+            try Quarantine.move(check, to: directories.quarantine)
+            return .rejected(extractID: id, problems: check.problems.listed.count)
         case .claimed(let id, let takeover):
             if takeover { logger.notice("took over an extract whose worker stopped renewing its lease", metadata: metadata) }
             return try await work(on: directory, id: id, identity: identity, conn: conn, metadata: metadata)
@@ -143,17 +164,17 @@ public struct ExtractProcessor: Sendable {
         }
         let records = compiledRulesets.map { record(for: $0, population: population, extractID: id) }
         let counts = (population.patientCount, population.events.count, population.medications.count)
-        let runs = try await conn.withTransaction { c in
+        let (runs, archiveName) = try await conn.withTransaction { c in
             let ids = try records.map { try RunStore.store($0, in: c) }
-            try ExtractQueue.complete(id, worker: worker, patients: counts.0, events: counts.1, medications: counts.2, in: c)
+            let archiveName = try ExtractQueue.complete(id, worker: worker, patients: counts.0, events: counts.1, medications: counts.2, in: c)
             // A declared achievement whose figures this run changed goes back to the practice.
             for r in records {
                 try DeclarationStore.checkForChanges(
                     .init(practice: r.practice.ods, ruleset: r.rulesetID, achievementDate: r.achievementDate), actor: "qofd \(worker)", in: c)
             }
-            return ids
+            return (ids, archiveName)
         }
-        try move(directory, to: archiveDirectory(for: identity.practice.ods))
+        try move(directory, to: archiveDirectory(for: identity.practice.ods), as: archiveName)
         await writeReports(practice: identity.practice.ods, for: compiledRulesets.map { ($0.ruleset, $0.achievementDate) }, using: conn)
         logger.info("extract processed", metadata: metadata.merging(["runs": "\(runs.count)", "patients": "\(counts.0)"]) { a, _ in a })
         return .processed(extractID: id, runs: runs, patients: counts.0)
@@ -216,17 +237,17 @@ public struct ExtractProcessor: Sendable {
 
     private func archiveDirectory(for ods: String) -> URL { directories.archive.appending(path: ods) }
 
-    /// Renames a directory into `parent` (adding a suffix if the name is taken): never half-moved.
+    /// Renames a directory into `parent` as `name` (adding a suffix if the name is taken): never half-moved.
     /// A directory already gone was moved by another worker that saw the extract done: nothing to do.
-    private func move(_ directory: URL, to parent: URL) throws {
+    private func move(_ directory: URL, to parent: URL, as name: String? = nil) throws {
         let fm = FileManager.default
         guard fm.fileExists(atPath: directory.path) else { return }
         try fm.createDirectory(at: parent, withIntermediateDirectories: true)
-        var target = parent.appending(path: directory.lastPathComponent)
+        var target = parent.appending(path: name ?? directory.lastPathComponent)
         var n = 1
         while fm.fileExists(atPath: target.path) {
             n += 1
-            target = parent.appending(path: "\(directory.lastPathComponent).\(n)")
+            target = parent.appending(path: "\(name ?? directory.lastPathComponent).\(n)")
         }
         do {
             try fm.moveItem(at: directory, to: target)

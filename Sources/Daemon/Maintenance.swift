@@ -28,7 +28,7 @@ public struct Maintenance: Sendable {
     public func recomputeLatest(using conn: PostgresConnection) async throws -> Int {
         let latest = try await conn.query(
             """
-            SELECT DISTINCT ON (practice_ods) id, practice_ods, source_name
+            SELECT DISTINCT ON (practice_ods) id, practice_ods, coalesce(archive_name, source_name)
             FROM extract WHERE status = 'processed'
             ORDER BY practice_ods, data_to DESC, id DESC
             """)

@@ -42,6 +42,6 @@ public enum FluCallList {
 
     public static func csv(_ entries: [Entry]) -> String {
         "cohort,patient_id,nhs_number,age,imd_decile,lsoa\n"
-            + entries.map { "\($0.cohort),\($0.patient),\($0.nhsNumber),\($0.age),\($0.imdDecile.map(String.init) ?? ""),\($0.lsoa)\n" }.joined()
+            + entries.map { CSVCell.row([$0.cohort, $0.patient, $0.nhsNumber, String($0.age), $0.imdDecile.map(String.init) ?? "", $0.lsoa]) + "\n" }.joined()
     }
 }

@@ -86,17 +86,40 @@ public enum ExtractQueue {
             """) == 1
     }
 
-    /// Marks the extract processed, guarded by the lease (inside the transaction that stores its runs).
+    /// Marks the extract processed, guarded by the lease (inside the transaction that stores its runs), and
+    /// decides its archive name: the delivery's name, or `NAME.<id>` when another extract of the practice is
+    /// archived under that name already. Returns the archive name.
+    @discardableResult
     public static func complete(
         _ id: Int64, worker: String, patients: Int, events: Int, medications: Int, in conn: isolated PostgresConnection
-    ) throws {
-        let n = try conn.execute(
+    ) throws -> String {
+        let rows = try conn.query(
             """
-            UPDATE extract SET status = 'processed', finished_at = now(), lease_owner = NULL, lease_until = NULL,
-                               patients = \(patients), events = \(events), medications = \(medications), last_error = NULL
-            WHERE id = \(id) AND lease_owner = \(worker) AND status = 'claimed'
+            UPDATE extract x SET status = 'processed', finished_at = now(), lease_owner = NULL, lease_until = NULL,
+                               patients = \(patients), events = \(events), medications = \(medications), last_error = NULL,
+                               archive_name = CASE WHEN EXISTS (SELECT 1 FROM extract o WHERE o.practice_ods = x.practice_ods
+                                                                  AND o.archive_name = x.source_name AND o.id <> x.id)
+                                              THEN x.source_name || '.' || x.id ELSE x.source_name END
+            WHERE x.id = \(id) AND x.lease_owner = \(worker) AND x.status = 'claimed'
+            RETURNING x.archive_name
             """)
-        guard n == 1 else { throw LeaseLost(extractID: id) }
+        guard let row = rows.first else { throw LeaseLost(extractID: id) }
+        return try row.decode(0, as: String.self)
+    }
+
+    /// Where a processed extract is archived (`archive/<ODS>/<name>`); nil when it has no archive name.
+    public static func archiveName(_ id: Int64, in conn: isolated PostgresConnection) throws -> String? {
+        try conn.query("SELECT archive_name FROM extract WHERE id = \(id)").first.flatMap { try $0.decode(0, as: String?.self) }
+    }
+
+    /// A rejected extract delivered again and now whole (its files match its manifest): back to the queue,
+    /// so a correct re-delivery after a damaged one is processed rather than refused for ever.
+    public static func reopenRejected(_ id: Int64, in conn: isolated PostgresConnection) throws -> Bool {
+        try conn.execute(
+            """
+            UPDATE extract SET status = 'received', finished_at = NULL, last_error = NULL, lease_owner = NULL, lease_until = NULL
+            WHERE id = \(id) AND status = 'rejected'
+            """) == 1
     }
 
     /// Marks the extract rejected with a summary of why, guarded by the lease.

@@ -14,7 +14,7 @@ public enum PracticeHistory {
         public var ruleset: String
         public var achievementDate: Day
         public var extractID: Int64?
-        /// The archived extract's directory name (nil for CQRS imports).
+        /// The archived extract's directory name, as its row records it (nil for CQRS imports).
         public var sourceName: String?
         /// The exact rules and code lists the run used.
         public var rulesetSHA256: String = ""
@@ -38,7 +38,8 @@ public enum PracticeHistory {
     public static func latestRun(practice: String, ruleset: String, in conn: isolated PostgresConnection) throws -> Run? {
         try conn.query(
             """
-            SELECT r.id, r.practice_ods, r.ruleset_id, r.achievement_date::text, r.extract_id, e.source_name, r.ruleset_sha256, r.cluster_version
+            SELECT r.id, r.practice_ods, r.ruleset_id, r.achievement_date::text, r.extract_id, coalesce(e.archive_name, e.source_name),
+                   r.ruleset_sha256, r.cluster_version
             FROM computation_run r LEFT JOIN extract e ON e.id = r.extract_id
             WHERE r.practice_ods = \(practice) AND r.ruleset_id = \(ruleset)
             ORDER BY r.achievement_date DESC, r.id DESC LIMIT 1

@@ -98,11 +98,10 @@ public struct Worklist: Sendable {
 
     /// The worklist as CSV for a practice's recall system (patient-identifiable).
     public var csv: String {
-        func quote(_ s: String) -> String { s.contains(where: { ",\"\n".contains($0) }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s }
         var lines = ["patient_id,nhs_number,age,sex,indicator,missing,facts,due_by"]
         for e in entries {
-            lines.append([e.patient, e.nhsNumber, String(e.age), e.sex, indicator.id, e.missing, e.facts.joined(separator: "; "), e.dueBy.description]
-                .map(quote).joined(separator: ","))
+            lines.append(CSVCell.row([e.patient, e.nhsNumber, String(e.age), e.sex, indicator.id, e.missing, e.facts.joined(separator: "; "),
+                                      e.dueBy.description]))
         }
         return lines.joined(separator: "\n") + "\n"
     }

@@ -21,7 +21,7 @@ struct SubjectOptions: ParsableArguments {
         get throws {
             let date = achievementDate ?? ruleset.split(separator: "-").last.map { "20\($0)-03-31" } ?? ""
             guard date.count == 10, let day = Day(iso: date) else { throw ValidationError("--achievement-date must be YYYY-MM-DD") }
-            return .init(practice: practice, ruleset: ruleset, achievementDate: day)
+            return .init(practice: practice.uppercased(), ruleset: ruleset, achievementDate: day)
         }
     }
 }

@@ -39,6 +39,14 @@ struct FluCallListCommand: AsyncParsableCommand {
         let csv = FluCallList.csv(entries)
         let practice = population.practice.ods
         let (who, list) = (by, season)
+        // The file first (owner-only: it is patient-identifiable), then the audit row that says it was written.
+        let url = URL(fileURLWithPath: output)
+        do {
+            try Data(csv.utf8).write(to: url, options: .atomic)
+            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: url.path)
+        } catch {
+            throw ValidationError("cannot write \(output): \((error as? CocoaError)?.underlying.map { "\($0.localizedDescription)" } ?? "the folder is missing or not writable")")
+        }
         try await database.withConnection { conn in
             try await Migrator().migrate(on: conn)
             try await conn.execute(
@@ -48,7 +56,6 @@ struct FluCallListCommand: AsyncParsableCommand {
                         \("{\"patients\": \(entries.count)}")::jsonb)
                 """)
         }
-        try Data(csv.utf8).write(to: URL(fileURLWithPath: output), options: .atomic)
         print("Wrote \(entries.count) patients to \(output) (recorded in the audit log as asked for by \(by)).")
     }
 }

@@ -26,7 +26,7 @@ struct PCNCommand: AsyncParsableCommand {
     func run() async throws {
         guard achievementDate.count == 10, let day = Day(iso: achievementDate) else { throw ValidationError("--achievement-date must be YYYY-MM-DD") }
         let (members, data) = try await database.withConnection { conn in
-            let members = try await ResultsQuery.members(of: pcn, on: day, in: conn)
+            let members = try await ResultsQuery.members(of: pcn.uppercased(), on: day, in: conn)
             return (members, try await ResultsQuery.latest(ruleset: ruleset, achievementDate: day, practices: members, in: conn))
         }
         guard !members.isEmpty else { throw ValidationError("no practices were members of \(pcn) on \(achievementDate)") }

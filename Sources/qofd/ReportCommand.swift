@@ -23,8 +23,6 @@ struct ReportCommand: AsyncParsableCommand {
     @Flag(help: "Add patient lists (FHIR subject-list). Patient-identifiable: needs --by, and is recorded in the audit log.")
     var subjectList = false
     @Option(help: "Who asks for a subject-list report (recorded in the audit log).") var by: String?
-    @Option(name: .customLong("national-dir"), help: ArgumentHelp("Newer national figures (<ruleset>.yaml): the aspiration share for the aspiration and balance.", valueName: "dir"))
-    var nationalDirectory: String?
     @OptionGroup var database: DatabaseOptions
 
     func run() async throws {
@@ -37,18 +35,22 @@ struct ReportCommand: AsyncParsableCommand {
         if subjectList && (by ?? "").isEmpty { throw ValidationError("a subject-list report is patient-identifiable: say who asks with --by") }
         let library = try ClusterLibrary.bundled()
         guard let rs = try RulesetLoader(library: library).loadAll()[ruleset] else { throw ValidationError("unknown ruleset \(ruleset)") }
-        let (explicit, pcn, all, declared, subjects, by) = (practice, self.pcn, self.all, self.declared, self.subjectList, self.by ?? "")
+        // ODS codes are upper case; a lower-case one typed by a person means the same practice.
+        let (explicit, pcn, all, declared, subjects, by) = (practice.map { $0.uppercased() }, self.pcn?.uppercased(), self.all, self.declared,
+                                                            self.subjectList, self.by ?? "")
         let out = URL(fileURLWithPath: output)
-        let written = try await database.withConnection { conn in
+        let (written, missing) = try await database.withConnection { conn in
             try await Migrator().migrate(on: conn)
             var practices = explicit
             if let pcn { practices += try await ResultsQuery.members(of: pcn, on: day, in: conn) }
             if all { practices += try await ReportWriter.practices(ruleset: rs.id, achievementDate: day, in: conn) }
             var files: [URL] = []
+            var missing: [String] = []
             for ods in Array(Set(practices)).sorted() {
                 guard let data = try await ReportData.load(practice: ods, ruleset: rs, achievementDate: day, declared: declared,
                                                            subjects: subjects, in: conn) else {
-                    FileHandle.standardError.write(Data("no \(declared ? "declaration" : "run") for \(ods)\n".utf8))
+                    FileHandle.standardError.write(Data("no \(declared ? "declaration" : "run") of \(rs.id) on \(day) for \(ods)\n".utf8))
+                    missing.append(ods)
                     continue
                 }
                 files += try ReportWriter.write(data, formats: formats, to: out)
@@ -60,8 +62,10 @@ struct ReportCommand: AsyncParsableCommand {
                         """)
                 }
             }
-            return files
+            return (files, missing)
         }
         for f in written { print(f.path) }
+        // A practice asked for by name with nothing to report is a failure, not an empty success.
+        if !missing.isEmpty && !explicit.isEmpty && missing.contains(where: explicit.contains) { throw ExitCode(1) }
     }
 }

@@ -36,8 +36,12 @@ struct UserAdd: AsyncParsableCommand {
         guard (role == .commissioner) == (scope == nil) else {
             throw ValidationError(role == .commissioner ? "a commissioner has no --scope" : "--scope is required for the \(role.rawValue) role")
         }
-        if let scope, scope.range(of: "^[A-Z0-9]{3,8}$", options: .regularExpression) == nil {
-            throw ValidationError("--scope must be an ODS code such as A81001 or U12345")
+        let scope = self.scope?.uppercased()
+        if let scope, role == .practice, scope.range(of: "^[A-Z][0-9]{5}$", options: .regularExpression) == nil {
+            throw ValidationError("--scope for the practice role must be a practice ODS code such as A81001")
+        }
+        if let scope, role == .pcn, scope.range(of: "^U[0-9]{5}$", options: .regularExpression) == nil {
+            throw ValidationError("--scope for the pcn role must be a PCN ODS code such as U12345")
         }
         guard username.range(of: "^[A-Za-z0-9._@-]{1,64}$", options: .regularExpression) != nil else {
             throw ValidationError("the username may hold letters, digits and . _ @ - (at most 64)")
@@ -52,9 +56,19 @@ struct UserAdd: AsyncParsableCommand {
         if let p = password, p.count < 10 { throw ValidationError("the password must be at least 10 characters") }
         let user = WebAccounts.User(
             username: username, role: role, scope: scope, patientAccess: patientAccess, passwordHash: password.map { WebApp.hashPassword($0) })
-        try await database.withConnection { conn in
+        let known = try await database.withConnection { conn in
             try await Migrator().migrate(on: conn)
+            // An organisation already known must be of the role's kind (a PCN lead is never scoped to a practice).
+            var kind: String?
+            if let scope { kind = try await conn.query("SELECT kind FROM organisation WHERE ods_code = \(scope)").first?.decode(0, as: String.self) }
+            if let kind, let scope, kind != (role == .pcn ? "pcn" : "practice") {
+                throw ValidationError("\(scope) is a \(kind), not a \(role == .pcn ? "PCN" : "practice")")
+            }
             try await conn.withTransaction { c in try WebAccounts.save(user, in: c) }
+            return kind != nil
+        }
+        if let scope, !known {
+            FileHandle.standardError.write(Data("note: \(scope) is not yet known to qofd (no extract has named it); the account sees it once its first extract arrives\n".utf8))
         }
         print("saved \(username): \(role.rawValue)\(scope.map { " \($0)" } ?? "")\(patientAccess ? ", patient access" : "")\(password == nil ? ", no password (proxy sign-in only, or unchanged)" : "")")
     }

@@ -67,3 +67,19 @@ struct DayArithmeticTests {
         #expect(Day.distantPast.adding(days: -1) == .distantPast && Day.distantFuture.adding(days: 1) == .distantFuture)
     }
 }
+
+/// CSV files people open in spreadsheets never carry a live formula, whatever an extract held.
+@Suite("CSV cells")
+struct CSVCellTests {
+    @Test("values that start like a formula are neutralised; commas and quotes are quoted; numbers stay numbers")
+    func safeCells() {
+        #expect(CSVCell.safe("=HYPERLINK(\"http://x\")") == "\"'=HYPERLINK(\"\"http://x\"\")\"")
+        #expect(CSVCell.safe("+44 1234") == "'+44 1234")
+        #expect(CSVCell.safe("@SUM(A1)") == "'@SUM(A1)")
+        #expect(CSVCell.safe("-cmd|' /C calc'!A0") == "'-cmd|' /C calc'!A0")
+        #expect(CSVCell.safe("-12.5") == "-12.5")
+        #expect(CSVCell.safe("a, b") == "\"a, b\"")
+        #expect(CSVCell.safe("Y10001-28") == "Y10001-28")
+        #expect(CSVCell.row(["x", "=1+1", "3"]) == "x,'=1+1,3")
+    }
+}
