@@ -216,12 +216,12 @@ let package = Package(
         ),
         .testTarget(
             name: "ExtractsTests",
-            dependencies: ["Extracts", "Clinical", "Synth", "Clusters", "ReferenceData"],
+            dependencies: ["Extracts", "Clinical", "Synth", "Clusters", "ReferenceData", "TestSupport"],
             swiftSettings: strict
         ),
         .testTarget(
             name: "RulesEngineTests",
-            dependencies: ["RulesEngine", "Clinical", "Clusters", "Extracts", "Synth", "ReferenceData", "Payments"],
+            dependencies: ["RulesEngine", "Clinical", "Clusters", "Extracts", "Synth", "ReferenceData", "Payments", "TestSupport"],
             swiftSettings: strict
         ),
         .testTarget(
@@ -231,12 +231,12 @@ let package = Package(
         ),
         .testTarget(
             name: "PaymentsTests",
-            dependencies: ["Payments", "RulesEngine", "Clusters", "Clinical"],
+            dependencies: ["Payments", "RulesEngine", "Clusters", "Clinical", "TestSupport"],
             swiftSettings: strict
         ),
         .testTarget(
             name: "CQRSTests",
-            dependencies: ["CQRS", "RulesEngine", "Clinical", "Clusters", "Extracts", "Synth"],
+            dependencies: ["CQRS", "RulesEngine", "Clinical", "Clusters", "Extracts", "Synth", "TestSupport"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -6,6 +6,7 @@ import Foundation
 import RulesEngine
 import Synth
 import Testing
+import TestSupport
 
 @Suite("CQRS files")
 struct CQRSFilesTests {
@@ -25,7 +26,7 @@ struct CQRSFilesTests {
         o.seed = 31
         o.practices = 2
         o.patients = 2_000
-        let written = try Synthesizer(library: Self.library).write(o, to: FileManager.default.temporaryDirectory.appending(path: "qofd-cqrs-\(UUID().uuidString)"))
+        let written = try Synthesizer(library: Self.library).write(o, to: TestFolders.make("cqrs"))
         let ruleset = Self.rulesets["qof-2025-26"]!
         let engine = Engine(try CompiledRuleset(ruleset, library: Self.library))
         let results = try written.map { engine.evaluate(try #require(ExtractLoader().load($0.directory).population)) }

@@ -26,7 +26,7 @@ struct ExtractProcessorTests {
 
     /// Synthetic extracts written straight into a fresh inbox.
     static func site(practices: Int = 2, patients: Int = 1_200, seed: UInt64 = 3) throws -> Site {
-        let base = FileManager.default.temporaryDirectory.appending(path: "qofd-daemon-\(UUID().uuidString)")
+        let base = TestFolders.make("daemon")
         let dirs = ExtractProcessor.Directories(
             inbox: base.appending(path: "inbox"), archive: base.appending(path: "archive"), quarantine: base.appending(path: "quarantine"))
         var o = Synthesizer.Options()

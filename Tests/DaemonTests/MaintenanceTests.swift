@@ -99,7 +99,7 @@ struct MaintenanceTests {
 @Suite("Daemon configuration")
 struct DaemonConfigurationTests {
     func write(_ text: String) throws -> String {
-        let url = FileManager.default.temporaryDirectory.appending(path: "qofd-config-\(UUID().uuidString.prefix(8)).yaml")
+        let url = TestFolders.make("config").appendingPathExtension("yaml")
         try Data(text.utf8).write(to: url)
         return url.path
     }

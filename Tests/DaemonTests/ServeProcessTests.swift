@@ -22,7 +22,7 @@ struct ServeProcessTests {
     }
 
     static func setup(conninfo: String, pollInterval: Int = 1, lease: Int = 10, extra: String = "") throws -> Setup {
-        let base = FileManager.default.temporaryDirectory.appending(path: "qofd-serve-\(UUID().uuidString.prefix(8))")
+        let base = TestFolders.make("serve")
         try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
         let port = freePort()
         let config = base.appending(path: "qofd.yaml")

@@ -24,7 +24,7 @@ struct SystemdUnitTests {
     func unit() throws -> URL {
         let text = try String(contentsOf: Self.repository.appending(path: "systemd/qofd.service"), encoding: .utf8)
             .replacingOccurrences(of: "/usr/local/bin/qofd", with: qofdExecutable().path)
-        let dir = FileManager.default.temporaryDirectory.appending(path: "qofd-unit-\(UUID().uuidString.prefix(8))")
+        let dir = TestFolders.make("unit")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let url = dir.appending(path: "qofd.service")
         try Data(text.utf8).write(to: url)

@@ -1,5 +1,6 @@
 import Extracts
 import Foundation
+import TestSupport
 
 /// Builds a small CSV extract on disk for a test, with a correct manifest unless told otherwise.
 struct ExtractFixture {
@@ -36,7 +37,7 @@ struct ExtractFixture {
     var writeManifest = true
 
     func write() throws -> URL {
-        let dir = FileManager.default.temporaryDirectory.appending(path: "qofd-fixture-\(UUID().uuidString)")
+        let dir = TestFolders.make("fixture")
             .appending(path: "A81001-\(dataTo)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         var entries: [Manifest.File] = []

@@ -5,6 +5,7 @@ import Foundation
 import ReferenceData
 import Synth
 import Testing
+import TestSupport
 
 /// A population in a form that does not depend on reading order (codes as concepts, records sorted).
 struct Normalized: Hashable {
@@ -44,7 +45,7 @@ struct SynthRoundTripTests {
     }()
 
     func temporary() -> URL {
-        FileManager.default.temporaryDirectory.appending(path: "qofd-synth-\(UUID().uuidString)")
+        TestFolders.make("synth")
     }
 
     @Test("the same population written as CSV and as FHIR NDJSON loads to identical content")

@@ -4,6 +4,7 @@ import Foundation
 import Payments
 import RulesEngine
 import Testing
+import TestSupport
 
 /// QOF 2024/25: 76 indicators, 32 of them income-protected at the practice's 2023/24 points (facts §1.3,
 /// §3.5), register indicators all or nothing (§3.1).
@@ -28,7 +29,7 @@ struct IncomeProtectionTests {
     }
 
     static func national(protection: String?) throws -> NationalFigures {
-        let dir = FileManager.default.temporaryDirectory.appending(path: "qofd-ip-\(UUID().uuidString)")
+        let dir = TestFolders.make("ip")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let shipped = """
             year: qof-2024-25

@@ -19,7 +19,7 @@ struct AspirationTests {
         let all = try RulesetLoader(library: library).loadAll()
         let (lastYear, thisYear) = (all["qof-2024-25"]!, all["qof-2025-26"]!)
         let conn = try await TestDatabase.connect(migrated: true)
-        let base = FileManager.default.temporaryDirectory.appending(path: "qofd-aspiration-\(UUID().uuidString.prefix(8))")
+        let base = TestFolders.make("aspiration")
         let dirs = ExtractProcessor.Directories(inbox: base.appending(path: "inbox"), archive: base.appending(path: "archive"),
                                                 quarantine: base.appending(path: "quarantine"))
         let processor = ExtractProcessor(directories: dirs, rulesets: [lastYear, thisYear], library: library, worker: "a")
@@ -54,7 +54,7 @@ struct AspirationTests {
         let library = try ClusterLibrary.bundled()
         let lastYear = try RulesetLoader(library: library).loadAll()["qof-2024-25"]!
         let conn = try await TestDatabase.connect(migrated: true)
-        let base = FileManager.default.temporaryDirectory.appending(path: "qofd-protected-\(UUID().uuidString.prefix(8))")
+        let base = TestFolders.make("protected")
         let dirs = ExtractProcessor.Directories(inbox: base.appending(path: "inbox"), archive: base.appending(path: "archive"),
                                                 quarantine: base.appending(path: "quarantine"))
         var o = Synthesizer.Options()

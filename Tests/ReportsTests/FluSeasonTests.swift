@@ -20,7 +20,7 @@ struct FluSeasonTests {
     @Test("PCN uptake rises through the season and equals the sum of its practices every week")
     func season() async throws {
         let conn = try await TestDatabase.connect(migrated: true)
-        let base = FileManager.default.temporaryDirectory.appending(path: "qofd-season-\(UUID().uuidString.prefix(8))")
+        let base = TestFolders.make("season")
         var o = Synthesizer.Options()
         o.seed = 61
         o.practices = 3

@@ -18,7 +18,7 @@ struct ReportHistoryTests {
         let library = try ClusterLibrary.bundled()
         let all = try RulesetLoader(library: library).loadAll()
         let conn = try await TestDatabase.connect(migrated: true)
-        let base = FileManager.default.temporaryDirectory.appending(path: "qofd-history-\(UUID().uuidString.prefix(8))")
+        let base = TestFolders.make("history")
         defer { try? FileManager.default.removeItem(at: base) }
         let dirs = ExtractProcessor.Directories(inbox: base.appending(path: "inbox"), archive: base.appending(path: "archive"),
                                                 quarantine: base.appending(path: "quarantine"))

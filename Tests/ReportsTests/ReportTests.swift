@@ -20,7 +20,7 @@ struct ReportTests {
 
     static func storedPractice() async throws -> (PostgresConnection, String, URL) {
         let conn = try await TestDatabase.connect(migrated: true)
-        let base = FileManager.default.temporaryDirectory.appending(path: "qofd-report-\(UUID().uuidString.prefix(8))")
+        let base = TestFolders.make("report")
         let dirs = ExtractProcessor.Directories(inbox: base.appending(path: "inbox"), archive: base.appending(path: "archive"),
                                                 quarantine: base.appending(path: "quarantine"))
         var o = Synthesizer.Options()
@@ -127,7 +127,7 @@ struct ReportTests {
     @Test("reports for every member practice of a PCN")
     func pcnReports() async throws {
         let conn = try await TestDatabase.connect(migrated: true)
-        let base = FileManager.default.temporaryDirectory.appending(path: "qofd-pcnreport-\(UUID().uuidString.prefix(8))")
+        let base = TestFolders.make("pcnreport")
         let dirs = ExtractProcessor.Directories(inbox: base.appending(path: "inbox"), archive: base.appending(path: "archive"),
                                                 quarantine: base.appending(path: "quarantine"))
         var o = Synthesizer.Options()

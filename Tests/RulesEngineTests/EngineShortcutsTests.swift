@@ -3,6 +3,7 @@ import Extracts
 import Foundation
 @testable import RulesEngine
 import Testing
+import TestSupport
 
 /// The engine's shortcuts (fields worked out only for the indicators open to a patient, registers
 /// decided without their chains for patients with none of their records, shifted birth dates turned
@@ -16,7 +17,7 @@ struct EngineShortcutsTests {
         let synth = try SyntheticPracticeTests.synthesizer()
         var o = SyntheticPracticeTests.onePractice(seed: 21)
         o.dataTo = Day(iso: dataTo)!
-        let base = FileManager.default.temporaryDirectory.appending(path: "qofd-shortcuts-\(UUID().uuidString)")
+        let base = TestFolders.make("shortcuts")
         defer { try? FileManager.default.removeItem(at: base) }
         let extract = try synth.write(o, to: base)[0]
         let population = try #require(ExtractLoader().load(extract.directory).population)

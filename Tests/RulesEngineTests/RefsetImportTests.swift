@@ -2,12 +2,13 @@ import Clusters
 import Foundation
 import RulesEngine
 import Testing
+import TestSupport
 
 @Suite("Importing the PCD reference set release")
 struct RefsetImportTests {
     @Test("an RF2 simple refset snapshot becomes cluster CSVs that replace the shipped lists")
     func importSnapshot() throws {
-        let base = FileManager.default.temporaryDirectory.appending(path: "qofd-rf2-\(UUID().uuidString)")
+        let base = TestFolders.make("rf2")
         let release = base.appending(path: "Snapshot/Refset/Content")
         try FileManager.default.createDirectory(at: release, withIntermediateDirectories: true)
         let rows = [

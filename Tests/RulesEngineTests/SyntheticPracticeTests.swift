@@ -6,6 +6,7 @@ import ReferenceData
 import RulesEngine
 import Synth
 import Testing
+import TestSupport
 
 @Suite("A whole synthetic practice")
 struct SyntheticPracticeTests {
@@ -25,7 +26,7 @@ struct SyntheticPracticeTests {
     func countsAddUp() throws {
         let synth = try Self.synthesizer()
         var o = Self.onePractice(seed: 5)
-        let base = FileManager.default.temporaryDirectory.appending(path: "qofd-engine-\(UUID().uuidString)")
+        let base = TestFolders.make("engine")
         let csv = try synth.write(o, to: base.appending(path: "csv"))[0]
         o.encoding = .fhirNDJSON
         let fhir = try synth.write(o, to: base.appending(path: "fhir"))[0]
@@ -51,7 +52,7 @@ struct SyntheticPracticeTests {
         let synth = try Self.synthesizer()
         var o = Self.onePractice(seed: 6)
         o.dataTo = Day(iso: "2025-03-31")!
-        let base = FileManager.default.temporaryDirectory.appending(path: "qofd-engine-2425-\(UUID().uuidString)")
+        let base = TestFolders.make("engine-2425")
         let csv = try synth.write(o, to: base)[0]
         let ruleset = try #require(Fixtures.rulesets["qof-2024-25"])
         let result = Engine(try CompiledRuleset(ruleset, library: Fixtures.library))

@@ -24,7 +24,7 @@ public final class NotifySocket: @unchecked Sendable {
     private var received: [String] = []
 
     public init() {
-        path = FileManager.default.temporaryDirectory.appending(path: "qofd-notify-\(UUID().uuidString.prefix(8))").path
+        path = TestFolders.make("notify").path
         let socketFD = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
         fd = socketFD
         var address = sockaddr_un()
@@ -88,6 +88,7 @@ public final class DaemonProcess: @unchecked Sendable {
         let r = posix_spawn(&pid, program, &actions, nil, argv, envp)
         guard r == 0 else { throw CocoaError(.executableLoad) }
         self.pid = pid
+        TestProcesses.register(pid)
     }
 
     public var logText: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }

@@ -27,7 +27,7 @@ final class WebFixture: Sendable {
 
     private init() async throws {
         conninfo = try await TestDatabase.fresh(migrated: true, label: "web")
-        base = FileManager.default.temporaryDirectory.appending(path: "qofd-web-\(UUID().uuidString.prefix(8))")
+        base = TestFolders.make("web")
         let inbox = base.appending(path: "inbox"), staging = base.appending(path: "staging")
         var o = Synthesizer.Options()
         o.seed = 909
