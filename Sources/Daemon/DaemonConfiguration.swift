@@ -32,6 +32,8 @@ public struct DaemonConfiguration: Sendable, Equatable {
     /// default: while a worker waits for its commit to reach the disk, another has its core.
     public var workers: Int
     public var leaseSeconds: Int
+    /// Attempts at one extract before it is given up on and quarantined with the last error.
+    public var maxAttempts = 5
     public var storePatientOutcomes: Bool
     /// Years of patient-level outcomes to keep (current and previous QOF year by default).
     public var patientOutcomeYears: Int
@@ -40,7 +42,7 @@ public struct DaemonConfiguration: Sendable, Equatable {
 
     public static let keys: [String] = [
         "database_url", "database_password_file", "state_dir", "inbox", "archive", "quarantine", "reports", "poll_interval",
-        "recompute_at", "rulesets", "rules_dir", "clusters_dir", "listen", "log_level", "workers", "lease_seconds",
+        "recompute_at", "rulesets", "rules_dir", "clusters_dir", "listen", "log_level", "workers", "lease_seconds", "max_attempts",
         "store_patient_outcomes", "patient_outcome_years", "web_auth", "web_proxy_header", "web_secure_cookies", "web_session_minutes", "reference_dir",
         "national_dir",
     ]
@@ -124,6 +126,7 @@ public struct DaemonConfiguration: Sendable, Equatable {
         c.pollInterval = try number("poll_interval", c.pollInterval)
         c.workers = try number("workers", c.workers)
         c.leaseSeconds = try number("lease_seconds", c.leaseSeconds)
+        c.maxAttempts = try number("max_attempts", c.maxAttempts)
         c.patientOutcomeYears = try number("patient_outcome_years", c.patientOutcomeYears)
         if let s = values["web_auth"] {
             guard let a = WebSettings.Authentication(rawValue: s) else {
@@ -155,6 +158,7 @@ public struct DaemonConfiguration: Sendable, Equatable {
         guard pollInterval >= 1 else { throw ConfigurationError(option: "poll_interval", message: "must be at least 1 second") }
         guard (1...64).contains(workers) else { throw ConfigurationError(option: "workers", message: "must be between 1 and 64") }
         guard leaseSeconds >= 10 else { throw ConfigurationError(option: "lease_seconds", message: "must be at least 10") }
+        guard (1...100).contains(maxAttempts) else { throw ConfigurationError(option: "max_attempts", message: "must be between 1 and 100") }
         guard patientOutcomeYears >= 1 else { throw ConfigurationError(option: "patient_outcome_years", message: "must be at least 1") }
         guard (5...1440).contains(web.sessionMinutes) else {
             throw ConfigurationError(option: "web_session_minutes", message: "must be between 5 and 1440")

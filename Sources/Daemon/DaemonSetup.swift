@@ -36,7 +36,7 @@ extension ExtractProcessor {
             }
         }
         return ExtractProcessor(
-            directories: dirs, rulesets: chosen, library: library, worker: worker, leaseSeconds: c.leaseSeconds,
+            directories: dirs, rulesets: chosen, library: library, worker: worker, leaseSeconds: c.leaseSeconds, maxAttempts: c.maxAttempts,
             storePatientOutcomes: c.storePatientOutcomes, reportsDirectory: URL(fileURLWithPath: c.reports),
             nationalDirectory: c.nationalDirectory.map { URL(fileURLWithPath: $0) }, logger: logger)
     }

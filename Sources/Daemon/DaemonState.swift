@@ -22,6 +22,9 @@ public actor DaemonState {
     let pollDuration = Timer(label: "qofd_poll_duration_seconds")
     let lastSuccess = Gauge(label: "qofd_last_success_timestamp_seconds")
     let reloads = Counter(label: "qofd_reloads_total")
+    let failures = Counter(label: "qofd_extract_failures_total")
+    let backlog = Gauge(label: "qofd_inbox_backlog")
+    let oldest = Gauge(label: "qofd_inbox_oldest_unprocessed_seconds")
 
     public init(processor: ExtractProcessor, configuration: DaemonConfiguration) {
         self.processor = processor
@@ -43,11 +46,18 @@ public actor DaemonState {
         rejected.increment(by: s.rejected)
         duplicates.increment(by: s.duplicates)
         patients.increment(by: s.patients)
+        failures.increment(by: s.failed)
         pollDuration.recordNanoseconds(Int64(seconds * 1e9))
         lastSuccess.record(Date().timeIntervalSince1970)
         status = s.processed + s.rejected > 0
             ? "last poll \(Self.time()): \(s.processed) processed, \(s.rejected) rejected"
             : "idle since \(Self.time())"
+    }
+
+    /// The inbox after a poll: complete extracts still waiting, and the age of the oldest.
+    func inbox(count: Int, oldestSeconds: Double) {
+        backlog.record(count)
+        oldest.record(oldestSeconds)
     }
 
     func pollFailed(databaseDown: Bool, message: String) {

@@ -9,6 +9,7 @@ import Postgres
 import Reports
 import RulesEngine
 import Storage
+import Synchronization
 
 /// Takes one extract from the inbox to the database: claim it (lease), check and read it, evaluate
 /// every configured ruleset, store all the runs and mark it processed in one transaction, then
@@ -44,6 +45,10 @@ public struct ExtractProcessor: Sendable {
     public let library: ClusterLibrary
     public let worker: String
     public let leaseSeconds: Int
+    /// Attempts at one extract before the pipeline gives up on it and quarantines it with the last error.
+    public let maxAttempts: Int
+    /// Failures of extracts not yet in the database (e.g. an unreadable manifest), by directory name.
+    let failures = FailureLedger()
     public let storePatientOutcomes: Bool
     /// Where to write each practice's reports after a run (nil: none).
     public let reportsDirectory: URL?
@@ -57,7 +62,7 @@ public struct ExtractProcessor: Sendable {
 
     public init(
         directories: Directories, rulesets: [Ruleset], library: ClusterLibrary, worker: String, leaseSeconds: Int = 120,
-        storePatientOutcomes: Bool = true, reportsDirectory: URL? = nil, nationalDirectory: URL? = nil, loader: ExtractLoader = ExtractLoader(),
+        maxAttempts: Int = 5, storePatientOutcomes: Bool = true, reportsDirectory: URL? = nil, nationalDirectory: URL? = nil, loader: ExtractLoader = ExtractLoader(),
         logger: Logger = Logger(label: "qofd.pipeline")
     ) {
         self.reportsDirectory = reportsDirectory
@@ -69,6 +74,7 @@ public struct ExtractProcessor: Sendable {
         self.library = library
         self.worker = worker
         self.leaseSeconds = leaseSeconds
+        self.maxAttempts = max(1, maxAttempts)
         self.storePatientOutcomes = storePatientOutcomes
         self.loader = loader
         self.logger = logger
@@ -81,7 +87,8 @@ public struct ExtractProcessor: Sendable {
         let manifestData = try Data(contentsOf: directory.appending(path: Manifest.fileName))
         let sha = sha256Hex(manifestData)
         guard let manifest = try? JSONDecoder().decode(Manifest.self, from: manifestData), let dataTo = Day(iso: manifest.dataTo),
-            manifest.practice.ods.range(of: #"^[A-Z][0-9]{5}$"#, options: .regularExpression) != nil
+            manifest.practice.ods.range(of: #"^[A-Z][0-9]{5}$"#, options: .regularExpression) != nil,
+            let extractedAt = Manifest.timestamp(manifest.extractedAt)
         else {
             // Not even identifiable: quarantine without a database row.
             let check = loader.load(directory)
@@ -92,7 +99,8 @@ public struct ExtractProcessor: Sendable {
         let identity = ExtractQueue.Identity(
             sha256: sha, practice: PracticeInfo(ods: manifest.practice.ods, name: manifest.practice.name, pcnODS: manifest.pcn?.ods,
                                                 pcnName: manifest.pcn?.name),
-            sourceName: name, system: manifest.system, encoding: manifest.encoding.rawValue, extractedAt: manifest.extractedAt,
+            sourceName: name, system: manifest.system, encoding: manifest.encoding.rawValue,
+            extractedAt: ISO8601DateFormatter().string(from: extractedAt),
             dataTo: dataTo)
         let worker = self.worker
         let leaseSeconds = self.leaseSeconds
@@ -131,8 +139,58 @@ public struct ExtractProcessor: Sendable {
             return .rejected(extractID: id, problems: check.problems.listed.count)
         case .claimed(let id, let takeover):
             if takeover { logger.notice("took over an extract whose worker stopped renewing its lease", metadata: metadata) }
-            return try await work(on: directory, id: id, identity: identity, conn: conn, metadata: metadata)
+            do {
+                return try await work(on: directory, id: id, identity: identity, conn: conn, metadata: metadata)
+            } catch let error as PostgresError where error.isConnectionLoss {
+                throw error
+            } catch let error as LeaseLost {
+                throw error
+            } catch {
+                return try await failed(directory, id: id, error: error, conn: conn, metadata: metadata)
+            }
         }
+    }
+
+    /// An extract whose processing failed: its lease is given back with the error (so the next poll tries it
+    /// again, and the error shows), and after `maxAttempts` tries it is rejected and quarantined with it.
+    private func failed(_ directory: URL, id: Int64, error: any Error, conn: PostgresConnection, metadata: Logger.Metadata) async throws -> Outcome {
+        let reason = Manifest.printable(String("\(error)".prefix(2_000)))
+        let worker = self.worker, maxAttempts = self.maxAttempts
+        let attempts = try await conn.withTransaction { c -> Int in
+            let n = try c.query("SELECT attempts FROM extract WHERE id = \(id)").first?.decode(0, as: Int.self) ?? 0
+            if n >= maxAttempts {
+                try ExtractQueue.reject(id, worker: worker, reason: "gave up after \(n) attempts: \(reason)", in: c)
+            } else {
+                try ExtractQueue.release(id, worker: worker, error: reason, in: c)
+            }
+            return n
+        }
+        guard attempts >= maxAttempts else { throw ExtractFailed(reason: reason, attempts: attempts) }
+        try Quarantine.move(.failed(directory, reason: "gave up after \(attempts) attempts: \(reason)"), to: directories.quarantine)
+        logger.error("gave up on an extract after repeated failures; quarantined", metadata: metadata.merging(["attempts": "\(attempts)"]) { a, _ in a })
+        return .rejected(extractID: id, problems: 1)
+    }
+
+    /// Counts a failure of an extract the database does not hold yet; true (once) when it is time to give up,
+    /// after quarantining it with the reason.
+    public func giveUpIfRepeated(_ directory: URL, error: any Error) -> Bool {
+        guard failures.record(directory.lastPathComponent) >= maxAttempts, FileManager.default.fileExists(atPath: directory.path) else { return false }
+        let reason = "gave up after \(maxAttempts) attempts: \(Manifest.printable(String("\(error)".prefix(2_000))))"
+        do {
+            try Quarantine.move(.failed(directory, reason: reason), to: directories.quarantine)
+        } catch { return false }
+        failures.forget(directory.lastPathComponent)
+        logger.error("gave up on an extract after repeated failures; quarantined", metadata: ["extract": "\(directory.lastPathComponent)"])
+        return true
+    }
+
+    /// Complete extracts waiting in the inbox, and how long the oldest has waited (by its manifest's time).
+    public func backlog(now: Date = Date()) -> (count: Int, oldestSeconds: Double) {
+        let pending = pending()
+        let oldest = pending.compactMap { url in
+            (try? FileManager.default.attributesOfItem(atPath: url.appending(path: Manifest.fileName).path)[.modificationDate]) as? Date
+        }.min()
+        return (pending.count, oldest.map { max(0, now.timeIntervalSince($0)) } ?? 0)
     }
 
     private func work(on directory: URL, id: Int64, identity: ExtractQueue.Identity, conn: PostgresConnection,
@@ -263,6 +321,20 @@ public struct ExtractProcessor: Sendable {
         return names.sorted().filter { !$0.hasPrefix(".") }.map { directories.inbox.appending(path: $0) }
             .filter { ExtractLoader.isComplete($0) }
     }
+}
+
+/// An extract whose processing failed this time; it is tried again on a later poll (or given up on).
+public struct ExtractFailed: Error, Sendable, CustomStringConvertible {
+    public let reason: String
+    public let attempts: Int
+    public var description: String { "attempt \(attempts) failed: \(reason)" }
+}
+
+/// Failures per extract directory not yet in the database, shared by the workers of one pipeline.
+final class FailureLedger: Sendable {
+    private let counts = Mutex<[String: Int]>([:])
+    func record(_ name: String) -> Int { counts.withLock { c in c[name, default: 0] += 1; return c[name]! } }
+    func forget(_ name: String) { counts.withLock { _ = $0.removeValue(forKey: name) } }
 }
 
 /// Compiled rulesets by ruleset version and achievement date, shared by the workers of one pipeline.

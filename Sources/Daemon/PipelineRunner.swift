@@ -35,10 +35,14 @@ public enum PipelineRunner {
                         } catch let error as PostgresError where error.isConnectionLoss {
                             throw error  // the database is gone: the poll fails and is retried
                         } catch {
-                            // One extract's trouble never stops the others; it stays in the inbox (its lease
-                            // expires) and is tried again on a later poll.
-                            logger.error("extract failed; will retry", metadata: ["extract": "\(dir.lastPathComponent)", "error": "\(error)"])
+                            // One extract's trouble never stops the others; it stays in the inbox and is tried
+                            // again on a later poll, until the pipeline gives up on it and quarantines it.
                             s.failed += 1
+                            if !(error is ExtractFailed), processor.giveUpIfRepeated(dir, error: error) {
+                                s.rejected += 1
+                                continue
+                            }
+                            logger.error("extract failed; will retry", metadata: ["extract": "\(dir.lastPathComponent)", "error": "\(error)"])
                             continue
                         }
                         switch outcome {

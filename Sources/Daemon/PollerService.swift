@@ -41,6 +41,8 @@ public struct PollerService: Service {
                     processor, conninfo: conninfo, workers: configuration.workers, logger: logger,
                     shouldStop: { Task.isShuttingDownGracefully })
                 await state.pollSucceeded(summary, seconds: (ContinuousClock.now - started) / .seconds(1))
+                let backlog = processor.backlog()
+                await state.inbox(count: backlog.count, oldestSeconds: backlog.oldestSeconds)
                 failures = 0
                 if await state.takeMaintenance(), let conn = health {
                     let maintenance = Maintenance(processor: processor, logger: logger)

@@ -27,6 +27,10 @@ public struct ExtractLoader: Sendable {
     public func load(_ directory: URL) -> ExtractCheck {
         var problems = ProblemLog(limitPerFile: problemsListedPerFile)
         let manifestURL = directory.appending(path: Manifest.fileName)
+        if (try? FileManager.default.attributesOfItem(atPath: manifestURL.path))?[.type] as? FileAttributeType == .typeSymbolicLink {
+            problems.file(Manifest.fileName, "is a symbolic link; extracts hold plain files only")
+            return ExtractCheck(directory: directory, sha256: nil, manifest: nil, population: nil, problems: problems, rowCounts: [:])
+        }
         guard let manifestData = try? Data(contentsOf: manifestURL) else {
             problems.file(Manifest.fileName, "missing or unreadable: the extract is incomplete")
             return ExtractCheck(directory: directory, sha256: nil, manifest: nil, population: nil, problems: problems, rowCounts: [:])
@@ -47,6 +51,12 @@ public struct ExtractLoader: Sendable {
         var files: [String: Data] = [:]
         for entry in manifest.files {
             let url = directory.appending(path: entry.name)
+            // Only plain files of the extract itself: a link could point anywhere on the machine.
+            let type = (try? FileManager.default.attributesOfItem(atPath: url.path))?[.type] as? FileAttributeType
+            guard type == nil || type == .typeRegular else {
+                problems.file(Manifest.printable(entry.name), type == .typeSymbolicLink ? "is a symbolic link; extracts hold plain files only" : "is not a plain file")
+                continue
+            }
             guard let data = try? Data(contentsOf: url, options: .alwaysMapped) else {
                 problems.file(entry.name, "listed in the manifest but missing or unreadable")
                 continue
@@ -118,6 +128,9 @@ public struct ExtractLoader: Sendable {
         if let d = dataTo, d < Day(year: 1990, month: 1, day: 1)! || d > Day(year: 2200, month: 1, day: 1)! {
             problems.file(file, column: "dataTo", "\(d) is not a plausible data-to date (1990 to 2199)")
         }
+        if Manifest.timestamp(m.extractedAt) == nil {
+            problems.file(file, column: "extractedAt", "not an ISO 8601 date and time (e.g. 2026-04-02T06:00:00Z)")
+        }
         let required: [String] = switch m.encoding {
         case .csv: ["patients.csv", "registrations.csv", "events.csv", "medications.csv"]
         case .fhirNDJSON: ["Patient.ndjson"]
@@ -127,11 +140,11 @@ public struct ExtractLoader: Sendable {
             problems.file(file, column: "files", "does not list \(name)")
         }
         for entry in m.files {
-            if entry.name.contains("/") || entry.name.hasPrefix(".") {
-                problems.file(file, column: "files", "file name \(entry.name) must be a plain name in the extract directory")
+            if entry.name.contains("/") || entry.name.hasPrefix(".") || entry.name.unicodeScalars.contains(where: { $0.value < 32 || $0.value == 127 }) {
+                problems.file(file, column: "files", "file name \(Manifest.printable(entry.name)) must be a plain name in the extract directory")
             }
             if m.encoding == .csv, CSVExtractReader.columns[entry.name] == nil {
-                problems.file(file, column: "files", "unknown CSV file \(entry.name)")
+                problems.file(file, column: "files", "unknown CSV file \(Manifest.printable(entry.name))")
             }
         }
         return problems.isRejected ? nil : dataTo
@@ -161,6 +174,13 @@ public struct ExtractCheck: Sendable {
     public let rowCounts: [String: Int]
 
     public var isRejected: Bool { population == nil }
+
+    /// An extract the pipeline gave up on (it failed again and again): quarantined with the reason.
+    public static func failed(_ directory: URL, reason: String) -> ExtractCheck {
+        var problems = ProblemLog()
+        problems.file(Manifest.fileName, Manifest.printable(reason))
+        return ExtractCheck(directory: directory, sha256: nil, manifest: nil, population: nil, problems: problems, rowCounts: [:])
+    }
 }
 
 /// Lower-case hex SHA-256.

@@ -31,6 +31,21 @@ public struct Manifest: Codable, Sendable, Hashable {
         case fhirNDJSON = "fhir-ndjson"
     }
 
+    /// `extractedAt` as a moment: ISO 8601 with a time zone (`Z` or an offset), seconds optional fractions.
+    public static func timestamp(_ text: String) -> Date? {
+        let f = ISO8601DateFormatter()
+        if let d = f.date(from: text) { return d }
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return f.date(from: text)
+    }
+
+    /// Text from a manifest made safe to show and store: control characters (NUL included) as `\u{…}`.
+    public static func printable(_ text: String) -> String {
+        var out = ""
+        for s in text.unicodeScalars { out += s.value < 32 || s.value == 127 ? "\\u{\(String(s.value, radix: 16))}" : String(s) }
+        return out
+    }
+
     public var format: String
     public var encoding: Encoding
     public var practice: Organisation

@@ -122,8 +122,19 @@ public enum ExtractQueue {
             """) == 1
     }
 
+    /// Text made storable: PostgreSQL text cannot hold NUL, so it (and any control character but tab and line
+    /// breaks) is written as `\u{…}`.
+    static func storable(_ text: String) -> String {
+        var out = ""
+        for s in text.unicodeScalars {
+            out += (s.value < 32 && s.value != 9 && s.value != 10 && s.value != 13) || s.value == 127 ? "\\u{\(String(s.value, radix: 16))}" : String(s)
+        }
+        return out
+    }
+
     /// Marks the extract rejected with a summary of why, guarded by the lease.
     public static func reject(_ id: Int64, worker: String, reason: String, in conn: isolated PostgresConnection) throws {
+        let reason = storable(reason)
         let n = try conn.execute(
             """
             UPDATE extract SET status = 'rejected', finished_at = now(), lease_owner = NULL, lease_until = NULL,
@@ -135,6 +146,7 @@ public enum ExtractQueue {
 
     /// Gives a claimed extract back (e.g. on shutdown) so another worker can take it at once.
     public static func release(_ id: Int64, worker: String, error: String?, in conn: isolated PostgresConnection) throws {
+        let error = error.map(storable)
         try conn.execute(
             """
             UPDATE extract SET status = 'received', lease_owner = NULL, lease_until = NULL, last_error = \(error)

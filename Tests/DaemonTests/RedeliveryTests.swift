@@ -81,3 +81,58 @@ struct RedeliveryTests {
         #expect(FileManager.default.fileExists(atPath: site.directories.archive.appending(path: ods).appending(path: "duplicates/\(name)-copy").path))
     }
 }
+
+/// Nothing in the inbox can make the daemon loop for ever: a manifest the claim cannot use is a clear rejection,
+/// and an extract that fails again and again is given up on and quarantined with the reason.
+@Suite("Stuck extracts")
+struct StuckExtractTests {
+    @Test("an unparseable extractedAt and a control character in a file name are rejected with the reason, not retried")
+    func badManifests() async throws {
+        let conn = try await TestDatabase.connect(migrated: true)
+        let site = try ExtractProcessorTests.site(practices: 2, patients: 300, seed: 83)
+        defer { try? FileManager.default.removeItem(at: site.base) }
+        let p = ExtractProcessor(directories: site.directories, rulesets: [ExtractProcessorTests.ruleset], library: ExtractProcessorTests.library, worker: "s")
+        let dirs = p.pending()
+        for (dir, edit) in zip(dirs, [
+            { (m: inout [String: Any]) in m["extractedAt"] = "yesterday" },
+            { (m: inout [String: Any]) in var files = m["files"] as! [[String: Any]]; files[0]["name"] = "events\u{0}.csv"; m["files"] = files },
+        ]) {
+            let url = dir.appending(path: "manifest.json")
+            var m = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
+            edit(&m)
+            try JSONSerialization.data(withJSONObject: m).write(to: url)
+            let outcome = try await p.process(dir, using: conn)
+            guard case .rejected = outcome else { Issue.record("\(dir.lastPathComponent): \(outcome)"); continue }
+            #expect(!FileManager.default.fileExists(atPath: dir.path))
+        }
+        let reports = try FileManager.default.contentsOfDirectory(at: site.directories.quarantine, includingPropertiesForKeys: nil)
+            .map { try String(contentsOf: $0.appending(path: "errors.txt"), encoding: .utf8) }
+        #expect(reports.contains { $0.contains("extractedAt") })
+        #expect(reports.contains { $0.contains("\\u{0}") })
+    }
+
+    @Test("an extract that fails on every poll is quarantined after max_attempts, with the error")
+    func givesUp() async throws {
+        let conn = try await TestDatabase.connect(migrated: true)
+        let site = try ExtractProcessorTests.site(practices: 1, patients: 300, seed: 84)
+        defer { try? FileManager.default.removeItem(at: site.base) }
+        let dir = try #require(FileManager.default.contentsOfDirectory(at: site.directories.inbox, includingPropertiesForKeys: nil).first)
+        // A manifest that cannot be read (a directory where the file should be).
+        try FileManager.default.removeItem(at: dir.appending(path: "manifest.json"))
+        try FileManager.default.createDirectory(at: dir.appending(path: "manifest.json"), withIntermediateDirectories: true)
+        let p = ExtractProcessor(directories: site.directories, rulesets: [ExtractProcessorTests.ruleset], library: ExtractProcessorTests.library,
+                                 worker: "s", maxAttempts: 3)
+        let cluster = try await TestDatabase.cluster()
+        let conninfo = cluster.conninfo(database: try await conn.query("SELECT current_database()")[0].decode(0, as: String.self))
+        var failed = 0, rejected = 0
+        for _ in 0..<5 {
+            let s = try await PipelineRunner.runOnce(p, conninfo: conninfo, workers: 1, logger: .init(label: "test"))
+            failed += s.failed
+            rejected += s.rejected
+        }
+        #expect(failed == 3 && rejected == 1, "three failures, then quarantined once; nothing left to retry")
+        #expect(!FileManager.default.fileExists(atPath: dir.path))
+        let report = try String(contentsOf: site.directories.quarantine.appending(path: dir.lastPathComponent).appending(path: "errors.txt"), encoding: .utf8)
+        #expect(report.contains("gave up after 3 attempts"))
+    }
+}

@@ -81,6 +81,20 @@ struct ValidationTests {
         #expect(!check.isRejected && check.population?.events.count == 2)
     }
 
+    @Test("a data file that is a symbolic link rejects the extract without reading what it points to")
+    func symlinkRefused() throws {
+        let dir = try ExtractFixture().write()
+        let events = dir.appending(path: "events.csv")
+        let secret = dir.deletingLastPathComponent().appending(path: "secret-\(UUID().uuidString.prefix(6)).csv")
+        try FileManager.default.moveItem(at: events, to: secret)
+        try FileManager.default.createSymbolicLink(at: events, withDestinationURL: secret)
+        let check = ExtractLoader().load(dir)
+        #expect(check.isRejected)
+        let problem = try #require(check.problems.fileProblems.first)
+        #expect(problem.file == "events.csv" && problem.reason.contains("symbolic link"))
+        #expect(!ErrorReport(check).text.contains("P2,"), "nothing of the linked file is quoted")
+    }
+
     @Test("an unknown patient id in events is reported")
     func unknownPatient() throws {
         var f = ExtractFixture()
