@@ -233,6 +233,18 @@ public struct ExtractProcessor: Sendable {
             return (ids, archiveName)
         }
         try move(directory, to: archiveDirectory(for: identity.practice.ods), as: archiveName)
+        if check.problems.rowProblemTotal > 0 {
+            // Rows left out of an accepted extract are reported beside it in the archive, logged and counted.
+            let archived = archiveDirectory(for: identity.practice.ods).appending(path: archiveName)
+            let report = ErrorReport(check)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            try? encoder.encode(report).write(to: archived.appending(path: "errors.json"), options: .atomic)
+            try? Data(report.text.utf8).write(to: archived.appending(path: "errors.txt"), options: .atomic)
+            Counter(label: "qofd_rows_dropped_total").increment(by: check.problems.rowProblemTotal)
+            logger.warning("rows left out of an accepted extract; see errors.txt beside it in the archive",
+                           metadata: metadata.merging(["rows": "\(check.problems.rowProblemTotal)"]) { a, _ in a })
+        }
         await writeReports(practice: identity.practice.ods, for: compiledRulesets.map { ($0.ruleset, $0.achievementDate) }, using: conn)
         logger.info("extract processed", metadata: metadata.merging(["runs": "\(runs.count)", "patients": "\(counts.0)"]) { a, _ in a })
         return .processed(extractID: id, runs: runs, patients: counts.0)

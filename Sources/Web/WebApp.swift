@@ -138,7 +138,11 @@ public final class WebApp: Sendable {
         var out: [String: String] = [:]
         for pair in text.split(separator: "&") {
             let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            func decode(_ s: Substring) -> String { s.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? "" }
+            // Control characters (NUL included) never reach a query, an audit row or a page.
+            func decode(_ s: Substring) -> String {
+                let text = s.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? ""
+                return String(String.UnicodeScalarView(text.unicodeScalars.filter { $0.value >= 32 && $0.value != 127 || $0 == "\n" || $0 == "\t" }))
+            }
             guard !kv[0].isEmpty else { continue }
             out[decode(kv[0])] = kv.count > 1 ? decode(kv[1]) : ""
         }

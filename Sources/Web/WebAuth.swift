@@ -43,8 +43,11 @@ extension WebApp {
         }
         var response: Response
         do { response = try await body(viewer) } catch {
-            logger.error("web: page failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
-            response = message(.internalServerError, "Something went wrong", "The page could not be built: \(error)", viewer: viewer)
+            // The page says what happened and gives a reference; the details stay in the log, never on the page.
+            let reference = String(UUID().uuidString.prefix(8)).lowercased()
+            logger.error("web: page failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)", "reference": "\(reference)"])
+            response = message(.internalServerError, "Something went wrong",
+                               "The page could not be built. If it happens again, give your administrator the reference \(reference).", viewer: viewer)
         }
         if let cookie { response.setCookie(cookie) }
         return response

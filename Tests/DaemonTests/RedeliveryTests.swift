@@ -136,3 +136,36 @@ struct StuckExtractTests {
         #expect(report.contains("gave up after 3 attempts"))
     }
 }
+
+/// Rows left out of an accepted extract are never silent on the daemon's path.
+@Suite("Dropped rows of accepted extracts")
+struct DroppedRowsTests {
+    @Test("an accepted extract with a bad row is archived with errors.txt and errors.json beside it")
+    func reportedBesideTheArchive() async throws {
+        let conn = try await TestDatabase.connect(migrated: true)
+        let site = try ExtractProcessorTests.site(practices: 1, patients: 300, seed: 85)
+        defer { try? FileManager.default.removeItem(at: site.base) }
+        let dir = try #require(FileManager.default.contentsOfDirectory(at: site.directories.inbox, includingPropertiesForKeys: nil).first)
+        let events = dir.appending(path: "events.csv")
+        let text = try String(contentsOf: events, encoding: .utf8) + "nobody,2025-01-01,38341003,,,\n"
+        try Data(text.utf8).write(to: events)
+        // The manifest describes the file as delivered (its checksum and rows).
+        let url = dir.appending(path: "manifest.json")
+        var m = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
+        m["files"] = (m["files"] as! [[String: Any]]).map { f in
+            guard f["name"] as? String == "events.csv" else { return f }
+            var g = f
+            g["sha256"] = sha256Hex(Data(text.utf8))
+            g["rows"] = (f["rows"] as! Int) + 1
+            return g
+        }
+        try JSONSerialization.data(withJSONObject: m).write(to: url)
+        let p = ExtractProcessor(directories: site.directories, rulesets: [ExtractProcessorTests.ruleset], library: ExtractProcessorTests.library, worker: "d")
+        guard case .processed(let id, _, _) = try await p.process(dir, using: conn) else { Issue.record("not processed"); return }
+        let name = try #require(try await conn.withTransaction { c in try ExtractQueue.archiveName(id, in: c) })
+        let archived = site.directories.archive.appending(path: site.written[0].practice.ods).appending(path: name)
+        let report = try String(contentsOf: archived.appending(path: "errors.txt"), encoding: .utf8)
+        #expect(report.contains("events.csv") && report.contains("unknown patient_id"))
+        #expect(FileManager.default.fileExists(atPath: archived.appending(path: "errors.json").path))
+    }
+}
