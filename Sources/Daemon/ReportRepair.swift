@@ -3,6 +3,7 @@ import Foundation
 import Postgres
 import Reports
 import RulesEngine
+import Storage
 
 extension Maintenance {
     /// Rewrites the reports a power cut left empty, and removes temporary report files a stopped writer
@@ -17,7 +18,7 @@ extension Maintenance {
     public func repairReports(using conn: PostgresConnection, now: Date = Date()) async -> Int {
         guard let directory = processor.reportsDirectory else { return 0 }
         let fm = FileManager.default
-        guard let practices = try? fm.contentsOfDirectory(atPath: directory.path) else { return 0 }
+        let practices = (try? fm.contentsOfDirectory(atPath: directory.path)) ?? []
         let rulesets = Dictionary(processor.rulesets.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         var repaired = 0
         for ods in practices.sorted() where !ods.hasPrefix(".") {
@@ -43,7 +44,36 @@ extension Maintenance {
                 repaired += 1
             }
         }
-        return repaired
+        return repaired + (await rewriteMissingOrStale(using: conn, now: now))
+    }
+
+    /// Reports are derived data: every stored run of the current and previous QOF year must have its report
+    /// in every format, written after the run was stored. A fault between the commit and the report writing,
+    /// or a full disk, leaves one missing or older than its run; this rewrites those from the database.
+    /// - Returns: the (practice, ruleset, date) reports rewritten.
+    func rewriteMissingOrStale(using conn: PostgresConnection, now: Date) async -> Int {
+        guard let directory = processor.reportsDirectory else { return 0 }
+        let rulesets = Dictionary(processor.rulesets.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        let today = Day(daysSinceEpoch: Int32(now.timeIntervalSince1970 / 86_400))
+        let c = today.components
+        let since = Day(year: c.month >= 4 ? c.year - 1 : c.year - 2, month: 4, day: 1) ?? today
+        guard let runs = try? await conn.withTransaction({ cn in
+            try PracticeHistory.reportableRuns(rulesets: Array(rulesets.keys), since: since, in: cn)
+        }) else { return 0 }
+        var rewritten = 0
+        for run in runs {
+            let folder = directory.appending(path: run.practice)
+            let due = ReportFormat.allCases.contains { format in
+                let path = folder.appending(path: "\(run.ruleset)-\(run.achievementDate).\(format.fileExtension)").path
+                guard let modified = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date else { return true }
+                return modified.timeIntervalSince1970 + 1 < run.finishedAt
+            }
+            guard due, let rs = rulesets[run.ruleset] else { continue }
+            await processor.writeReports(practice: run.practice, for: [(rs, run.achievementDate)], using: conn)
+            logger.notice("rewrote a missing or stale report", metadata: ["practice": "\(run.practice)", "ruleset": "\(run.ruleset)", "date": "\(run.achievementDate)"])
+            rewritten += 1
+        }
+        return rewritten
     }
 }
 

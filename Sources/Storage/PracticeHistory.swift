@@ -21,6 +21,22 @@ public enum PracticeHistory {
         public var clusterVersion: String = ""
     }
 
+    /// Each practice's latest run per ruleset and achievement date since `since`, with when it was stored:
+    /// the reports the daemon should have on disk (the start-up and nightly report check).
+    public static func reportableRuns(rulesets: [String], since: Day, in conn: isolated PostgresConnection) throws
+        -> [(practice: String, ruleset: String, achievementDate: Day, finishedAt: Double)]
+    {
+        try conn.query(
+            """
+            SELECT DISTINCT ON (practice_ods, ruleset_id, achievement_date) practice_ods, ruleset_id, achievement_date::text,
+                   extract(epoch FROM coalesce(finished_at, started_at))::float8
+            FROM computation_run
+            WHERE ruleset_id = ANY(\(PostgresArrayLiteral(rulesets))::text[]) AND achievement_date >= \(PostgresDate(since))
+            ORDER BY practice_ods, ruleset_id, achievement_date, id DESC
+            """
+        ).map { (try $0.decode(0), try $0.decode(1), Day(iso: try $0.decode(2, as: String.self)) ?? since, try $0.decode(3)) }
+    }
+
     /// The rule text a run used, by its SHA-256 (nil for runs stored before rule texts were kept).
     public static func ruleText(sha256: String, in conn: isolated PostgresConnection) throws -> String? {
         try conn.query("SELECT rule_text FROM ruleset_version WHERE sha256 = \(sha256)").first.map { try $0.decode(0, as: String.self) }

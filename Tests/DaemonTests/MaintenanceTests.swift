@@ -2,6 +2,7 @@ import Clinical
 import Clusters
 import Daemon
 import Foundation
+import Reports
 import Postgres
 import RulesEngine
 import Storage
@@ -70,6 +71,30 @@ struct MaintenanceTests {
         #expect(fm.fileExists(atPath: fresh.path))
         #expect(fm.fileExists(atPath: declared.path))
         #expect(await m.repairReports(using: conn) == 0, "nothing left to repair")
+    }
+
+    @Test("reports lost after the commit (missing) or older than their run (stale) are rewritten from the database")
+    func rewritesMissingAndStaleReports() async throws {
+        let conn = try await TestDatabase.connect(migrated: true)
+        let site = try ExtractProcessorTests.site(practices: 2, patients: 300, seed: 24)
+        let reports = site.base.appending(path: "reports")
+        let p = ExtractProcessor(directories: site.directories, rulesets: [ExtractProcessorTests.ruleset], library: ExtractProcessorTests.library,
+                                 worker: "m", reportsDirectory: reports)
+        for dir in p.pending() { _ = try await p.process(dir, using: conn) }
+        let fm = FileManager.default
+        let practices = try fm.contentsOfDirectory(atPath: reports.path).sorted()
+        #expect(practices.count == 2)
+        // A fault between the commit and the reports: one practice's reports are gone, the other's HTML is old.
+        try fm.removeItem(at: reports.appending(path: practices[0]))
+        let html = try #require(try fm.contentsOfDirectory(atPath: reports.appending(path: practices[1]).path).first { $0.hasSuffix(".html") })
+        let htmlPath = reports.appending(path: practices[1]).appending(path: html).path
+        try fm.setAttributes([.modificationDate: Date().addingTimeInterval(-86_400)], ofItemAtPath: htmlPath)
+        let m = Maintenance(processor: p, logger: .init(label: "t"))
+        #expect(await m.repairReports(using: conn) == 2)
+        #expect(try fm.contentsOfDirectory(atPath: reports.appending(path: practices[0]).path).count == ReportFormat.allCases.count)
+        let modified = try #require(try fm.attributesOfItem(atPath: htmlPath)[.modificationDate] as? Date)
+        #expect(Date().timeIntervalSince(modified) < 600)
+        #expect(await m.repairReports(using: conn) == 0, "nothing left to rewrite")
     }
 
     @Test("patient-level outcomes older than the current and previous QOF year are purged; aggregates stay")
