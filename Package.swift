@@ -226,7 +226,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DaemonTests",
-            dependencies: ["Daemon", "Storage", "Postgres", "RulesEngine", "Clusters", "Synth", "ReferenceData", "Extracts", "Clinical", "Reports", "TestSupport"],
+            dependencies: ["Daemon", "Storage", "Postgres", "RulesEngine", "Clusters", "Synth", "ReferenceData", "Extracts", "Clinical", "Reports", "Web", "TestSupport"],
             swiftSettings: strict
         ),
         .testTarget(

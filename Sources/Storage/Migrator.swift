@@ -37,7 +37,11 @@ public struct Migrator: Sendable {
                 _ = try? connection.query("SELECT pg_advisory_unlock(\(Self.lockKey))")
             }
         }
-        try connection.executeScript(
+        // Nothing to create when the database is migrated already: the daemon role (which may not create
+        // tables) starts on a database its owner migrated.
+        let exists = try connection.query("SELECT to_regclass('schema_migrations') IS NOT NULL")[0].decode(0, as: Bool.self)
+        if !exists {
+            try connection.executeScript(
             """
             CREATE TABLE IF NOT EXISTS schema_migrations (
                 version     integer PRIMARY KEY,
@@ -47,6 +51,7 @@ public struct Migrator: Sendable {
                 duration_ms integer NOT NULL DEFAULT 0
             )
             """)
+        }
         let applied = try appliedRows(on: connection)
         try verify(applied)
         let done = Set(applied.map(\.version))
@@ -65,6 +70,10 @@ public struct Migrator: Sendable {
                         VALUES (\(version), \(name), \(checksum), \(ms))
                         """)
                 }
+            } catch let error as PostgresError where error.sqlState == "42501" {
+                throw MigrationError(
+                    "migration \(migration.version) (\(migration.name)) is pending and this database role may not apply it: "
+                        + "run `qofd migrate` as the schema owner, then start qofd again")
             } catch let error as PostgresError {
                 throw MigrationError(
                     "migration \(migration.version) (\(migration.name)) failed and was rolled back: \(error)")
@@ -72,7 +81,38 @@ public struct Migrator: Sendable {
             logger.info("applied migration", metadata: ["version": "\(migration.version)", "name": "\(migration.name)"])
             newlyApplied.append(migration)
         }
+        try grantRoles(on: connection)
         return newlyApplied
+    }
+
+    /// The embedded cluster's split: creates the daemon and reader roles (no superuser, no password: the cluster is
+    /// reachable only through its private socket) and grants them, so `qofd serve` never works as a superuser.
+    public func ensureRoles(daemon: String = "qofd_daemon", reader: String = "qofd_reader", on connection: isolated PostgresConnection) throws {
+        for role in [daemon, reader] {
+            let exists = try connection.query("SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = \(role))")[0].decode(0, as: Bool.self)
+            if !exists {
+                guard role.range(of: "^[a-z_][a-z0-9_]{0,62}$", options: .regularExpression) != nil else { throw MigrationError("bad role name \(role)") }
+                try connection.executeScript("CREATE ROLE \(role) LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS")
+            }
+        }
+        try grantRoles(daemon: daemon, reader: reader, on: connection)
+    }
+
+    /// As the schema owner: (re)grants the daemon and reader roles (`qofd_daemon`, `qofd_reader` unless named
+    /// otherwise) what they need, so tables added by new migrations are covered. Nothing for other roles.
+    public func grantRoles(daemon: String = "qofd_daemon", reader: String = "qofd_reader", on connection: isolated PostgresConnection) throws {
+        let row = try connection.query(
+            """
+            SELECT to_regprocedure('qofd_grant(text,text)') IS NOT NULL
+                   AND EXISTS (SELECT 1 FROM pg_roles WHERE rolname = \(daemon)) AND EXISTS (SELECT 1 FROM pg_roles WHERE rolname = \(reader))
+                   AND (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)
+                        OR pg_has_role(current_user, (SELECT relowner FROM pg_class WHERE oid = to_regclass('computation_run')), 'MEMBER')
+            """)[0]
+        guard try row.decode(0, as: Bool?.self) == true,
+            try connection.query("SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = \(daemon)) AND EXISTS (SELECT 1 FROM pg_roles WHERE rolname = \(reader))")[0]
+                .decode(0, as: Bool.self)
+        else { return }
+        try connection.query("SELECT qofd_grant(\(daemon), \(reader))")
     }
 
     /// Reports applied, pending and changed migrations without changing anything.

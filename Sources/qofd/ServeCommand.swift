@@ -47,15 +47,31 @@ struct ServeCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("qofd: \(error)\n".utf8))
             throw ExitCode(2)
         }
+        if configuration.databaseURL == nil {
+            // One daemon per embedded cluster: the one that started PostgreSQL stops it, so a second daemon on the
+            // same state directory would lose its database under it. Refused at start, naming the first.
+            try FileManager.default.createDirectory(atPath: configuration.stateDirectory, withIntermediateDirectories: true)
+            if let holder = StateDirectoryLock.acquire(configuration.stateDirectory) {
+                FileHandle.standardError.write(Data(
+                    "qofd: another qofd serve (pid \(holder)) uses the embedded database in \(configuration.stateDirectory); stop it first, or configure database_url to share one PostgreSQL between daemons\n".utf8))
+                throw ExitCode(2)
+            }
+        }
         let location: DatabaseLocation = configuration.databaseURL.map { .url($0) }
             ?? .embedded(stateDirectory: URL(fileURLWithPath: configuration.stateDirectory))
         let (base, cluster) = try await location.open(logger: logger)
         defer { if let cluster { try? cluster.stop() } }
-        let conninfo = try configuration.conninfo(embedded: base)
+        var conninfo = try configuration.conninfo(embedded: base)
         // First contact: keep trying while the database is down, then migrate.
         let connection = try await PostgresConnection.connect(
             conninfo, logger: Logger(label: "qofd.postgres"), retry: Backoff(initial: 0.5, maximum: 30))
         try await Migrator().migrate(on: connection)
+        if configuration.databaseURL == nil {
+            // The embedded cluster has the same owner / daemon / reader split as a real deployment: the owner
+            // migrates, the daemon works as qofd_daemon (no superuser: triggers and the audit log hold).
+            try await Migrator().ensureRoles(on: connection)
+            conninfo = base + " user=qofd_daemon"
+        }
         await connection.close()
 
         let state = DaemonState(processor: processor, configuration: configuration)
