@@ -108,6 +108,21 @@ public enum WebAccounts {
         return Session(user: try user(row), csrfToken: try row.decode(6))
     }
 
+    /// Failed sign-ins for a username (known or not) in the last `minutes`: the brute-force limit's count.
+    public static func recentSignInFailures(_ username: String, minutes: Int, in conn: isolated PostgresConnection) throws -> Int {
+        try conn.query(
+            """
+            SELECT count(*) FROM audit_log
+            WHERE action = 'web-sign-in-failed' AND actor = \(String(username.prefix(64))) AND at > now() - make_interval(mins => \(minutes))
+            """)[0].decode(0, as: Int.self)
+    }
+
+    /// Audits a web event (a sign-in, a failed or throttled one, a refused request) in the name typed or signed in.
+    public static func audit(actor: String, action: String, practice: String? = nil, in conn: isolated PostgresConnection) throws {
+        try conn.execute(
+            "INSERT INTO audit_log (actor, action, practice_ods) VALUES (\(String(actor.prefix(64))), \(action), \(practice))")
+    }
+
     public static func endSession(token: String, in conn: isolated PostgresConnection) throws {
         try conn.execute("DELETE FROM web_session WHERE token_sha256 = \(hash(token))")
     }

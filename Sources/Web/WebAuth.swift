@@ -11,6 +11,12 @@ extension WebApp {
     /// Hashes a password for a local account (bcrypt).
     public static func hashPassword(_ password: String, cost: UInt8 = 12) -> String { Bcrypt.hash(password, cost: cost) }
 
+    /// Failed sign-ins allowed per username within the window before the name is locked for the window.
+    static let signInLimit = 5
+    static let signInWindowMinutes = 15
+    /// What an unknown username's password is checked against (same cost as real accounts).
+    static let dummyHash = Bcrypt.hash(WebAccounts.randomToken(), cost: 12)
+
     /// Resolves the viewer, checks access, runs the page. Unauthenticated: to the sign-in page (or
     /// 401 behind a proxy); not allowed: 403; a POST without the session's CSRF token: 403.
     func guarded(
@@ -33,12 +39,17 @@ extension WebApp {
             return message(.forbidden, "Form expired", "This form could not be accepted (missing or stale security token). Go back, reload the page and try again.", viewer: viewer)
         }
         if let practice, !viewer.mayView(practice: practice) {
+            if patients {
+                try? await database.run { conn in try WebAccounts.audit(actor: viewer.user.username, action: "web-refused-patient-access", practice: practice, in: conn) }
+            }
             return message(.forbidden, "Not your practice", "Your account does not give access to practice \(practice).", viewer: viewer)
         }
         if let pcn, !viewer.mayView(pcn: pcn) {
             return message(.forbidden, "Not your PCN", "Your account does not give access to PCN \(pcn).", viewer: viewer)
         }
         if patients, let practice, !viewer.mayViewPatients(of: practice) {
+            // A refused patient-level request is audited like a granted one.
+            try? await database.run { conn in try WebAccounts.audit(actor: viewer.user.username, action: "web-refused-patient-access", practice: practice, in: conn) }
             return message(.forbidden, "Patient access needed", "Patient-identifiable pages need an account with patient access.", viewer: viewer)
         }
         var response: Response
@@ -102,17 +113,32 @@ extension WebApp {
         guard let expected = request.cookies[Self.loginCookie]?.value, form["csrf"] == expected else {
             return await loginPage(request, error: "The sign-in form expired. Please try again.", status: .forbidden)
         }
-        let username = form["username"] ?? "", password = form["password"] ?? ""
+        let username = String((form["username"] ?? "").prefix(64)), password = form["password"] ?? ""
         do {
-            let user = try await database.run { conn in try WebAccounts.user(username, in: conn) }
-            guard let user, !user.disabled, let hash = user.passwordHash, Bcrypt.verify(password, hash: hash) else {
+            // Brute force: after `signInLimit` failures in `signInWindowMinutes`, the name is locked for the window,
+            // whether it exists or not (so the lock says nothing about which names exist).
+            let (user, failures) = try await database.run { conn in
+                (try WebAccounts.user(username, in: conn), try WebAccounts.recentSignInFailures(username, minutes: Self.signInWindowMinutes, in: conn))
+            }
+            if failures >= Self.signInLimit {
+                try await database.run { conn in try WebAccounts.audit(actor: username, action: "web-sign-in-throttled", in: conn) }
+                logger.notice("web: sign-in throttled after repeated failures")
+                return await loginPage(request, error: "Too many failed sign-ins for this account. Try again in \(Self.signInWindowMinutes) minutes.",
+                                       status: .tooManyRequests)
+            }
+            // The same bcrypt work for every attempt (an unknown name is checked against a dummy hash), so the
+            // answer's timing does not tell which names exist.
+            let hash = user.flatMap { $0.disabled ? nil : $0.passwordHash }
+            let matches = Bcrypt.verify(password, hash: hash ?? Self.dummyHash) && hash != nil
+            guard let user, matches else {
+                try await database.run { conn in try WebAccounts.audit(actor: username, action: "web-sign-in-failed", in: conn) }
                 logger.notice("web: sign-in refused")
                 return await loginPage(request, error: "Wrong username or password.", status: .unauthorized)
             }
             let minutes = settings.sessionMinutes
             let (token, _) = try await database.run { conn in
                 let started = try WebAccounts.startSession(for: user.username, lifetimeSeconds: minutes * 60, in: conn)
-                try conn.execute("INSERT INTO audit_log (actor, action) VALUES (\(user.username), 'web-sign-in')")
+                try WebAccounts.audit(actor: user.username, action: "web-sign-in", in: conn)
                 return started
             }
             var response = Response.redirect(to: "/", type: .normal)
