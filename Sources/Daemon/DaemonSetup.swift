@@ -30,8 +30,18 @@ extension ExtractProcessor {
         }
         let dirs = Directories(
             inbox: URL(fileURLWithPath: c.inbox), archive: URL(fileURLWithPath: c.archive), quarantine: URL(fileURLWithPath: c.quarantine))
+        // An inbox named in the configuration must exist: a mistyped path would otherwise be created and polled
+        // for ever while the real deliveries pile up elsewhere. The default inbox under the state directory is made.
+        var isDirectory: ObjCBool = false
+        if c.inbox != c.stateDirectory + "/inbox",
+            !FileManager.default.fileExists(atPath: c.inbox, isDirectory: &isDirectory) || !isDirectory.boolValue
+        {
+            throw ConfigurationError(option: "inbox", message: "\(c.inbox) does not exist (or is not a directory); create it, or check the path")
+        }
         for (key, url) in [("inbox", dirs.inbox), ("archive", dirs.archive), ("quarantine", dirs.quarantine)] {
-            do { try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true) } catch {
+            // Extracts are patient-identifiable: the archive and quarantine are for the qofd user only.
+            let attributes: [FileAttributeKey: Any]? = key == "inbox" ? nil : [.posixPermissions: 0o700]
+            do { try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true, attributes: attributes) } catch {
                 throw ConfigurationError(option: key, message: "cannot create \(url.path)")
             }
         }

@@ -12,12 +12,16 @@ public struct PollerService: Service {
     let conninfo: String
     let notifier: SystemdNotifier
     let logger: Logger
+    /// For qofd's own embedded cluster: starts its PostgreSQL again when it has died (true when it did).
+    let restartDatabase: (@Sendable () async -> Bool)?
 
-    public init(state: DaemonState, conninfo: String, notifier: SystemdNotifier, logger: Logger) {
+    public init(state: DaemonState, conninfo: String, notifier: SystemdNotifier, logger: Logger,
+                restartDatabase: (@Sendable () async -> Bool)? = nil) {
         self.state = state
         self.conninfo = conninfo
         self.notifier = notifier
         self.logger = logger
+        self.restartDatabase = restartDatabase
     }
 
     public func run() async throws {
@@ -36,6 +40,9 @@ public struct PollerService: Service {
                     throw error
                 }
                 // Ready as soon as the database answers, not only once a long poll has finished.
+                if failures > 0, await !state.isReady {
+                    logger.notice("database reachable again", metadata: ["after": "\(failures) failed attempt(s)"])
+                }
                 await state.databaseAnswered()
                 let summary = try await PipelineRunner.runOnce(
                     processor, conninfo: conninfo, workers: configuration.workers, logger: logger,
@@ -56,6 +63,10 @@ public struct PollerService: Service {
                 failures += 1
                 logger.error("database unreachable; will retry", metadata: ["error": "\(error)", "attempt": "\(failures)"])
                 await state.pollFailed(databaseDown: true, message: "\(error)")
+                // qofd's own cluster is qofd's to restart: a PostgreSQL that died is started again, not waited for.
+                if failures >= 2, let restart = restartDatabase, await restart() {
+                    logger.notice("restarted the embedded PostgreSQL cluster, which had stopped")
+                }
             } catch {
                 failures += 1
                 logger.error("poll failed", metadata: ["error": "\(error)"])

@@ -75,9 +75,12 @@ public struct PostgresError: Error, Sendable, Hashable {
 }
 
 extension PostgresError: CustomStringConvertible, CustomDebugStringConvertible {
+    /// One line (libpq's messages span several: a log line is one event).
     public var description: String {
-        if let sqlState { return "PostgreSQL \(sqlState): \(message)" }
-        return "PostgreSQL \(code): \(message)"
+        let oneLine = message.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            .joined(separator: " / ")
+        if let sqlState { return "PostgreSQL \(sqlState): \(oneLine)" }
+        return "PostgreSQL \(code): \(oneLine)"
     }
 
     public var debugDescription: String {

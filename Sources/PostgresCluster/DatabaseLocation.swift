@@ -38,7 +38,9 @@ public enum DatabaseLocation: Sendable {
             // Traversable by others (no listing), so a server running as `postgres` can reach its subdirectory.
             try FileManager.default.createDirectory(
                 at: stateDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o711])
-            let cluster = try PrivateCluster(directory: stateDirectory.appending(path: "postgres"), logger: logger)
+            // JIT off: systemd's MemoryDenyWriteExecute=yes (in the shipped unit) forbids the executable memory
+            // LLVM JIT needs, which would fail large queries; qofd's queries gain nothing from JIT.
+            let cluster = try PrivateCluster(directory: stateDirectory.appending(path: "postgres"), settings: ["jit": "off"], logger: logger)
             let started = try cluster.start()
             do {
                 try await cluster.createDatabaseIfMissing()

@@ -29,7 +29,7 @@ public enum ReportWriter {
     public static func write(_ d: ReportData, formats: [ReportFormat], to directory: URL) throws -> [URL] {
         let folder = directory.appending(path: d.practice)
         // The folder almost always exists already: one mkdir says so without FileManager's walk up the path.
-        if mkdir(folder.path, 0o755) != 0, errno != EEXIST {
+        if mkdir(folder.path, 0o750) != 0, errno != EEXIST {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         }
         return try formats.map { format in
@@ -45,7 +45,8 @@ public enum ReportWriter {
             // Unique per process and call: two workers may write the same practice's reports at once.
             let temporary = folder.appending(
                 path: ".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).\(temporaryCounter.wrappingAdd(1, ordering: .relaxed).newValue).tmp")
-            try writeFile(data, to: temporary.path)
+            // A subject-list report names patients: owner-only. Others are readable by the qofd group.
+            try writeFile(data, to: temporary.path, mode: d.subjects == nil ? 0o640 : 0o600)
             guard rename(temporary.path, url.path) == 0 else {
                 let error = POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
                 unlink(temporary.path)
@@ -65,8 +66,8 @@ public enum ReportWriter {
 }
 
 /// Writes `data` to a new file at `path` (replacing one left over), without forcing it to disk.
-func writeFile(_ data: Data, to path: String) throws {
-    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+func writeFile(_ data: Data, to path: String, mode: mode_t = 0o640) throws {
+    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
     guard fd >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
     defer { close(fd) }
     try data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) in

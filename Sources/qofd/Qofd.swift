@@ -1,4 +1,9 @@
 import ArgumentParser
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// The `qofd` command: QOF, DES and vaccination achievement for English general practice.
 @main
@@ -14,4 +19,20 @@ struct Qofd: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [DemoCommand.self, ServeCommand.self, ComputeCommand.self, ImportCQRSCommand.self, PCNCommand.self, FluSeasonCommand.self, FluCallListCommand.self, ItemOfServiceCommand.self, DeclareCommand.self, ApproveCommand.self, ReturnCommand.self, AuditCommand.self, ReportCommand.self, ExplainCommand.self, UserCommand.self, ExtractCommand.self, SynthCommand.self, ClustersCommand.self, Migrate.self, Status.self]
     )
+
+    /// Files qofd writes (archives, reports, call lists) are never world-readable, under systemd (UMask=0027)
+    /// or not; patient-identifiable ones are made owner-only where they are written.
+    static func main() async {
+        umask(0o027)
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }

@@ -37,7 +37,8 @@ struct ServeCommand: AsyncParsableCommand {
         bootstrapLogging(level: Logger.Level(rawValue: configuration.logLevel) ?? .info)
         let logger = Logger(label: "qofd")
         let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        MetricsSystem.bootstrap(HelpfulMetricsFactory(registry: registry))
+        HelpfulMetricsFactory.recordBuildInfo(version: Qofd.configuration.version)
         let notifier = SystemdNotifier()
         notifier.notify("STATUS=starting: database and migrations")
 
@@ -89,7 +90,14 @@ struct ServeCommand: AsyncParsableCommand {
         ) {
             notifier.notify("READY=1\nSTATUS=ready: polling \(inbox) every \(interval) s")
         }
-        let poller = PollerService(state: state, conninfo: conninfo, notifier: notifier, logger: Logger(label: "qofd.poller"))
+        var restart: (@Sendable () async -> Bool)?
+        if configuration.databaseURL == nil {
+            let own = try PrivateCluster(directory: URL(fileURLWithPath: configuration.stateDirectory).appending(path: "postgres"),
+                                         settings: ["jit": "off"], logger: logger)
+            restart = { own.isRunning() ? false : ((try? own.start()) ?? false) }
+        }
+        let poller = PollerService(state: state, conninfo: conninfo, notifier: notifier, logger: Logger(label: "qofd.poller"),
+                                   restartDatabase: restart)
         let reload = ReloadService(state: state, logger: logger) {
             let c = try DaemonConfiguration.load(file: file, environment: ProcessInfo.processInfo.environment, defaultStateDirectory: defaultState)
             let p = try ExtractProcessor.make(c, worker: worker, logger: Logger(label: "qofd.pipeline"))

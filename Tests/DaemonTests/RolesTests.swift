@@ -134,5 +134,12 @@ struct EmbeddedRolesTests {
         #expect(second.waitForExit(seconds: 30) == 2)
         #expect(second.logText.contains("another qofd serve (pid \(daemon.pid))"))
         #expect(daemon.get("/readyz").0 == 200, "the first daemon and its database carry on")
+
+        // Its own PostgreSQL dies: the daemon says not ready, starts it again, and says when it is back.
+        let pidFile = base.appending(path: "state/postgres/data/postmaster.pid")
+        let postmaster = try #require(Int32(try String(contentsOf: pidFile, encoding: .utf8).split(separator: "\n").first ?? ""))
+        kill(postmaster, SIGKILL)
+        #expect(await eventually(60) { daemon.logText.contains("restarted the embedded PostgreSQL cluster") }, "\(daemon.logText.suffix(2000))")
+        #expect(await eventually(60) { daemon.logText.contains("database reachable again") && daemon.get("/readyz").0 == 200 })
     }
 }

@@ -23,7 +23,7 @@ struct ServeProcessTests {
 
     static func setup(conninfo: String, pollInterval: Int = 1, lease: Int = 10, extra: String = "") throws -> Setup {
         let base = TestFolders.make("serve")
-        try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: base.appending(path: "inbox"), withIntermediateDirectories: true)
         let port = freePort()
         let config = base.appending(path: "qofd.yaml")
         let text = """
@@ -91,6 +91,12 @@ struct ServeProcessTests {
         #expect(parsed["qofd_extracts_processed_total"] == 3)
         #expect(parsed["qofd_database_errors_total"] == 0)
         #expect((parsed["qofd_patients_evaluated_total"] ?? 0) > 1_000)
+        // Every metric family says what it means; the build answering, the inbox and the code lists are measured.
+        let families = parsed.filter { $0.key.hasPrefix("help:qofd_") }
+        #expect(!families.isEmpty && families.allSatisfy { $0.value == 1 }, "\(families.filter { $0.value != 1 })")
+        #expect(parsed["qofd_build_info{version=0.1.0}"] == 1)
+        #expect(parsed["qofd_inbox_backlog"] == 0)
+        #expect((parsed["qofd_indicators_not_computable{ruleset=qof-2025-26}"] ?? 0) > 0)
 
         // A bad configuration on SIGHUP is refused; the daemon keeps running.
         let good = try Data(contentsOf: s.config)
@@ -230,9 +236,10 @@ struct ServeProcessTests {
             import sys
             from prometheus_client.parser import text_string_to_metric_families
             for family in text_string_to_metric_families(sys.stdin.read()):
+                print(f"help:{family.name} {1 if family.documentation else 0}")
                 for sample in family.samples:
-                    if not sample.labels:
-                        print(f"{sample.name} {sample.value}")
+                    labels = ",".join(f"{k}={v}" for k, v in sorted(sample.labels.items()))
+                    print(f"{sample.name}{{{labels}}} {sample.value}" if labels else f"{sample.name} {sample.value}")
             """
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")

@@ -146,6 +146,7 @@ struct ProxySignInTests {
         let f = try await WebFixture.shared.value
         let port = freePort()
         let config = f.base.appending(path: "proxy.yaml")
+        try FileManager.default.createDirectory(at: f.base.appending(path: "proxy-inbox"), withIntermediateDirectories: true)
         try Data("""
             database_url: "\(f.conninfo)"
             state_dir: \(f.base.path)/proxy-state
