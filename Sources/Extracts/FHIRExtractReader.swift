@@ -23,24 +23,37 @@ struct FHIRExtractReader {
         self.problems = problems
     }
 
+    /// The files clinical events come from, in the order they are read.
+    static let eventFiles = [
+        ("Condition.ndjson", "Condition"), ("Observation.ndjson", "Observation"), ("Procedure.ndjson", "Procedure"),
+        ("Immunization.ndjson", "Immunization"),
+    ]
+
     mutating func read(_ files: [String: Data]) {
         if let data = files["Patient.ndjson"] {
             for (json, line) in records(data, file: "Patient.ndjson") { readPatient(json, line) }
         }
         var registrations: [(Int32, Registration)] = []
         if let data = files["EpisodeOfCare.ndjson"] {
+            // Identical registration periods are duplicates, as in CSV: reported at their own line.
+            var firstLine: [String: Int] = [:]
             for (json, line) in records(data, file: "EpisodeOfCare.ndjson") {
-                if let r = readEpisode(json, line) { registrations.append(r) }
+                guard let r = readEpisode(json, line) else { continue }
+                let key = "\(r.0)/\(r.1.start.daysSinceEpoch)/\(r.1.end.daysSinceEpoch)"
+                if let first = firstLine[key] {
+                    problems.row("EpisodeOfCare.ndjson", line: line, "duplicate registration period of line \(first) (first kept)")
+                    continue
+                }
+                firstLine[key] = line
+                registrations.append(r)
             }
         }
         var events: [(Int32, Event, Int32)] = []
-        for (name, kind) in [
-            ("Condition.ndjson", "Condition"), ("Observation.ndjson", "Observation"), ("Procedure.ndjson", "Procedure"),
-            ("Immunization.ndjson", "Immunization"),
-        ] {
+        for (fileIndex, (name, kind)) in Self.eventFiles.enumerated() {
             guard let data = files[name] else { continue }
             for (json, line) in records(data, file: name) {
-                if let e = readEvent(json, kind: kind, file: name, line) { events.append((e.0, e.1, Int32(line))) }
+                // The file travels with the line (two bits above it), so a duplicate names its own file and line.
+                if let e = readEvent(json, kind: kind, file: name, line) { events.append((e.0, e.1, Int32(fileIndex) << 28 | Int32(min(line, 1 << 28 - 1)))) }
             }
         }
         var medications: [(Int32, Medication)] = []
@@ -301,17 +314,6 @@ struct FHIRExtractReader {
             return (offsets, placed, fill)
         }
         var (rOffsets, rPlaced, rFill) = group(registrations, empty: Registration(start: .distantPast))
-        // Identical registration periods are duplicates, as in CSV.
-        for p in 0..<n where rFill[p] > 1 {
-            let base = Int(rOffsets[p])
-            var kept: [Registration] = []
-            for i in 0..<Int(rFill[p]) where !kept.contains(rPlaced[base + i]) { kept.append(rPlaced[base + i]) }
-            if kept.count < rFill[p] {
-                problems.row("EpisodeOfCare.ndjson", line: 0, "\(Int(rFill[p]) - kept.count) duplicate registration period(s) dropped")
-            }
-            for (i, r) in kept.enumerated() { rPlaced[base + i] = r }
-            rFill[p] = Int32(kept.count)
-        }
         population.registrations = compactGroups(rPlaced, offsets: &rOffsets, fill: rFill) { $0.start < $1.start }
         population.registrationOffsets = rOffsets
 
@@ -325,7 +327,9 @@ struct FHIRExtractReader {
             }
         }
         for (line, first) in removeDuplicateEvents(&ePlaced, lines: lines, offsets: eOffsets, fill: &eFill) {
-            problems.row("events", line: Int(line), "duplicate of record \(first) (first kept)")
+            let (file, firstFile) = (Self.eventFiles[Int(line >> 28)].0, Self.eventFiles[Int(first >> 28)].0)
+            problems.row(file, line: Int(line & (1 << 28 - 1)),
+                         "duplicate of \(firstFile == file ? "line" : "\(firstFile) line") \(first & (1 << 28 - 1)) (first kept)")
         }
         population.events = compactGroups(ePlaced, offsets: &eOffsets, fill: eFill) { $0.date < $1.date }
         population.eventOffsets = eOffsets

@@ -60,7 +60,8 @@ public struct Synthesizer: Sendable {
 
     /// Writes one extract directory per practice under `directory` (named `<ODS>-<date>`), using
     /// both cores. Returns what was written, in practice order.
-    public func write(_ o: Options, to directory: URL) throws -> [Written] {
+    /// - Parameter progress: told after each practice is written (practices done, of how many).
+    public func write(_ o: Options, to directory: URL, progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> [Written] {
         let plan = Self.practices(o)
         var firstNHS = [Int](repeating: 0, count: plan.count)
         for i in 1..<max(1, plan.count) { firstNHS[i] = firstNHS[i - 1] + plan[i - 1].1 }
@@ -77,6 +78,7 @@ public struct Synthesizer: Sendable {
                 _ = try writer.write(patients, practice: info, dataTo: o.dataTo, system: o.system, to: dir)
                 return Written(directory: dir, practice: info, patients: size)
             }
+            progress?(results.filled, plan.count)
         }
         return try (0..<plan.count).map { try results[$0]!.get() }
     }
@@ -91,4 +93,6 @@ final class ResultSlots<T>: @unchecked Sendable {
         get { lock.withLock { slots[i] } }
         set { lock.withLock { slots[i] = newValue } }
     }
+    /// Slots written so far.
+    var filled: Int { lock.withLock { slots.reduce(0) { $0 + ($1 == nil ? 0 : 1) } } }
 }

@@ -24,13 +24,19 @@ struct Qofd: AsyncParsableCommand {
     /// or not; patient-identifiable ones are made owner-only where they are written.
     static func main() async {
         umask(0o027)
+        var command: any ParsableCommand
+        do { command = try parseAsRoot() } catch { exit(withError: error) }
         do {
-            var command = try parseAsRoot()
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
                 try command.run()
             }
+        } catch let error as ValidationError {
+            // A problem found while running names the problem and the command's help, not the root usage line.
+            let name = type(of: command).configuration.commandName ?? "qofd"
+            FileHandle.standardError.write(Data("qofd \(name): \(error.message)\nSee 'qofd help \(name)'.\n".utf8))
+            Foundation.exit(64)
         } catch {
             exit(withError: error)
         }

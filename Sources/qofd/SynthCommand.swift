@@ -53,7 +53,13 @@ struct SynthCommand: ParsableCommand {
         o.encoding = enc
         let synth = Synthesizer(library: try ClusterLibrary.bundled(), deprivation: try Deprivation.imd2025())
         let start = ContinuousClock.now
-        let written = try synth.write(o, to: URL(fileURLWithPath: output))
+        // Long work on a terminal says how far it has got (nothing when output goes to a file or a pipe).
+        let tty = isatty(2) == 1 && patients >= 100_000
+        let report: @Sendable (Int, Int) -> Void = { done, total in
+            FileHandle.standardError.write(Data("\rsynth: \(done) of \(total) practices written".utf8))
+            if done == total { FileHandle.standardError.write(Data("\n".utf8)) }
+        }
+        let written = try synth.write(o, to: URL(fileURLWithPath: output), progress: tty ? report : nil)
         let seconds = (ContinuousClock.now - start) / .seconds(1)
         for w in written {
             print("\(w.directory.path)  \(w.practice.ods) \(w.practice.name), \(w.practice.pcnODS ?? "-"), \(w.patients) patients")

@@ -2,6 +2,9 @@ import Clinical
 import Extracts
 import Foundation
 import Testing
+import Clusters
+import Synth
+import TestSupport
 
 @Suite("Extract validation: every problem named by file, line, column and reason")
 struct ValidationTests {
@@ -249,5 +252,44 @@ struct ValidationTests {
         #expect(report.problems.contains { $0.file == "registrations.csv" && $0.reason.contains("manifest says 99") })
         let text = try String(contentsOf: moved.appending(path: "errors.txt"), encoding: .utf8)
         #expect(text.contains("REJECTED") && text.contains("registrations.csv"))
+    }
+}
+
+/// FHIR NDJSON problems name their own file and line, like CSV.
+@Suite("FHIR extract problems")
+struct FHIRProblemTests {
+    @Test("duplicate episodes and records are reported at their own file and line, never line 0")
+    func duplicatesNamed() throws {
+        var o = Synthesizer.Options()
+        o.seed = 5
+        o.practices = 1
+        o.patients = 50
+        o.encoding = .fhirNDJSON
+        let base = TestFolders.make("fhir-dup")
+        let dir = try Synthesizer(library: try ClusterLibrary.bundled()).write(o, to: base)[0].directory
+        var counts: [String: Int] = [:]
+        for name in ["EpisodeOfCare.ndjson", "Observation.ndjson"] {
+            let url = dir.appending(path: name)
+            let lines = try String(contentsOf: url, encoding: .utf8).split(separator: "\n")
+            try Data((lines.map(String.init) + [String(lines[0])]).joined(separator: "\n").appending("\n").utf8).write(to: url)
+            counts[name] = lines.count + 1
+        }
+        let manifestURL = dir.appending(path: "manifest.json")
+        var m = try JSONDecoder().decode(Manifest.self, from: Data(contentsOf: manifestURL))
+        m.files = try m.files.map { f in
+            var g = f
+            if let n = counts[f.name] {
+                g.rows = n
+                g.sha256 = sha256Hex(try Data(contentsOf: dir.appending(path: f.name)))
+            }
+            return g
+        }
+        try JSONEncoder().encode(m).write(to: manifestURL)
+        let check = ExtractLoader().load(dir)
+        #expect(!check.isRejected)
+        let rows = check.problems.listed.filter { $0.severity == .row }
+        #expect(rows.contains { $0.file == "EpisodeOfCare.ndjson" && $0.line == counts["EpisodeOfCare.ndjson"] && $0.reason.contains("line 1") })
+        #expect(rows.contains { $0.file == "Observation.ndjson" && $0.line == counts["Observation.ndjson"] && $0.reason.contains("line 1") })
+        #expect(!rows.contains { $0.line == 0 })
     }
 }
