@@ -39,9 +39,13 @@ extension ExtractProcessor {
             throw ConfigurationError(option: "inbox", message: "\(c.inbox) does not exist (or is not a directory); create it, or check the path")
         }
         for (key, url) in [("inbox", dirs.inbox), ("archive", dirs.archive), ("quarantine", dirs.quarantine)] {
-            // Extracts are patient-identifiable: the archive and quarantine are for the qofd user only.
-            let attributes: [FileAttributeKey: Any]? = key == "inbox" ? nil : [.posixPermissions: 0o700]
-            do { try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true, attributes: attributes) } catch {
+            // Extracts are patient-identifiable: the archive and quarantine are for the qofd user only (the folder
+            // itself; folders above it keep their own permissions).
+            let existed = FileManager.default.fileExists(atPath: url.path)
+            do {
+                try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+                if !existed, key != "inbox" { try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: url.path) }
+            } catch {
                 throw ConfigurationError(option: key, message: "cannot create \(url.path)")
             }
         }

@@ -38,6 +38,10 @@ public enum DatabaseLocation: Sendable {
             // Traversable by others (no listing), so a server running as `postgres` can reach its subdirectory.
             try FileManager.default.createDirectory(
                 at: stateDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o711])
+            // Made earlier by qofd itself (umask 027), the folder may not be traversable yet: add that, nothing more.
+            if let mode = (try? FileManager.default.attributesOfItem(atPath: stateDirectory.path))?[.posixPermissions] as? Int, mode & 0o001 == 0 {
+                try? FileManager.default.setAttributes([.posixPermissions: mode | 0o001], ofItemAtPath: stateDirectory.path)
+            }
             // JIT off: systemd's MemoryDenyWriteExecute=yes (in the shipped unit) forbids the executable memory
             // LLVM JIT needs, which would fail large queries; qofd's queries gain nothing from JIT.
             let cluster = try PrivateCluster(directory: stateDirectory.appending(path: "postgres"), settings: ["jit": "off"], logger: logger)

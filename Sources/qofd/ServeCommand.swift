@@ -42,6 +42,10 @@ struct ServeCommand: AsyncParsableCommand {
         let notifier = SystemdNotifier()
         notifier.notify("STATUS=starting: database and migrations")
 
+        // The state directory first, traversable by others (no listing): the embedded server runs as `postgres`
+        // and must reach its subdirectory; folders made inside it later keep qofd's own umask.
+        try? FileManager.default.createDirectory(
+            atPath: configuration.stateDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o711])
         let worker = "\(ProcessInfo.processInfo.hostName)-\(getpid())"
         let processor: ExtractProcessor
         do { processor = try ExtractProcessor.make(configuration, worker: worker, logger: Logger(label: "qofd.pipeline")) } catch {
@@ -51,7 +55,9 @@ struct ServeCommand: AsyncParsableCommand {
         if configuration.databaseURL == nil {
             // One daemon per embedded cluster: the one that started PostgreSQL stops it, so a second daemon on the
             // same state directory would lose its database under it. Refused at start, naming the first.
-            try FileManager.default.createDirectory(atPath: configuration.stateDirectory, withIntermediateDirectories: true)
+            // Traversable by others (no listing), so the server running as `postgres` reaches its subdirectory.
+            try FileManager.default.createDirectory(
+                atPath: configuration.stateDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o711])
             if let holder = StateDirectoryLock.acquire(configuration.stateDirectory) {
                 FileHandle.standardError.write(Data(
                     "qofd: another qofd serve (pid \(holder)) uses the embedded database in \(configuration.stateDirectory); stop it first, or configure database_url to share one PostgreSQL between daemons\n".utf8))

@@ -11,7 +11,9 @@ public enum TestFolders {
     private static let root: URL = {
         removeStaleRoots()
         let url = URL(fileURLWithPath: "/tmp/qofd-tests-\(getpid())")
+        // Traversable by others: a PostgreSQL server running as `postgres` reaches clusters made below it.
         try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        try? FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: url.path)
         atexit {
             TestProcesses.killAll()
             try? FileManager.default.removeItem(atPath: "/tmp/qofd-tests-\(getpid())")
