@@ -49,6 +49,15 @@ struct SignInTests {
         #expect(failures == 10, "every failed sign-in is audited")
     }
 
+    @Test("a NUL in a query is dropped, never a server error; error pages never show internal messages")
+    func controlCharacters() async throws {
+        let f = try await WebFixture.shared.value
+        let s = try Session(f, user: "pcnlead")
+        let r = s.get("/practice/\(f.practices[0])/indicator/HYP008?q=%00")
+        #expect(r.status == 200)
+        #expect(!r.body.contains("PostgreSQL"))
+    }
+
     @Test("a refused patient-level request is audited")
     func refusalsAudited() async throws {
         let f = try await WebFixture.shared.value
