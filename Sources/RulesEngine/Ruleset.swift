@@ -15,8 +15,11 @@ public struct Ruleset: Sendable {
     public var source: String
     /// SHA-256 of the rule file's text: the exact rules a run used.
     public var sha256: String
-    /// The rule file's text, stored with the runs that used it (so a stored run can be read with its own rules).
+    /// The rule file's text, stored with the runs that used it (so a stored run can be read with its own rules);
+    /// for a ruleset that extends another, the merged text.
     public var text: String = ""
+    /// What the file changes in the ruleset it extends (empty when it extends none).
+    public var changes: [String] = []
     public var payPeriodStart: Day
     public var payPeriodEnd: Day
     /// Age is in whole years on this date (default: the achievement date).

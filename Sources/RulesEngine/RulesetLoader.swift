@@ -44,9 +44,18 @@ public struct RulesetLoader: Sendable {
             let names = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }
             files += names.sorted().map { dir.appending(path: $0) }
         }
-        var out: [String: Ruleset] = [:]
+        // Every file's text by its ruleset id first (a later one with the same id wins), so `extends` finds its parent.
+        var texts: [String: (text: String, file: String)] = [:]
+        var order: [String] = []
         for file in files {
-            let ruleset = try load(file)
+            let text = try String(contentsOf: file, encoding: .utf8)
+            let id = (try? Yams.compose(yaml: text))??.mapping?["ruleset"]?.scalar?.string ?? file.lastPathComponent
+            if texts[id] == nil { order.append(id) }
+            texts[id] = (text, file.lastPathComponent)
+        }
+        var out: [String: Ruleset] = [:]
+        for id in order {
+            let ruleset = try parse(texts[id]!.text, file: texts[id]!.file, parents: texts)
             out[ruleset.id] = ruleset
         }
         return out
@@ -57,7 +66,8 @@ public struct RulesetLoader: Sendable {
         return try parse(text, file: url.lastPathComponent)
     }
 
-    public func parse(_ text: String, file: String) throws -> Ruleset {
+    /// Parses a rule file; one that `extends` another finds it in `parents` (by id) and is merged with it first.
+    public func parse(_ text: String, file: String, parents: [String: (text: String, file: String)] = [:]) throws -> Ruleset {
         let root: Node
         do {
             guard let node = try Yams.compose(yaml: text) else {
@@ -68,8 +78,12 @@ public struct RulesetLoader: Sendable {
             throw RulesetError(file: file, line: nil, rule: nil, message: "not valid YAML: \(error)")
         }
         let reader = NodeReader(file: file)
-        var ruleset = try reader.ruleset(root, sha256: sha256(text), library: library)
-        ruleset.text = text
+        let (merged, changes) = try RulesetInheritance.merge(root, file: file, parents: parents)
+        // A ruleset that extends another is known by its merged text (self-contained: it is what runs store).
+        let mergedText = changes.isEmpty ? text : try Yams.serialize(node: merged, width: -1, allowUnicode: true)
+        var ruleset = try reader.ruleset(merged, sha256: sha256(mergedText), library: library)
+        ruleset.text = mergedText
+        ruleset.changes = changes
         return ruleset
     }
 

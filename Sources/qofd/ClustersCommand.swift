@@ -51,7 +51,8 @@ struct ClustersCommand: ParsableCommand {
             var missingTotal = 0
             for id in rulesets.keys.sorted() where all || id == rules.ruleset {
                 let compiled = try CompiledRuleset(rulesets[id]!, library: library)
-                print("\(id): \(compiled.clusterVersions.count) clusters")
+                print("\(id) (\(compiled.ruleset.kind.rawValue), family \(compiled.ruleset.family)): \(compiled.clusterVersions.count) clusters")
+                for change in compiled.ruleset.changes { print("  \(change)") }
                 for (name, version) in compiled.clusterVersions.sorted(by: { $0.key < $1.key }) {
                     let ref = compiled.ruleset.clusters[name]
                     let status = version == "missing" ? "MISSING" : version.hasPrefix("stand-in") ? "stand-in" : "ok"

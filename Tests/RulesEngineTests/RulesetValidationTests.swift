@@ -125,3 +125,36 @@ struct RulesetValidationTests {
         }
     }
 }
+
+/// Rulesets inherit: a year is its predecessor's (or successor's) rules plus explicit changes.
+@Suite("Ruleset inheritance")
+struct RulesetInheritanceTests {
+    let loader = RulesetLoader(library: Fixtures.shipped)
+
+    @Test("qof-2024-25 extends qof-2025-26: its changes are listed, and its merged text stands alone with the same hash")
+    func shippedInheritance() throws {
+        let all = try loader.loadAll()
+        let y2425 = try #require(all["qof-2024-25"])
+        #expect(y2425.changes.first == "extends qof-2025-26")
+        #expect(y2425.changes.contains { $0.hasPrefix("overrides 9 indicators: HYP008 (points, thresholds)") })
+        #expect(y2425.changes.contains("removes 3 indicators: DM034, DM035, AST012"))
+        #expect(y2425.indicators.count == 76 && y2425.indicators.reduce(0) { $0 + $1.points } == 635)
+        #expect(y2425.indicators.first { $0.id == "HYP008" }?.points == 14)
+        #expect(all["qof-2025-26"]!.indicators.first { $0.id == "HYP008" }?.points == 38, "the parent is unchanged")
+        // The stored text (what runs keep) parses on its own to the same ruleset hash.
+        let again = try loader.parse(y2425.text, file: "stored.yaml")
+        #expect(again.sha256 == y2425.sha256 && again.indicators.count == 76)
+    }
+
+    @Test("a removal of something the parent lacks, and a cycle, are errors naming the file")
+    func badInheritance() {
+        let parent = (text: "ruleset: p\nkind: qof\nfamily: t\ndates: {PPSD: 2025-04-01, PPED: 2026-03-31}\nindicators: {}\n", file: "p.yaml")
+        func error(_ text: String, parents: [String: (text: String, file: String)]) -> String? {
+            do { _ = try loader.parse(text, file: "c.yaml", parents: parents); return nil } catch { return "\(error)" }
+        }
+        #expect(error("ruleset: c\nextends: p\nremove: {indicators: [NOPE]}\n", parents: ["p": parent])?.contains("no indicators entry NOPE") == true)
+        #expect(error("ruleset: c\nextends: missing\n", parents: ["p": parent])?.contains("no ruleset missing") == true)
+        let a = (text: "ruleset: a\nextends: b\n", file: "a.yaml"), b = (text: "ruleset: b\nextends: a\n", file: "b.yaml")
+        #expect(error("ruleset: c\nextends: a\n", parents: ["a": a, "b": b])?.contains("cycle") == true)
+    }
+}
