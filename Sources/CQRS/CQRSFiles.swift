@@ -37,7 +37,7 @@ public enum CQRSFiles {
     public static func values(_ results: [PracticeResult], ruleset: Ruleset, achievementDate: Day, submitted: Date = Date()) -> String {
         let service = qualityService(ruleset.id)
         let name = ruleset.title.replacingOccurrences(of: ",", with: " ")
-        let registerNames = Dictionary(uniqueKeysWithValues: ruleset.registers.map { ($0.id, $0.cqrsName) })
+        let definitions = Dictionary(ruleset.indicators.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         let f = DateFormatter()
         f.timeZone = TimeZone(identifier: "Europe/London")
         f.dateFormat = "dd/MM/yyyy"
@@ -47,10 +47,11 @@ public enum CQRSFiles {
         var out = valuesHeader + "\n"
         for r in results {
             for i in r.indicators {
-                var rows: [(String, Int)] = [(registerNames[i.register] ?? i.register, i.registerSize), ("Denominator", i.denominator),
-                                            ("Numerator", i.numerator)]
-                rows += i.fields.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
-                for (field, value) in rows {
+                var rows: [(String, Int)] = definitions[i.id].map(Ruleset.cqrsReportsCounts) == false ? []
+                    : [("Denominator", i.denominator), ("Numerator", i.numerator)]
+                if let label = definitions[i.id].flatMap(ruleset.cqrsRegisterLabel) { rows.append((label, i.registerSize)) }
+                rows += i.fields.map { ($0.key, $0.value) }
+                for (field, value) in rows.sorted(by: { Ruleset.cqrsOrder($0.0, $1.0) }) {
                     out += "\(service),\(name),\(r.ods),\(cqrsDate(achievementDate)),\(i.id),\(field),\(value),N,AUTOMATED,\(submitDate),\(submitTime),Y,\(i.completeness.label)\n"
                 }
             }
@@ -116,12 +117,12 @@ public enum CQRSFiles {
             var indicators: [IndicatorResult] = []
             for def in ruleset.indicators {
                 guard let fields = data[key]?[def.id] else { continue }
-                let registerName = ruleset.registers.first { $0.id == def.register }?.cqrsName ?? def.register
-                let size = fields[registerName] ?? 0
+                let registerName = ruleset.cqrsRegisterLabel(def)
+                let size = registerName.flatMap { fields[$0] } ?? 0
                 registers[def.register] = size
                 let den = fields["Denominator"] ?? 0
                 let num = fields["Numerator"] ?? 0
-                let others = fields.filter { $0.key != "Denominator" && $0.key != "Numerator" && registerNames[$0.key] == nil }
+                let others = fields.filter { $0.key != "Denominator" && $0.key != "Numerator" && $0.key != registerName && registerNames[$0.key] == nil }
                 let kinds = Dictionary((def.denominator.rules + def.numerator.rules).compactMap { r in r.field.map { ($0, r.kind) } }, uniquingKeysWith: { a, _ in a })
                 let a = den > 0 ? 100 * Double(num) / Double(den) : nil
                 indicators.append(IndicatorResult(

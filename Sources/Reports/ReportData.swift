@@ -107,7 +107,6 @@ public struct ReportData: Sendable, Codable {
         let lastYear = try PracticeHistory.achievements(
             practice: practice, family: ruleset.family, on: achievementDate.adding(years: -1), in: conn)
         let definitions = Dictionary(ruleset.indicators.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
-        let registerNames = Dictionary(ruleset.registers.map { ($0.id, $0.cqrsName) }, uniquingKeysWith: { a, _ in a })
         var indicators: [Indicator] = []
         for i in figures.indicators {
             guard let def = definitions[i.id] else { continue }
@@ -120,7 +119,7 @@ public struct ReportData: Sendable, Codable {
                 changeSinceLastYear: i.achievement.flatMap { a in lastYear[i.id].map { a - $0 } }, verified: def.verified,
                 tallies: i.fields(.tally), target: i.target ?? def.target?.percent, poundsAvailable: i.poundsAvailable,
                 poundsAtStake: i.poundsAtStake, patientsForNextPoint: i.patientsForNextPoint, completeness: i.completeness,
-                registerName: registerNames[def.register] ?? def.register))
+                registerName: ruleset.cqrsRegisterLabel(def) ?? ""))
         }
         var subjects: [String: [String: [String]]]?
         if withSubjects {

@@ -1,4 +1,5 @@
 import Foundation
+import RulesEngine
 
 /// Renders a `ReportData` as a self-contained HTML page (no external assets, A4 print styles), a flat
 /// CSV, JSON, or a FHIR R4 MeasureReport.
@@ -196,9 +197,11 @@ public enum ReportRenderer {
         let date = d.achievementDate.replacingOccurrences(of: "-", with: "")
         let name = d.rulesetTitle.replacingOccurrences(of: ",", with: " ")
         for i in d.indicators {
-            var rows: [(String, Int)] = [(i.registerName.isEmpty ? i.register : i.registerName, i.registerSize), ("Denominator", i.denominator), ("Numerator", i.numerator)]
-            rows += (i.exclusions.merging(i.pcas) { a, _ in a }.merging(i.tallies) { a, _ in a }).sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
-            for (field, value) in rows { out += "\(service),\(name),\(d.practice),\(date),\(i.id),\(field),\(value),N,AUTOMATED,,,Y,\(i.completeness.label)\n" }
+            // CQRS's rows for the indicator, in CQRS's order; an empty register name: CQRS reports no register row.
+            var rows: [(String, Int)] = [("Denominator", i.denominator), ("Numerator", i.numerator)]
+            if !i.registerName.isEmpty { rows.append((i.registerName, i.registerSize)) }
+            rows += (i.exclusions.merging(i.pcas) { a, _ in a }.merging(i.tallies) { a, _ in a }).map { ($0.key, $0.value) }
+            for (field, value) in rows.sorted(by: { Ruleset.cqrsOrder($0.0, $1.0) }) { out += "\(service),\(name),\(d.practice),\(date),\(i.id),\(field),\(value),N,AUTOMATED,,,Y,\(i.completeness.label)\n" }
         }
         return out
     }

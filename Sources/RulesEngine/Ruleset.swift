@@ -1,4 +1,5 @@
 import Clinical
+import Foundation
 
 /// A versioned set of business rules (e.g. `qof-2025-26`): key dates, fields, registers and
 /// indicators. Rules are data: the engine knows this vocabulary, never the indicators.
@@ -139,6 +140,9 @@ public struct Indicator: Sendable {
     /// last year's points (income protection).
     public var payment: Payment = .threshold
     public var line: Int
+    /// How CQRS labels this indicator's register row: nil for the register's own label, "" when CQRS reports no
+    /// register row for it (SMOK004, CS005, CS006), or another label (BP002 reports "Hypertension Register").
+    public var cqrsRegister: String? = nil
 
     /// How an indicator's points are earned (facts §3.1, §3.5).
     public enum Payment: String, Sendable {
@@ -149,6 +153,26 @@ public struct Indicator: Sendable {
         /// Income-protected: the practice's points for the indicator in the previous year, neither up nor down.
         case protected
     }
+}
+
+extension Ruleset {
+    /// The register row's label in CQRS files for an indicator (nil: CQRS reports no register row for it).
+    public func cqrsRegisterLabel(_ indicator: Indicator) -> String? {
+        if let label = indicator.cqrsRegister { return label.isEmpty ? nil : label }
+        return registers.first { $0.id == indicator.register }?.cqrsName ?? indicator.register
+    }
+
+    /// CQRS's order of an indicator's rows: field names compared without regard to case, an underscore before
+    /// digits and letters (`DIAG_DAT23` before `DIAG1_DAT`, `P_AGE25_49` before `PREG_DAT`).
+    public static func cqrsOrder(_ a: String, _ b: String) -> Bool {
+        func key(_ s: String) -> String { s.uppercased().replacingOccurrences(of: "_", with: " ") }
+        let (x, y) = (key(a), key(b))
+        return x == y ? a < b : x < y
+    }
+
+    /// Whether CQRS reports denominator and numerator rows for the indicator (a register indicator has its
+    /// register row only).
+    public static func cqrsReportsCounts(_ indicator: Indicator) -> Bool { indicator.payment != .register }
 }
 
 /// A target for a cohort: national ambition, local ICB target or a former IIF threshold.

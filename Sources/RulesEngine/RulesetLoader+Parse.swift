@@ -124,7 +124,7 @@ extension NodeReader {
         let id = try string(key, "indicators", key: "indicator id")
         let m = try mapping(value, id)
         try checkKeys(m, allowed: ["describe", "group", "register", "points", "thresholds", "source", "verified", "denominator",
-                                   "numerator", "target", "payment"], value, id)
+                                   "numerator", "target", "payment", "cqrs_register"], value, id)
         var payment = Indicator.Payment.threshold
         if let n = m["payment"] {
             guard let raw = n.scalar?.string, let p = Indicator.Payment(rawValue: raw) else {
@@ -158,12 +158,14 @@ extension NodeReader {
             guard lower >= 0, lower < upper, upper <= 100 else { throw fail(t, id, "thresholds must satisfy 0 ≤ lower < upper ≤ 100") }
         }
         let line = key.mark?.line ?? 0
-        return Indicator(
+        var indicator = Indicator(
             id: id, describe: m["describe"]?.scalar?.string ?? id, group: m["group"]?.scalar?.string ?? "",
             register: try string(m["register"], id, key: "register"),
             denominator: Chain(id: "\(id) denominator", describe: "denominator", cqrs: nil, rules: try chain("denominator"), line: line),
             numerator: Chain(id: "\(id) numerator", describe: "numerator", cqrs: nil, rules: try chain("numerator"), line: line),
             points: m["points"] == nil ? 0 : try number(m["points"], id, key: "points"), lowerThreshold: lower, upperThreshold: upper,
             source: m["source"]?.scalar?.string ?? "", verified: m["verified"]?.bool ?? true, target: target, payment: payment, line: line)
+        if let label = m["cqrs_register"]?.scalar?.string { indicator.cqrsRegister = label == "none" ? "" : label }
+        return indicator
     }
 }
