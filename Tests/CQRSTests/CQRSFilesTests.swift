@@ -41,7 +41,11 @@ struct CQRSFilesTests {
             #expect(item.result.listSize == original.listSize)
             for i in original.indicators {
                 let back = try #require(item.result.indicators.first { $0.id == i.id })
-                #expect(back.denominator == i.denominator && back.numerator == i.numerator && back.registerSize == i.registerSize, "\(i.id)")
+                // CQRS has no register row for some indicators (SMOK004, CS005, CS006), and a register indicator has its
+                // register row only: what the file does not carry cannot come back.
+                let def = ruleset.indicators.first { $0.id == i.id }!
+                if ruleset.cqrsRegisterLabel(def) != nil { #expect(back.registerSize == i.registerSize, "\(i.id)") }
+                if Ruleset.cqrsReportsCounts(def) { #expect(back.denominator == i.denominator && back.numerator == i.numerator, "\(i.id)") }
                 #expect(back.fields == i.fields, "\(i.id)")
                 #expect(abs(back.points - i.points) < 1e-9, "\(i.id)")
             }

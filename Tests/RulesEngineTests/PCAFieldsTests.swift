@@ -68,7 +68,7 @@ struct PCAFieldsTests {
         known("MH003", "invited twice: MHINVITE", invitedTwice(mh("f5"), "MHINVITE_COD"), .pca, "MHINVITE"),
         known("MH003", "diagnosed in the last 3 months: DIAG1_DAT", PatientBuilder("f6", born: "1980-01-01").with("MH_COD", on: "2026-02-01"), .pca, "DIAG1_DAT"),
         known("MH003", "registered in the last 3 months: REG1_DAT3", mh("f7").registered("2026-02-01"), .pca, "REG1_DAT3"),
-        known("MH003", "in remission: not on the register", mh("f8").with("MHREM_COD", on: "2020-01-01"), .notInRegister),
+        known("MH003", "in remission: MHREM_DAT (on the register, excluded from the indicator)", mh("f8").with("MHREM_COD", on: "2020-01-01"), .excluded, "MHREM_DAT"),
         known("MH006", "BMI in the year: numerator", mh("g1").with("BMIVAL_COD", on: inYear, 31.2), .numerator),
         known("MH006", "no BMI: denominator", mh("g2"), .denominator),
         known("MH011", "cholesterol in the year: numerator", mh("h1").with("CHOL2_COD", on: inYear, 5.1), .numerator),
