@@ -117,6 +117,31 @@ struct RuleAuditTests {
         ]
     }()
 
+    static let registersAndScores: [(String, RuleCase)] = {
+        let af = { (id: String) in PatientBuilder(id, born: "1950-01-01").with("AFIB_COD", on: "2018-01-01") }
+        let smi = { (id: String) in PatientBuilder(id, born: "1980-01-01").with("MH_COD", on: "2015-01-01") }
+        return [
+            known("AF006", "scored 3 two years ago, re-scored in the year: numerator",
+                  af("r1").with("CHADVASC_COD", on: "2024-01-01", 3).with("CHADVASC_COD", on: inYear, 3), .numerator),
+            known("AF006", "latest score 3, 13 months before PPED: CHAD_VAL2", af("r2").with("CHADVASC_COD", on: lastYear, 3), .excluded, "CHAD_VAL2"),
+            known("AF006", "latest score 1, 13 months before PPED: denominator", af("r3").with("CHADVASC_COD", on: lastYear, 1), .denominator),
+            known("DM034", "type 2 long ago, latest diagnosis type 1, QRISK 8%: not DMTYPE2",
+                  PatientBuilder("r9", born: "1960-01-01").with("DMTYPE2_COD", on: "2010-01-01").with("DMTYPE1_COD", on: "2020-01-01")
+                      .with("QRISKSCORE_COD", on: "2024-06-01", 8), .denominator),
+            known("MH011", "no CVD risk factor, lipids 18 months ago: numerator", smi("r4").with("CHOL2_COD", on: "2024-10-01", 5), .numerator),
+            known("MH011", "hypertension, lipids 18 months ago: denominator",
+                  smi("r5").with("HYP_COD", on: "2018-01-01").with("CHOL2_COD", on: "2024-10-01", 5), .denominator),
+            known("MH011", "no CVD risk factor, lipids 25 months ago: denominator", smi("r6").with("CHOL2_COD", on: "2024-02-15", 5), .denominator),
+            known("CHOL003", "CKD stage 3 then stage 1-2: not on the register",
+                  PatientBuilder("r7", born: "1950-01-01").with("CKD_COD", on: "2019-01-01").with("CKD1AND2_COD", on: "2022-01-01"), .notInRegister),
+            known("CHOL003", "CKD stage 1-2 then stage 3: on the register",
+                  PatientBuilder("r8", born: "1950-01-01").with("CKD1AND2_COD", on: "2019-01-01").with("CKD_COD", on: "2022-01-01"), .denominator),
+        ]
+    }()
+
+    @Test("AF006's latest score, MH011's 24 months, the CKD register's downstaging", arguments: registersAndScores)
+    func registersAndScoresFields(_ c: (String, RuleCase)) throws { try checkKnownAnswer(c) }
+
     @Test("mental health: remission, declines and the DM_DAT4 exclusion", arguments: mentalHealth)
     func mentalHealthFields(_ c: (String, RuleCase)) throws { try checkKnownAnswer(c) }
 
