@@ -23,12 +23,20 @@ struct ItemOfServiceCommand: ParsableCommand {
         let ios = try ItemOfService.load(year: year, library: try ClusterLibrary.bundled())
         let lines = ios.count(population, from: a, to: b)
         if csv {
-            print("practice,programme,month,doses,pounds")
-            for l in lines { print("\(population.practice.ods),\(l.programme),\(l.month),\(l.doses),\(String(format: "%.2f", l.pounds))") }
+            print("practice,programme,month,doses,pounds,held")
+            for l in lines {
+                print(CSVCell.row([population.practice.ods, l.programme, l.month, String(l.doses), String(format: "%.2f", l.pounds), l.held ?? ""]))
+            }
             return
         }
         print("\(population.practice.ods): vaccinations given by the practice, \(from) to \(to) (fees unverified: see the README)")
-        for l in lines { print(String(format: "  %-13@ %@  %5d doses  £%9.2f", l.programme, l.month, l.doses, l.pounds)) }
-        print(String(format: "  total %d doses, £%.2f", lines.reduce(0) { $0 + $1.doses }, lines.reduce(0) { $0 + $1.pounds }))
+        let claimable = lines.filter { $0.held == nil }
+        for l in claimable { print(String(format: "  %-13@ %@  %5d doses  £%9.2f", l.programme, l.month, l.doses, l.pounds)) }
+        print(String(format: "  total %d doses, £%.2f", claimable.reduce(0) { $0 + $1.doses }, claimable.reduce(0) { $0 + $1.pounds }))
+        let held = lines.filter { $0.held != nil }
+        if !held.isEmpty {
+            print("  held, not claimable (check the date or the patient's cohort):")
+            for l in held { print(String(format: "  %-13@ %@  %5d doses  %@", l.programme, l.month, l.doses, l.held!)) }
+        }
     }
 }

@@ -137,4 +137,46 @@ struct ItemOfServiceTests {
         #expect(lines.contains(ItemOfService.Line(programme: "shingles", month: "2025-10", doses: 1, pounds: 10.06)))
         #expect(lines.count == 2)
     }
+
+    @Test("adult flu doses before 1 October are held, children's and pregnant women's from 1 September are priced")
+    func fluSeasonStarts() throws {
+        let library = PaymentCalculatorTests.library
+        let ios = try ItemOfService.load(year: "2025-26", library: library)
+        let flu = library["qofd-flu-given-by-practice"]!.concepts.min()!
+        let pregnancy = library["primis-preg"]!.concepts.subtracting(library["primis-pregdel"]!.concepts).min()!
+        let delivered = library["primis-pregdel"]!.concepts.min()!
+        var p = Population(practice: .init(ods: "A81001", name: "T"), dataTo: Day(year: 2026, month: 3, day: 31)!)
+        func add(born: Day, _ events: [(UInt64, Day)]) {
+            p.patientIDs.append("p\(p.patientIDs.count)")
+            p.nhsNumbers.append(0)
+            p.birthDates.append(born)
+            p.sexes.append(.female)
+            p.deathDates.append(.distantFuture)
+            p.lsoa.append(-1)
+            p.ethnicity.append(-1)
+            p.registrations.append(Registration(start: Day(year: 2000, month: 1, day: 1)!))
+            p.registrationOffsets.append(Int32(p.registrations.count))
+            for (c, d) in events { p.events.append(Event(date: d, code: p.codes.intern(c))) }
+            p.eventOffsets.append(Int32(p.events.count))
+            p.medicationOffsets.append(Int32(p.medications.count))
+        }
+        let sep30 = Day(year: 2025, month: 9, day: 30)!, oct1 = Day(year: 2025, month: 10, day: 1)!
+        add(born: Day(year: 1950, month: 1, day: 1)!, [(flu, sep30)])  // adult, the day before: held
+        add(born: Day(year: 1950, month: 1, day: 1)!, [(flu, oct1)])  // adult on the first day: priced
+        add(born: Day(year: 2007, month: 10, day: 1)!, [(flu, sep30)])  // 17 on the day (18 the next day): priced
+        add(born: Day(year: 2007, month: 9, day: 30)!, [(flu, sep30)])  // 18 on the day: held
+        add(born: Day(year: 1995, month: 1, day: 1)!, [(pregnancy, Day(year: 2025, month: 3, day: 1)!), (flu, Day(year: 2025, month: 9, day: 10)!)])  // pregnant: priced
+        add(born: Day(year: 1995, month: 1, day: 1)!, [(pregnancy, Day(year: 2024, month: 12, day: 9)!), (flu, Day(year: 2025, month: 9, day: 10)!)])  // pregnancy code 9 months and a day before: held
+        add(born: Day(year: 1995, month: 1, day: 1)!, [(pregnancy, Day(year: 2025, month: 1, day: 1)!), (delivered, Day(year: 2025, month: 8, day: 1)!),
+                                                     (flu, Day(year: 2025, month: 9, day: 10)!)])  // delivered before the dose: held
+        add(born: Day(year: 1995, month: 1, day: 1)!, [(delivered, Day(year: 2025, month: 8, day: 1)!), (flu, Day(year: 2025, month: 9, day: 10)!)])  // a delivery code is a pregnancy code too, and ends it: held
+        add(born: Day(year: 2015, month: 1, day: 1)!, [(flu, Day(year: 2025, month: 8, day: 31)!)])  // before the season: held
+        let lines = ios.count(p, from: Day(year: 2025, month: 4, day: 1)!, to: Day(year: 2026, month: 3, day: 31)!)
+        let adultHeld = "an adult's dose before the adult programme started on 2025-10-01"
+        #expect(lines.contains(ItemOfService.Line(programme: "flu", month: "2025-09", doses: 2, pounds: 20.12)))
+        #expect(lines.contains(ItemOfService.Line(programme: "flu", month: "2025-09", doses: 5, pounds: 0, held: adultHeld)))
+        #expect(lines.contains(ItemOfService.Line(programme: "flu", month: "2025-10", doses: 1, pounds: 10.06)))
+        #expect(lines.contains(ItemOfService.Line(programme: "flu", month: "2025-08", doses: 1, pounds: 0, held: "outside the season (2025-09-01 to 2026-03-31)")))
+        #expect(lines.count == 4)
+    }
 }
