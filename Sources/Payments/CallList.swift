@@ -6,7 +6,9 @@ import RulesEngine
 /// declined, highest clinical priority first, then the most deprived areas, then the oldest. A patient
 /// eligible for several cohorts appears once, under the first. Patient-identifiable.
 public enum FluCallList {
-    public static let cohortOrder = ["FLU_CAREHOME", "FLU_65PLUS", "FLU_RISK_18_64", "FLU_PREGNANT", "FLU_HHLD_IMMUNO", "FLU_CARER", "FLU_AGE2_3"]
+    /// School-age children (FLU_SCHOOL) are vaccinated by the school service: the practice calls only those in another cohort.
+    public static let cohortOrder = ["FLU_CAREHOME", "FLU_65PLUS", "FLU_RISK_18_64", "FLU_RISK_6M_17", "FLU_PREGNANT", "FLU_HHLD_IMMUNO",
+                                     "FLU_CARER", "FLU_SOCIALCARE", "FLU_AGE2_3"]
 
     public struct Entry: Sendable, Hashable {
         public var cohort: String

@@ -21,8 +21,11 @@ enum RulesetInheritance {
         guard !seen.contains(parentID) else {
             throw RulesetError(file: file, line: parentNode.mark?.line, rule: "extends", message: "rulesets extend each other in a cycle (\(parentID))")
         }
-        guard let source = parents[parentID], let parentRoot = (try? Yams.compose(yaml: source.text)) ?? nil else {
+        guard let source = parents[parentID] else {
             throw RulesetError(file: file, line: parentNode.mark?.line, rule: "extends", message: "no ruleset \(parentID) to extend")
+        }
+        guard let parentRoot = (try? Yams.compose(yaml: source.text)) ?? nil else {
+            throw RulesetError(file: file, line: parentNode.mark?.line, rule: "extends", message: "\(parentID) (\(source.file)) is not valid YAML: fix it first")
         }
         let id = child["ruleset"]?.scalar?.string ?? file
         guard var merged = try merge(parentRoot, file: source.file, parents: parents, seen: seen.union([id])).node.mapping else {
