@@ -171,14 +171,17 @@ struct Monitoring {
     }
 
     private func vaccinations(_ p: inout SynthPatient, atRisk: Bool, _ r: inout SynthRandom) {
-        // Seasonal flu: the season runs from September; vaccinated on a day between 1 Sep and the data-to date.
+        // Seasonal flu: children are vaccinated from 1 September, adults from 1 October (a few adult doses are
+        // recorded in September, as in practice, for the VACC_BEFORE_START check); on a day up to the data-to date.
         let year = dataTo.components.month >= 9 ? dataTo.year : dataTo.year - 1
-        let seasonStart = Day(year: year, month: 9, day: 1)!
+        let early = age >= 18 && r.chance(0.01)
+        let seasonStart = Day(year: year, month: age >= 18 && !early ? 10 : 9, day: 1)!
         if dataTo >= seasonStart {
             let uptake = age >= 65 ? 0.75 : atRisk && age >= 18 ? 0.42 : age >= 2 && age <= 3 ? 0.43 : 0.04
             if r.chance(uptake) {
                 let cluster = r.chance(0.7) ? "qofd-flu-given-by-practice" : "qofd-flu-given-elsewhere"
-                add(&p, cluster, on: generator.day(between: seasonStart, and: dataTo, &r), kind: .immunization, &r)
+                let last = early ? min(dataTo, Day(year: year, month: 9, day: 30)!) : dataTo
+                add(&p, cluster, on: generator.day(between: seasonStart, and: last, &r), kind: .immunization, &r)
             }
         }
         if age >= 70, age <= 80, r.chance(0.6) {

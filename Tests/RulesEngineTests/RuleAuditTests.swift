@@ -26,6 +26,8 @@ struct RuleAuditTests {
         known("MH006", "BMI unsuitable: BMIPU", mh("m6").with("BMIPU_COD", on: inYear), .pca, "BMIPU"),
         known("MH007", "alcohol screening declined: ALCDEC", mh("m7").with("ALCSCRNDEC_COD", on: inYear), .pca, "ALCDEC"),
         known("MH011", "cholesterol test declined: CHOLDEC", mh("m8").with("CHOLDEC_COD", on: inYear), .pca, "CHOLDEC"),
+        known("CHOL004", "cholesterol test declined in the year: CHOLDEC", chd("c40").with("CHOLDEC_COD", on: inYear), .pca, "CHOLDEC"),
+        known("CHOL004", "cholesterol test declined 13 months ago: denominator", chd("c41").with("CHOLDEC_COD", on: lastYear), .denominator),
         known("MH012", "diabetes diagnosed 13 months before PPED: DM_DAT4", mh("m9").with("DM_COD", on: lastYear), .excluded, "DM_DAT4"),
         known("MH012", "diabetes diagnosed 11 months before PPED: denominator", mh("m10").with("DM_COD", on: "2025-04-15"), .denominator),
         known("MH012", "fructosamine, no HbA1c: IFCCHBA", mh("m11").with("SERFRUC_COD", on: inYear), .pca, "IFCCHBA"),
