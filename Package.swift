@@ -237,6 +237,7 @@ let package = Package(
         .testTarget(
             name: "CQRSTests",
             dependencies: ["CQRS", "RulesEngine", "Clinical", "Clusters", "Extracts", "Synth", "TestSupport"],
+            exclude: ["cqrs-metadata"],
             swiftSettings: strict
         ),
         .testTarget(
