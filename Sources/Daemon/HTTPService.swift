@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import NIOCore
 import Logging
 import Prometheus
 import Web
@@ -60,5 +61,14 @@ public enum HTTPSurface {
         return Application(
             router: router, configuration: .init(address: .hostname(host, port: port), serverName: "qofd"),
             onServerRunning: { _ in await onListening() }, logger: logger)
+    }
+}
+
+extension HTTPSurface {
+    /// True when `error` is the listener failing to bind because the address is taken (EADDRINUSE),
+    /// found by its errno, not by its text.
+    public static func isAddressInUse(_ error: any Error) -> Bool {
+        if let io = error as? IOError { return io.errnoCode == EADDRINUSE }
+        return false
     }
 }

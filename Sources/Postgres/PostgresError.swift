@@ -75,16 +75,36 @@ public struct PostgresError: Error, Sendable, Hashable {
 }
 
 extension PostgresError: CustomStringConvertible, CustomDebugStringConvertible {
-    /// One line (libpq's messages span several: a log line is one event).
+    /// One line (libpq's messages span several: a log line is one event). For a data exception (SQLSTATE class
+    /// 22: `invalid input syntax for type integer: "…"`, `value "…" is out of range`) the server quotes the
+    /// offending value in the primary message: the quoted parts are withheld, as the DETAIL line always is.
     public var description: String {
-        let oneLine = message.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        var text = message
+        if sqlState?.hasPrefix("22") == true { text = Self.withholdingQuoted(text) }
+        let oneLine = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             .joined(separator: " / ")
         if let sqlState { return "PostgreSQL \(sqlState): \(oneLine)" }
         return "PostgreSQL \(code): \(oneLine)"
     }
 
+    /// `"value"` → `"(value withheld)"`, every quoted part of `text`.
+    static func withholdingQuoted(_ text: String) -> String {
+        var out = "", inside = false
+        for ch in text {
+            if ch == "\"" {
+                out += inside ? "(value withheld)\"" : "\""
+                inside.toggle()
+            } else if !inside {
+                out.append(ch)
+            }
+        }
+        if inside { out += "(value withheld)" }
+        return out
+    }
+
     public var debugDescription: String {
         var parts = [description]
+        if description.contains("(value withheld)") { parts.append("MESSAGE: \(message)") }
         if let detail { parts.append("DETAIL: \(detail)") }
         if let hint { parts.append("HINT: \(hint)") }
         if let constraint { parts.append("constraint: \(constraint)") }

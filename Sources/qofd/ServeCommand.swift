@@ -125,7 +125,7 @@ struct ServeCommand: AsyncParsableCommand {
         logger.info("qofd serving", metadata: ["inbox": "\(configuration.inbox)", "listen": "\(configuration.listen)", "worker": "\(worker)"])
         do {
             try await group.run()
-        } catch where "\(error)".contains("Address already in use") {
+        } catch where HTTPSurface.isAddressInUse(error) {
             FileHandle.standardError.write(Data("qofd: configuration option 'listen': \(configuration.listen) is already in use\n".utf8))
             throw ExitCode(1)
         }

@@ -24,6 +24,23 @@ struct ErrorTests {
         }
     }
 
+    @Test("a value the server quotes in a data-exception message is withheld from the description")
+    func dataExceptionValues() async throws {
+        let conn = try await TestDatabase.connect()
+        try await conn.executeScript("CREATE TABLE reading (value int)")
+        for (sql, state): (PostgresQuery, String) in [("INSERT INTO reading VALUES (\("Smith"))", "22P02"), ("SELECT \("99999999999")::int", "22003")] {
+            do {
+                try await conn.execute(sql)
+                Issue.record("expected a data exception")
+            } catch let error as PostgresError {
+                #expect(error.sqlState == state)
+                #expect(!error.description.contains("Smith") && !error.description.contains("99999999999"), "\(error.description)")
+                #expect(error.description.contains("(value withheld)"))
+                #expect(error.message.contains("Smith") || error.message.contains("99999999999"))
+            }
+        }
+    }
+
     @Test("errors carry message, detail and hint from the server")
     func messageDetailHint() async throws {
         let conn = try await TestDatabase.connect()
