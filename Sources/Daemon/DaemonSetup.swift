@@ -1,6 +1,7 @@
 import Clusters
 import Foundation
 import Logging
+import Payments
 import RulesEngine
 import ServiceLifecycle
 import UnixSignals
@@ -49,10 +50,15 @@ extension ExtractProcessor {
                 throw ConfigurationError(option: key, message: "cannot create \(url.path)")
             }
         }
+        let nationalDirectory = c.nationalDirectory.map { URL(fileURLWithPath: $0) }
+        let figures: [String: NationalFigures]
+        do { figures = try ExtractProcessor.nationalFigures(for: chosen, directory: nationalDirectory) } catch let error as PaymentError {
+            throw ConfigurationError(option: "national_dir", message: error.description)
+        }
         return ExtractProcessor(
             directories: dirs, rulesets: chosen, library: library, worker: worker, leaseSeconds: c.leaseSeconds, maxAttempts: c.maxAttempts,
             storePatientOutcomes: c.storePatientOutcomes, reportsDirectory: URL(fileURLWithPath: c.reports),
-            nationalDirectory: c.nationalDirectory.map { URL(fileURLWithPath: $0) }, logger: logger)
+            nationalDirectory: nationalDirectory, nationalFigures: figures, logger: logger)
     }
 }
 

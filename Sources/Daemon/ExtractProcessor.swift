@@ -62,12 +62,12 @@ public struct ExtractProcessor: Sendable {
 
     public init(
         directories: Directories, rulesets: [Ruleset], library: ClusterLibrary, worker: String, leaseSeconds: Int = 120,
-        maxAttempts: Int = 5, storePatientOutcomes: Bool = true, reportsDirectory: URL? = nil, nationalDirectory: URL? = nil, loader: ExtractLoader = ExtractLoader(),
-        logger: Logger = Logger(label: "qofd.pipeline")
+        maxAttempts: Int = 5, storePatientOutcomes: Bool = true, reportsDirectory: URL? = nil, nationalDirectory: URL? = nil,
+        nationalFigures: [String: NationalFigures]? = nil, loader: ExtractLoader = ExtractLoader(), logger: Logger = Logger(label: "qofd.pipeline")
     ) {
         self.reportsDirectory = reportsDirectory
-        self.nationalFigures = Dictionary(uniqueKeysWithValues: rulesets.compactMap { r in
-            (try? NationalFigures.load(year: r.id, directory: nationalDirectory)).map { (r.id, $0) }
+        self.nationalFigures = nationalFigures ?? Dictionary(uniqueKeysWithValues: rulesets.compactMap { r in
+            (try? NationalFigures.loadIfPresent(year: r.id, directory: nationalDirectory))?.map { (r.id, $0) }
         })
         self.directories = directories
         self.rulesets = rulesets
@@ -78,6 +78,14 @@ public struct ExtractProcessor: Sendable {
         self.storePatientOutcomes = storePatientOutcomes
         self.loader = loader
         self.logger = logger
+    }
+
+    /// The national figures of each ruleset that has them; throws (naming the file and line) when a file is there
+    /// but broken, so start-up stops rather than storing every run without pounds.
+    public static func nationalFigures(for rulesets: [Ruleset], directory: URL?) throws -> [String: NationalFigures] {
+        var out: [String: NationalFigures] = [:]
+        for r in rulesets { if let f = try NationalFigures.loadIfPresent(year: r.id, directory: directory) { out[r.id] = f } }
+        return out
     }
 
     /// Processes the extract in `directory` (a subdirectory of the inbox).

@@ -38,19 +38,34 @@ public struct NationalFigures: Sendable {
     }
 
     /// The figures for `year` (e.g. `qof-2025-26`): `<year>.yaml` from `directory` when it holds one, else
-    /// the shipped file; `<year>-income-protection.csv` from `directory` when present.
+    /// the shipped file; `<year>-income-protection.csv` from `directory` when present. Absent figures and
+    /// broken ones are different errors: see `loadIfPresent`.
     public static func load(year: String, directory: URL? = nil) throws -> NationalFigures {
+        guard let figures = try loadIfPresent(year: year, directory: directory) else { throw PaymentError("no national figures for \(year)") }
+        return figures
+    }
+
+    /// nil when there is no figures file for `year` (the ruleset is stored without pounds); throws, naming the
+    /// file and line, when a file is there but cannot be read (a broken file must stop start-up, not quietly
+    /// drop every practice's pounds).
+    public static func loadIfPresent(year: String, directory: URL? = nil) throws -> NationalFigures? {
         let local = directory?.appending(path: "\(year).yaml")
-        let url = local.flatMap { FileManager.default.fileExists(atPath: $0.path) ? $0 : nil }
+        guard let url = local.flatMap({ FileManager.default.fileExists(atPath: $0.path) ? $0 : nil })
             ?? Bundle.module.url(forResource: year, withExtension: "yaml")
-        guard let url, let text = try? String(contentsOf: url, encoding: .utf8) else {
-            throw PaymentError("no national figures for \(year)")
+        else { return nil }
+        let name = url.lastPathComponent
+        let text: String
+        do { text = try String(contentsOf: url, encoding: .utf8) } catch { throw PaymentError("\(url.path): cannot be read (is it UTF-8 text?)") }
+        let composed: Node?
+        do { composed = try Yams.compose(yaml: text) } catch let error as YamlError {
+            throw PaymentError("\(name): not valid YAML (\(error))")
         }
-        guard let root = try Yams.compose(yaml: text)?.mapping else { throw PaymentError("\(url.lastPathComponent): not a mapping") }
+        guard let root = composed?.mapping else { throw PaymentError("\(name) line 1: not a mapping of figures") }
+        func line(_ node: Node?) -> String { node?.mark.map { " line \($0.line)" } ?? "" }
         var unverified: [String] = []
         func figure(_ key: String, _ field: String) throws -> Double {
             guard let m = root[key]?.mapping, let s = m[field]?.scalar?.string, let v = Double(s) else {
-                throw PaymentError("\(url.lastPathComponent): \(key).\(field) must be a number")
+                throw PaymentError("\(name)\(line(root[key]?.mapping?[field] ?? root[key])): \(key).\(field) must be a number")
             }
             if m["verified"]?.bool == false { unverified.append(key) }
             return v
@@ -65,7 +80,7 @@ public struct NationalFigures: Sendable {
                 let percentText: String? = v.mapping?["percent"]?.scalar?.string
                 guard let group = k.scalar?.string, let m = v.mapping, let register = m["register"]?.scalar?.string,
                     let percent = percentText.flatMap({ Double($0) }), percent > 0
-                else { throw PaymentError("\(url.lastPathComponent): prevalence group needs register and a positive percent") }
+                else { throw PaymentError("\(name)\(line(v)): prevalence group needs register and a positive percent") }
                 prevalence[group] = Prevalence(register: register, percent: percent)
             }
         }
