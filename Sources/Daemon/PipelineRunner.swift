@@ -15,10 +15,13 @@ public enum PipelineRunner {
         public var runs: [Int64] = []
     }
 
-    /// - Parameter shouldStop: checked before each extract; true stops taking new work.
+    /// - Parameters:
+    ///   - shouldStop: checked before each extract; true stops taking new work.
+    ///   - progress: called as each extract is taken, and once more when a worker finishes: the daemon's liveness (systemd's watchdog)
+    ///     advances per extract, so a long backlog in one poll never looks like a hung loop.
     public static func runOnce(
         _ processor: ExtractProcessor, conninfo: String, workers: Int, logger: Logger,
-        shouldStop: @escaping @Sendable () -> Bool = { false }
+        shouldStop: @escaping @Sendable () -> Bool = { false }, progress: @escaping @Sendable () async -> Void = {}
     ) async throws -> Summary {
         let queue = WorkList(processor.pending())
         guard await queue.count > 0 else { return Summary() }
@@ -29,6 +32,7 @@ public enum PipelineRunner {
                     var s = Summary()
                     while !shouldStop(), let dir = await queue.next() {
                         guard FileManager.default.fileExists(atPath: dir.path) else { continue }
+                        await progress()
                         let outcome: ExtractProcessor.Outcome
                         do {
                             outcome = try await processor.process(dir, using: conn)
@@ -57,6 +61,7 @@ public enum PipelineRunner {
                         }
                     }
                     await conn.close()
+                    await progress()
                     return s
                 }
             }

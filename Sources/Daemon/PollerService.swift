@@ -46,7 +46,7 @@ public struct PollerService: Service {
                 await state.databaseAnswered()
                 let summary = try await PipelineRunner.runOnce(
                     processor, conninfo: conninfo, workers: configuration.workers, logger: logger,
-                    shouldStop: { Task.isShuttingDownGracefully })
+                    shouldStop: { Task.isShuttingDownGracefully }, progress: { await state.tick() })
                 await state.pollSucceeded(summary, seconds: (ContinuousClock.now - started) / .seconds(1))
                 let backlog = processor.backlog()
                 await state.inbox(count: backlog.count, oldestSeconds: backlog.oldestSeconds)

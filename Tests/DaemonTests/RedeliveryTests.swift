@@ -111,6 +111,21 @@ struct StuckExtractTests {
         #expect(reports.contains { $0.contains("\\u{0}") })
     }
 
+    @Test("liveness advances with every extract of a poll, not only when the poll ends")
+    func progressPerExtract() async throws {
+        let conn = try await TestDatabase.connect(migrated: true)
+        let site = try ExtractProcessorTests.site(practices: 3, patients: 200, seed: 86)
+        defer { try? FileManager.default.removeItem(at: site.base) }
+        let p = ExtractProcessor(directories: site.directories, rulesets: [ExtractProcessorTests.ruleset], library: ExtractProcessorTests.library, worker: "l")
+        let cluster = try await TestDatabase.cluster()
+        let conninfo = cluster.conninfo(database: try await conn.query("SELECT current_database()")[0].decode(0, as: String.self))
+        actor Ticks { var count = 0; func tick() { count += 1 } }
+        let ticks = Ticks()
+        let s = try await PipelineRunner.runOnce(p, conninfo: conninfo, workers: 1, logger: .init(label: "test"), progress: { await ticks.tick() })
+        #expect(s.processed == 3)
+        #expect(await ticks.count == 4, "one tick as each of the three extracts is taken, one as the worker finishes")
+    }
+
     @Test("an extract that fails on every poll is quarantined after max_attempts, with the error")
     func givesUp() async throws {
         let conn = try await TestDatabase.connect(migrated: true)
