@@ -151,8 +151,10 @@ public struct ExtractProcessor: Sendable {
                 return try await work(on: directory, id: id, identity: identity, conn: conn, metadata: metadata)
             } catch let error as PostgresError where error.isConnectionLoss {
                 throw error
-            } catch let error as LeaseLost {
-                throw error
+            } catch is LeaseLost {
+                // Another worker has the extract now: not a failure of this one (it must not count toward giving up).
+                logger.warning("lost the lease on an extract while working on it; another worker has it", metadata: metadata)
+                return .busy
             } catch {
                 return try await failed(directory, id: id, error: error, conn: conn, metadata: metadata)
             }
@@ -201,20 +203,34 @@ public struct ExtractProcessor: Sendable {
         return (pending.count, oldest.map { max(0, now.timeIntervalSince($0)) } ?? 0)
     }
 
+    /// The work on a claimed extract, beside a child task that renews its lease: when the lease is lost the
+    /// heartbeat throws `LeaseLost`, which cancels the work (it checks before it stores anything); when the work
+    /// ends the heartbeat is cancelled. Both are children of this call: nothing outlives it.
     private func work(on directory: URL, id: Int64, identity: ExtractQueue.Identity, conn: PostgresConnection,
                       metadata: Logger.Metadata) async throws -> Outcome {
         let worker = self.worker
         let leaseSeconds = self.leaseSeconds
-        // Renew the lease while working; stop when done.
-        let heartbeat = Task {
-            while !Task.isCancelled {
-                try await Task.sleep(for: .seconds(max(1, leaseSeconds / 3)))
-                guard try await conn.withTransaction({ c in try ExtractQueue.renew(id, worker: worker, leaseSeconds: leaseSeconds, in: c) })
-                else { return }
+        return try await withThrowingTaskGroup(of: Outcome?.self) { group in
+            group.addTask {
+                while true {
+                    try await Task.sleep(for: .seconds(max(1, leaseSeconds / 3)))
+                    guard try await conn.withTransaction({ c in try ExtractQueue.renew(id, worker: worker, leaseSeconds: leaseSeconds, in: c) })
+                    else { throw LeaseLost(extractID: id) }
+                }
             }
+            group.addTask { try await self.evaluateAndStore(directory, id: id, identity: identity, conn: conn, metadata: metadata) }
+            while let next = try await group.next() {
+                guard let outcome = next else { continue }
+                group.cancelAll()
+                return outcome
+            }
+            throw LeaseLost(extractID: id)
         }
-        defer { heartbeat.cancel() }
+    }
 
+    private func evaluateAndStore(_ directory: URL, id: Int64, identity: ExtractQueue.Identity, conn: PostgresConnection,
+                                  metadata: Logger.Metadata) async throws -> Outcome {
+        let worker = self.worker
         let check = loader.load(directory)
         guard let population = check.population else {
             let summary = check.problems.fileProblems.prefix(5).map(\.description).joined(separator: "; ")
@@ -230,6 +246,8 @@ public struct ExtractProcessor: Sendable {
         }
         let records = compiledRulesets.map { record(for: $0, population: population, extractID: id) }
         let counts = (population.patientCount, population.events.count, population.medications.count)
+        // A lease lost while evaluating cancels this task: nothing is stored (the new owner stores it).
+        if Task.isCancelled { throw LeaseLost(extractID: id) }
         let (runs, archiveName) = try await conn.withTransaction { c in
             let ids = try records.map { try RunStore.store($0, in: c) }
             let archiveName = try ExtractQueue.complete(id, worker: worker, patients: counts.0, events: counts.1, medications: counts.2, in: c)
@@ -358,15 +376,14 @@ final class FailureLedger: Sendable {
 }
 
 /// Compiled rulesets by ruleset version and achievement date, shared by the workers of one pipeline.
-final class CompiledRulesetCache: @unchecked Sendable {
-    private var entries: [String: CompiledRuleset] = [:]
-    private let lock = NSLock()
+final class CompiledRulesetCache: Sendable {
+    private let entries = Mutex<[String: CompiledRuleset]>([:])
 
     func compiled(_ ruleset: Ruleset, achievementDate: Day, library: ClusterLibrary) throws -> CompiledRuleset {
         let key = "\(ruleset.id)/\(ruleset.sha256)/\(achievementDate)"
-        if let c = lock.withLock({ entries[key] }) { return c }
+        if let c = entries.withLock({ $0[key] }) { return c }
         let c = try CompiledRuleset(ruleset, achievementDate: achievementDate, library: library)
-        lock.withLock {
+        entries.withLock { entries in
             if entries.count > 64 { entries.removeAll() }
             entries[key] = c
         }

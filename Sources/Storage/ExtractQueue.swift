@@ -158,5 +158,6 @@ public enum ExtractQueue {
 /// The lease on an extract was lost (another worker took it over): the work is abandoned.
 public struct LeaseLost: Error, Sendable, CustomStringConvertible {
     public let extractID: Int64
+    public init(extractID: Int64) { self.extractID = extractID }
     public var description: String { "lost the lease on extract \(extractID); another worker has it" }
 }

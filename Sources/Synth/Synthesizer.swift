@@ -3,6 +3,7 @@ import Clusters
 import Dispatch
 import Extracts
 import Foundation
+import Synchronization
 import ReferenceData
 
 /// Generates synthetic extracts for a set of practices grouped into PCNs: seeded and deterministic,
@@ -85,14 +86,13 @@ public struct Synthesizer: Sendable {
 }
 
 /// Per-index result slots filled from `concurrentPerform` (each index written exactly once).
-final class ResultSlots<T>: @unchecked Sendable {
-    private var slots: [T?]
-    private let lock = NSLock()
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
+final class ResultSlots<T: Sendable>: Sendable {
+    private let slots: Mutex<[T?]>
+    init(count: Int) { slots = Mutex(Array(repeating: nil, count: count)) }
     subscript(i: Int) -> T? {
-        get { lock.withLock { slots[i] } }
-        set { lock.withLock { slots[i] = newValue } }
+        get { slots.withLock { $0[i] } }
+        set { slots.withLock { $0[i] = newValue } }
     }
     /// Slots written so far.
-    var filled: Int { lock.withLock { slots.reduce(0) { $0 + ($1 == nil ? 0 : 1) } } }
+    var filled: Int { slots.withLock { $0.reduce(0) { $0 + ($1 == nil ? 0 : 1) } } }
 }

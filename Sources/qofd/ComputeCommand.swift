@@ -4,6 +4,7 @@ import Clinical
 import Dispatch
 import Extracts
 import Foundation
+import Synchronization
 import Payments
 import RulesEngine
 
@@ -105,12 +106,11 @@ struct ExtractFailure: Error {
 }
 
 /// Per-index result slots filled from `concurrentPerform`.
-final class Slots<T>: @unchecked Sendable {
-    private var items: [T?]
-    private let lock = NSLock()
-    init(count: Int) { items = Array(repeating: nil, count: count) }
+final class Slots<T: Sendable>: Sendable {
+    private let items: Mutex<[T?]>
+    init(count: Int) { items = Mutex(Array(repeating: nil, count: count)) }
     subscript(i: Int) -> T? {
-        get { lock.withLock { items[i] } }
-        set { lock.withLock { items[i] = newValue } }
+        get { items.withLock { $0[i] } }
+        set { items.withLock { $0[i] = newValue } }
     }
 }

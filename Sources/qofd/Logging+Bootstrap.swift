@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 
 /// Sets up logging once per process: one line per event on stderr (journald keeps them).
 func bootstrapLogging(level: Logger.Level) {
@@ -7,14 +8,14 @@ func bootstrapLogging(level: Logger.Level) {
 }
 
 private enum LoggingBootstrap {
-    nonisolated(unsafe) private static var done = false
-    private static let lock = NSLock()
+    private static let done = Mutex(false)
 
     static func once(level: Logger.Level) {
-        lock.lock()
-        defer { lock.unlock() }
-        guard !done else { return }
-        done = true
+        let first = done.withLock { done in
+            defer { done = true }
+            return !done
+        }
+        guard first else { return }
         // Under systemd (stderr connected to the journal), each line starts with its syslog priority `<N>`, so
         // journald files errors as errors (`journalctl -p err -u qofd`).
         let journal = ProcessInfo.processInfo.environment["JOURNAL_STREAM"] != nil

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -7,7 +8,8 @@ import Foundation
 /// An exclusive lock on `<state dir>/serve.lock`, held for the life of `qofd serve` on the embedded cluster
 /// (the kernel releases it when the process ends, however it ends).
 enum StateDirectoryLock {
-    nonisolated(unsafe) private static var held: Int32 = -1
+    /// The locked descriptor, kept open for the life of the process.
+    private static let held = Mutex<Int32>(-1)
 
     /// Takes the lock; returns nil when taken, or the pid of the daemon that holds it.
     static func acquire(_ stateDirectory: String) -> Int32? {
@@ -23,7 +25,7 @@ enum StateDirectoryLock {
         _ = ftruncate(fd, 0)
         let pid = "\(getpid())\n"
         _ = pid.withCString { pwrite(fd, $0, strlen($0), 0) }
-        held = fd
+        held.withLock { $0 = fd }
         return nil
     }
 }

@@ -137,6 +137,31 @@ struct ExtractProcessorTests {
         #expect(try await conn.query("SELECT attempts FROM extract WHERE id = \(id)")[0].decode(0, as: Int.self) == 2)
     }
 
+    @Test("a lease lost while the work runs: the worker stores nothing, steps aside (busy, not a failure), and the extract stays")
+    func leaseLostWhileWorking() async throws {
+        let conn = try await TestDatabase.connect(migrated: true)
+        let cluster = try await TestDatabase.cluster()
+        let watcher = try await PostgresConnection.connect(
+            cluster.conninfo(database: try await conn.query("SELECT current_database()")[0].decode(0, as: String.self)), logger: .init(label: "t"))
+        let site = try Self.site(practices: 1, patients: 4_000, seed: 91)
+        let dir = try #require(processor(site).pending().first)
+        // Worker A starts; as soon as its claim shows, another worker takes the extract over.
+        async let outcome = processor(site, worker: "A", lease: 3).process(dir, using: conn)
+        var stolen = false
+        for _ in 0..<2_000 where !stolen {
+            stolen = try await watcher.query(
+                "UPDATE extract SET lease_owner = 'Z', lease_until = now() + interval '5 minutes' WHERE lease_owner = 'A' RETURNING id").count == 1
+            if !stolen { try await Task.sleep(for: .milliseconds(2)) }
+        }
+        let result = try await outcome
+        #expect(stolen)
+        #expect(result == .busy, "\(result)")
+        #expect(try await watcher.query("SELECT count(*) FROM computation_run")[0].decode(0, as: Int.self) == 0)
+        #expect(try await watcher.query("SELECT lease_owner, status FROM extract")[0].decode(0, as: String.self) == "Z")
+        #expect(FileManager.default.fileExists(atPath: dir.path), "the extract stays in the inbox for its new owner")
+        await watcher.close()
+    }
+
     @Test("three workers sharing one inbox process every extract exactly once")
     func workersShareTheInbox() async throws {
         let conninfo = try await TestDatabase.fresh(migrated: true)
