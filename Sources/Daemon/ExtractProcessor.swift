@@ -231,7 +231,8 @@ public struct ExtractProcessor: Sendable {
     private func evaluateAndStore(_ directory: URL, id: Int64, identity: ExtractQueue.Identity, conn: PostgresConnection,
                                   metadata: Logger.Metadata) async throws -> Outcome {
         let worker = self.worker
-        let check = loader.load(directory)
+        let loader = self.loader
+        let check = try await OffPool.run { loader.load(directory) }
         guard let population = check.population else {
             let summary = check.problems.fileProblems.prefix(5).map(\.description).joined(separator: "; ")
             try await conn.withTransaction { c in try ExtractQueue.reject(id, worker: worker, reason: summary, in: c) }
@@ -244,7 +245,7 @@ public struct ExtractProcessor: Sendable {
             logger.warning("no configured ruleset covers this extract's date; stored without runs",
                            metadata: metadata.merging(["dataTo": "\(population.dataTo)"]) { a, _ in a })
         }
-        let records = compiledRulesets.map { record(for: $0, population: population, extractID: id) }
+        let records = try await OffPool.run { [self] in compiledRulesets.map { record(for: $0, population: population, extractID: id) } }
         let counts = (population.patientCount, population.events.count, population.medications.count)
         // A lease lost while evaluating cancels this task: nothing is stored (the new owner stores it).
         if Task.isCancelled { throw LeaseLost(extractID: id) }
