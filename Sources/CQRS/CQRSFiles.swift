@@ -33,7 +33,9 @@ public enum CQRSFiles {
         return String(format: "%04d%02d%02d", c.year, c.month, c.day)
     }
 
-    /// INDICATOR_VALUES rows: the register, denominator, numerator and every PCA / exclusion field.
+    /// INDICATOR_VALUES rows: the register, denominator, numerator and every PCA / exclusion field. Income-protected
+    /// indicators have none: qofd does not compute them (they are paid at last year's points, in the points file),
+    /// and a row of zeros would read as achievement of nothing.
     public static func values(_ results: [PracticeResult], ruleset: Ruleset, achievementDate: Day, submitted: Date = Date()) -> String {
         let service = qualityService(ruleset.id)
         let name = ruleset.title.replacingOccurrences(of: ",", with: " ")
@@ -46,7 +48,7 @@ public enum CQRSFiles {
         let submitTime = f.string(from: submitted)
         var out = valuesHeader + "\n"
         for r in results {
-            for i in r.indicators {
+            for i in r.indicators where definitions[i.id]?.payment != .protected {
                 var rows: [(String, Int)] = definitions[i.id].map(Ruleset.cqrsReportsCounts) == false ? []
                     : [("Denominator", i.denominator), ("Numerator", i.numerator)]
                 if let label = definitions[i.id].flatMap(ruleset.cqrsRegisterLabel) { rows.append((label, i.registerSize)) }
@@ -112,7 +114,7 @@ public enum CQRSFiles {
         return try keys.keys.sorted().map { key in
             let (service, org, day) = keys[key]!
             guard let id = rulesetID(service), let ruleset = rulesets[id] else { throw CQRSError(line: nil, "no ruleset for quality service \(service)") }
-            let registerNames = Dictionary(uniqueKeysWithValues: ruleset.registers.map { ($0.cqrsName, $0.id) })
+            let registerNames = Dictionary(ruleset.registers.map { ($0.cqrsName, $0.id) }, uniquingKeysWith: { a, _ in a })
             var registers: [String: Int] = [:]
             var indicators: [IndicatorResult] = []
             for def in ruleset.indicators {

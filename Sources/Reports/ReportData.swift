@@ -41,6 +41,8 @@ public struct ReportData: Sendable, Codable {
         public var completeness: Completeness = .complete
         /// The register's name as CQRS files carry it (e.g. "Hypertension Register").
         public var registerName: String = ""
+        /// True for an income-protected indicator: paid at last year's points, not computed, so not in CQRS values.
+        public var incomeProtected: Bool? = nil
     }
 
     public var practice: String
@@ -119,7 +121,7 @@ public struct ReportData: Sendable, Codable {
                 changeSinceLastYear: i.achievement.flatMap { a in lastYear[i.id].map { a - $0 } }, verified: def.verified,
                 tallies: i.fields(.tally), target: i.target ?? def.target?.percent, poundsAvailable: i.poundsAvailable,
                 poundsAtStake: i.poundsAtStake, patientsForNextPoint: i.patientsForNextPoint, completeness: i.completeness,
-                registerName: ruleset.cqrsRegisterLabel(def) ?? ""))
+                registerName: ruleset.cqrsRegisterLabel(def) ?? "", incomeProtected: def.payment == .protected ? true : nil))
         }
         var subjects: [String: [String: [String]]]?
         if withSubjects {

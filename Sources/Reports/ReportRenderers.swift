@@ -196,7 +196,8 @@ public enum ReportRenderer {
         let service = parts.count == 3 ? parts[0].uppercased() + parts[1].suffix(2) + parts[2] : d.ruleset.uppercased()
         let date = d.achievementDate.replacingOccurrences(of: "-", with: "")
         let name = d.rulesetTitle.replacingOccurrences(of: ",", with: " ")
-        for i in d.indicators {
+        // Income-protected indicators are not computed (paid at last year's points): no rows, rather than zeros.
+        for i in d.indicators where i.incomeProtected != true {
             // CQRS's rows for the indicator, in CQRS's order; an empty register name: CQRS reports no register row.
             var rows: [(String, Int)] = [("Denominator", i.denominator), ("Numerator", i.numerator)]
             if !i.registerName.isEmpty { rows.append((i.registerName, i.registerSize)) }
