@@ -66,6 +66,8 @@ public struct ExtractProcessor: Sendable {
         nationalFigures: [String: NationalFigures]? = nil, loader: ExtractLoader = ExtractLoader(), logger: Logger = Logger(label: "qofd.pipeline")
     ) {
         self.reportsDirectory = reportsDirectory
+        // Without figures given (tests, the demo), read them here; a broken file then means no pounds for its ruleset
+        // (`make`, which the daemon uses, reads them with `nationalFigures(for:directory:)` and stops instead).
         self.nationalFigures = nationalFigures ?? Dictionary(uniqueKeysWithValues: rulesets.compactMap { r in
             (try? NationalFigures.loadIfPresent(year: r.id, directory: nationalDirectory))?.map { (r.id, $0) }
         })

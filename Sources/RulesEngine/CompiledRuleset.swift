@@ -115,9 +115,9 @@ public struct CompiledRuleset: Sendable {
         }
         let fieldIndex = Dictionary(uniqueKeysWithValues: ruleset.fields.enumerated().map { ($1.name, $0) })
         let registerIndex = Dictionary(uniqueKeysWithValues: ruleset.registers.enumerated().map { ($1.id, $0) })
-        let constants: [String: Value] = [
+        let constants: [String: Value] = ruleset.keyDates.mapValues { Value.day($0) }.merging([
             "PPSD": .day(ruleset.payPeriodStart), "PPED": .day(ruleset.payPeriodEnd), "ACHV_DAT": .day(achv),
-        ]
+        ]) { _, builtin in builtin }
         func resolve(_ e: Expression) -> Resolved {
             switch e {
             case .number(let v): return .constant(.number(v))

@@ -4,7 +4,7 @@ import Clinical
 ///
 /// The vocabulary is the business rules': field names (`BP_DAT`, `HYPLAT_DAT`), their values
 /// (`BP_DAT.value`, `.value2`, `.code`), built-ins (`PAT_AGE`, `REG_DAT`, `PAT_SEX`), key dates
-/// (`PPED`, `PPSD`, `ACHV_DAT`), registers (`HYP_REG`), date arithmetic (`PPED - 12 months`,
+/// (`PPED`, `PPSD`, `ACHV_DAT`, and any the rule file names under `dates:`, e.g. `ADULT_START`), registers (`HYP_REG`), date arithmetic (`PPED - 12 months`,
 /// `HYPINVITE1_DAT + 7 days`), comparisons, `is null`, `in CLUSTER`, `and`, `or`, `not`.
 indirect enum Expression: Sendable, Hashable {
     case number(Double)

@@ -23,6 +23,8 @@ public struct Ruleset: Sendable {
     public var changes: [String] = []
     public var payPeriodStart: Day
     public var payPeriodEnd: Day
+    /// Further key dates the rule file names under `dates:` (e.g. `ADULT_START`), usable in rules like PPSD.
+    public var keyDates: [String: Day] = [:]
     /// Age is in whole years on this date (default: the achievement date).
     public var ageOn: AgeReference
     public var fields: [FieldDefinition]

@@ -18,6 +18,12 @@ extension NodeReader {
         let pped = try date(dates["PPED"], "dates", key: "PPED")
         var ageOn = Ruleset.AgeReference.achievementDate
         if let node = dates["AGE_ON"] { ageOn = .fixed(try date(node, "dates", key: "AGE_ON")) }
+        var keyDates: [String: Day] = [:]
+        for (k, v) in dates {
+            let name = try string(k, "dates", key: "date name")
+            guard !["PPSD", "PPED", "AGE_ON"].contains(name) else { continue }
+            keyDates[name] = try date(v, "dates", key: name)
+        }
 
         var clusters: [String: ClusterReference] = [:]
         if let node = top["clusters"] {
@@ -49,10 +55,11 @@ extension NodeReader {
         if let node = top["indicators"] {
             for (k, v) in try mapping(node, "indicators") { indicators.append(try indicator(k, v)) }
         }
-        let ruleset = Ruleset(
+        var ruleset = Ruleset(
             id: id, kind: kind, family: family, previous: top["previous"]?.scalar?.string, title: top["title"]?.scalar?.string ?? id, source: top["source"]?.scalar?.string ?? "",
             sha256: sha256, payPeriodStart: ppsd, payPeriodEnd: pped, ageOn: ageOn, fields: fields, registers: registers,
             indicators: indicators, clusters: clusters)
+        ruleset.keyDates = keyDates
         try RulesetValidator(file: file, library: library).validate(ruleset)
         return ruleset
     }

@@ -17,8 +17,10 @@ struct RulesetValidator {
         for name in r.fields.map(\.name) + r.registers.map(\.id) {
             guard seen.insert(name).inserted else { throw fail(nil, name, "defined twice") }
             if RulesetLoader.builtins.contains(name) { throw fail(nil, name, "is a built-in name") }
+            if r.keyDates[name] != nil { throw fail(nil, name, "is also a key date under dates:") }
         }
-        let known = fieldNames.union(registerNames).union(RulesetLoader.builtins)
+        for name in r.keyDates.keys where RulesetLoader.builtins.contains(name) { throw fail(nil, name, "is a built-in name, not a key date") }
+        let known = fieldNames.union(registerNames).union(RulesetLoader.builtins).union(r.keyDates.keys)
 
         func checkCluster(_ name: String, line: Int, context: String) throws {
             if library[name] != nil { return }

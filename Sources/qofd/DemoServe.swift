@@ -46,7 +46,7 @@ extension DemoCommand {
             }
         }
         let settings = WebSettings()
-        let figures = Dictionary(uniqueKeysWithValues: rulesets.compactMap { r in (try? NationalFigures.load(year: r.id)).map { (r.id, $0) } })
+        let figures = Dictionary(uniqueKeysWithValues: try rulesets.compactMap { r in try NationalFigures.loadIfPresent(year: r.id).map { (r.id, $0) } })
         let web = try await WebApp(conninfo: conninfo, logger: Logger(label: "qofd.web")) {
             WebInputs(rulesets: rulesets, library: library, archive: archive, settings: settings, nationalFigures: figures)
         }

@@ -40,7 +40,8 @@ struct ImportCQRSCommand: AsyncParsableCommand {
             var runs: [Int64] = []
             for item in imported {
                 let ruleset = rulesets[item.ruleset]!
-                let national = try? NationalFigures.load(year: ruleset.id, directory: nationalDirectory.map { URL(fileURLWithPath: $0) })
+                // No figures file: stored without pounds; a broken one is an error naming its file and line.
+                let national = try NationalFigures.loadIfPresent(year: ruleset.id, directory: nationalDirectory.map { URL(fileURLWithPath: $0) })
                 let payment = national.map { PaymentCalculator.practice(item.result, ruleset: ruleset, national: $0) }
                 let record = RunRecord(
                     extractID: nil, practice: .init(ods: item.result.ods, name: item.result.ods), rulesetID: ruleset.id,

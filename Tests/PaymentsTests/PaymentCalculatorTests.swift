@@ -107,26 +107,33 @@ struct PCNRollupTests {
 
 @Suite("Item-of-service counts")
 struct ItemOfServiceTests {
+    static func population() -> Population { Population(practice: .init(ods: "A81001", name: "T"), dataTo: Day(year: 2026, month: 3, day: 31)!) }
+
+    /// One woman registered from `registered`, with `events` (concept, date).
+    static func add(_ p: inout Population, id: String, born: Day, registered: Day, _ events: [(UInt64, Day)]) {
+        p.patientIDs.append(id)
+        p.nhsNumbers.append(0)
+        p.birthDates.append(born)
+        p.sexes.append(.female)
+        p.deathDates.append(.distantFuture)
+        p.lsoa.append(-1)
+        p.ethnicity.append(-1)
+        p.registrations.append(Registration(start: registered))
+        p.registrationOffsets.append(Int32(p.registrations.count))
+        for (c, d) in events { p.events.append(Event(date: d, code: p.codes.intern(c))) }
+        p.eventOffsets.append(Int32(p.events.count))
+        p.medicationOffsets.append(Int32(p.medications.count))
+    }
+
     @Test("doses given to registered patients per programme per month, priced per dose")
     func counts() throws {
         let library = PaymentCalculatorTests.library
         let ios = try ItemOfService.load(year: "2025-26", library: library)
         let flu = library["qofd-flu-given-by-practice"]!.concepts.min()!
         let shingles = library["SHVACGP_COD"]!.concepts.min()!
-        var p = Population(practice: .init(ods: "A81001", name: "T"), dataTo: Day(year: 2026, month: 3, day: 31)!)
+        var p = Self.population()
         func add(_ id: String, registered: Day, _ events: [(UInt64, Day)]) {
-            p.patientIDs.append(id)
-            p.nhsNumbers.append(0)
-            p.birthDates.append(Day(year: 1950, month: 1, day: 1)!)
-            p.sexes.append(.female)
-            p.deathDates.append(.distantFuture)
-            p.lsoa.append(-1)
-            p.ethnicity.append(-1)
-            p.registrations.append(Registration(start: registered))
-            p.registrationOffsets.append(Int32(p.registrations.count))
-            for (c, d) in events { p.events.append(Event(date: d, code: p.codes.intern(c))) }
-            p.eventOffsets.append(Int32(p.events.count))
-            p.medicationOffsets.append(Int32(p.medications.count))
+            Self.add(&p, id: id, born: Day(year: 1950, month: 1, day: 1)!, registered: registered, events)
         }
         add("a", registered: Day(year: 2000, month: 1, day: 1)!, [(flu, Day(year: 2025, month: 10, day: 3)!), (shingles, Day(year: 2025, month: 10, day: 9)!)])
         add("b", registered: Day(year: 2000, month: 1, day: 1)!, [(flu, Day(year: 2025, month: 10, day: 20)!)])
@@ -145,20 +152,9 @@ struct ItemOfServiceTests {
         let flu = library["qofd-flu-given-by-practice"]!.concepts.min()!
         let pregnancy = library["primis-preg"]!.concepts.subtracting(library["primis-pregdel"]!.concepts).min()!
         let delivered = library["primis-pregdel"]!.concepts.min()!
-        var p = Population(practice: .init(ods: "A81001", name: "T"), dataTo: Day(year: 2026, month: 3, day: 31)!)
+        var p = Self.population()
         func add(born: Day, _ events: [(UInt64, Day)]) {
-            p.patientIDs.append("p\(p.patientIDs.count)")
-            p.nhsNumbers.append(0)
-            p.birthDates.append(born)
-            p.sexes.append(.female)
-            p.deathDates.append(.distantFuture)
-            p.lsoa.append(-1)
-            p.ethnicity.append(-1)
-            p.registrations.append(Registration(start: Day(year: 2000, month: 1, day: 1)!))
-            p.registrationOffsets.append(Int32(p.registrations.count))
-            for (c, d) in events { p.events.append(Event(date: d, code: p.codes.intern(c))) }
-            p.eventOffsets.append(Int32(p.events.count))
-            p.medicationOffsets.append(Int32(p.medications.count))
+            Self.add(&p, id: "p\(p.patientIDs.count)", born: born, registered: Day(year: 2000, month: 1, day: 1)!, events)
         }
         let sep30 = Day(year: 2025, month: 9, day: 30)!, oct1 = Day(year: 2025, month: 10, day: 1)!
         add(born: Day(year: 1950, month: 1, day: 1)!, [(flu, sep30)])  // adult, the day before: held

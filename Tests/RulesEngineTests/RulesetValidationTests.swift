@@ -1,3 +1,4 @@
+import Clinical
 import Clusters
 import RulesEngine
 import Testing
@@ -44,6 +45,25 @@ struct RulesetValidationTests {
                   - {if: PAT_AGE >= 65, then: select, else: reject}
             """, file: "local.yaml")
         #expect(rs.indicators.map(\.id) == ["LOCAL01"])
+    }
+
+    @Test("a key date named under dates: is usable in rules; one that clashes with a field or a built-in is an error")
+    func keyDates() throws {
+        let body = """
+            fields:
+              HYPLAT_DAT: {latest: HYP_COD, on_or_after: START}
+            registers:
+              HYP_REG:
+                rules:
+                  - {if: HYPLAT_DAT is not null and ACHV_DAT > START, then: select, else: reject}
+            """
+        let rs = try loader.parse("ruleset: t\nkind: qof\nfamily: t\ndates: {PPSD: 2025-04-01, PPED: 2026-03-31, START: 2025-10-01}\n" + body, file: "local.yaml")
+        #expect(rs.keyDates == ["START": Day(year: 2025, month: 10, day: 1)!])
+        #expect(error("ruleset: t\nkind: qof\nfamily: t\ndates: {PPSD: 2025-04-01, PPED: 2026-03-31, HYPLAT_DAT: 2025-10-01}\n" + body)?
+            .message.contains("also a key date") == true)
+        #expect(error("ruleset: t\nkind: qof\nfamily: t\ndates: {PPSD: 2025-04-01, PPED: 2026-03-31, ACHV_DAT: 2025-10-01, START: 2025-10-01}\n" + body)?
+            .message.contains("built-in") == true)
+        #expect(error("ruleset: t\nkind: qof\nfamily: t\ndates: {PPSD: 2025-04-01, PPED: 2026-03-31, START: soon}\n" + body) != nil)
     }
 
     @Test("an unknown cluster is named with its line")
