@@ -15,8 +15,8 @@ import time
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
 base, user, password, practice, pcn, out = sys.argv[1:7]
@@ -47,11 +47,22 @@ def shot(name):
     findings["urls"].append(driver.current_url)
 
 
+def gone(element):
+    """True once an element of the previous page no longer belongs to the document. Chromium may answer
+    a question about a node of a page being replaced with a stale-element error or with an inspector error
+    ("Node with given id does not belong to the document"); both mean the old page is gone."""
+    try:
+        element.is_enabled()
+        return False
+    except WebDriverException:
+        return True
+
+
 def navigate(action):
     """Runs an action that loads a new page and waits until the old page is gone."""
     old = driver.find_element(By.TAG_NAME, "html")
     action()
-    WebDriverWait(driver, 20).until(expected_conditions.staleness_of(old))
+    WebDriverWait(driver, 20).until(lambda d: gone(old))
     WebDriverWait(driver, 20).until(lambda d: d.execute_script("return document.readyState") == "complete")
 
 
