@@ -16,23 +16,23 @@ package struct SynthRandom: RandomNumberGenerator {
     }
 
     /// Uniform in [0, 1).
-    mutating func unit() -> Double { Double(next() >> 11) * 0x1.0p-53 }
+    package mutating func unit() -> Double { Double(next() >> 11) * 0x1.0p-53 }
 
-    mutating func chance(_ p: Double) -> Bool { unit() < p }
+    package mutating func chance(_ p: Double) -> Bool { unit() < p }
 
-    mutating func int(_ range: ClosedRange<Int>) -> Int { Int.random(in: range, using: &self) }
+    package mutating func int(_ range: ClosedRange<Int>) -> Int { Int.random(in: range, using: &self) }
 
     /// Normal by Box-Muller.
-    mutating func normal(mean: Double, sd: Double) -> Double {
+    package mutating func normal(mean: Double, sd: Double) -> Double {
         let u1 = max(unit(), 1e-12)
         let u2 = unit()
         return mean + sd * (-2 * log(u1)).squareRoot() * cos(2 * .pi * u2)
     }
 
-    mutating func pick<T>(_ items: [T]) -> T { items[Int(next() % UInt64(items.count))] }
+    package mutating func pick<T>(_ items: [T]) -> T { items[Int(next() % UInt64(items.count))] }
 
     /// Derives an independent generator (per practice, per patient).
-    static func derived(_ seed: UInt64, _ salt: UInt64) -> SynthRandom {
+    package static func derived(_ seed: UInt64, _ salt: UInt64) -> SynthRandom {
         var r = SynthRandom(seed: seed ^ (salt &* 0xD6E8_FEB8_6659_FD93))
         _ = r.next()
         return r
