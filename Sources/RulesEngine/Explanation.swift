@@ -54,9 +54,40 @@ extension Engine {
     public func explain(_ population: Population, patient p: Int, indicators: Set<String> = [], library: ClusterLibrary? = nil)
         -> Explanation
     {
-        let ev = PatientEvaluator(compiled: compiled, population: population)
+        explainer(population, library: library).explain(patient: p, indicators: indicators)
+    }
+
+    /// An explainer for many patients of one practice (a worklist): the practice's tables are made once.
+    public func explainer(_ population: Population, library: ClusterLibrary? = nil) -> Explainer {
+        Explainer(engine: self, population: population, library: library)
+    }
+}
+
+/// Explains patients of one practice one after another, walking the chains exactly as the engine does
+/// (`PatientEvaluator.run`, watching each rule), with the practice's code tables worked out once.
+public struct Explainer {
+    let engine: Engine
+    let population: Population
+    let library: ClusterLibrary?
+    private let ev: PatientEvaluator
+    private let scratch: Scratch
+    private let fieldIndex: [String: Int]
+    private let registerIndex: [String: Int]
+
+    init(engine: Engine, population: Population, library: ClusterLibrary?) {
+        self.engine = engine
+        self.population = population
+        self.library = library
+        ev = PatientEvaluator(compiled: engine.compiled, population: population)
+        scratch = Scratch(engine.compiled)
+        fieldIndex = Dictionary(engine.compiled.ruleset.fields.enumerated().map { ($1.name, $0) }) { a, _ in a }
+        registerIndex = Dictionary(engine.compiled.ruleset.registers.enumerated().map { ($1.id, $0) }) { a, _ in a }
+    }
+
+    public func explain(patient p: Int, indicators: Set<String> = []) -> Explanation {
+        let compiled = engine.compiled
         let rs = compiled.ruleset
-        let scratch = Scratch(compiled)
+        let scratch = self.scratch
         ev.withRecords { records in
             ev.prepare(p, scratch, records)
             ev.prepareGated(p, scratch, records, indicators: IndicatorMask(repeating: .max))  // every field, to show them all
@@ -65,56 +96,43 @@ extension Engine {
         var outcomes: [String: String] = [:]
 
         func facts(_ rule: Rule) -> [String] {
-            let names = rule.condition.references.sorted()
-            return names.compactMap { name -> String? in
-                if let f = rs.fields.firstIndex(where: { $0.name == name }) {
-                    return describe(field: f, scratch.values[f], population: population, library: library)
-                }
+            rule.condition.references.sorted().compactMap { name -> String? in
+                if let f = fieldIndex[name] { return engine.describe(field: f, scratch.values[f], population: population, library: library) }
                 switch name {
                 case "PAT_AGE": return "age: \(population.birthDates[p].age(on: compiled.ageOn)) on \(compiled.ageOn)"
                 case "REG_DAT": return "registered since: \(ev.registrationStart(p).map { "\($0)" } ?? "not registered")"
                 case "PAT_DOB": return "born: \(population.birthDates[p])"
                 case "PAT_SEX": return "sex: \(population.sexes[p].letter)"
-                default:
-                    if let r = rs.registers.firstIndex(where: { $0.id == name }) {
-                        return "\(name): \(scratch.registers[r] ? "on the register" : "not on the register")"
-                    }
-                    return nil
+                default: return registerIndex[name].map { "\(name): \(scratch.registers[$0] ? "on the register" : "not on the register")" }
                 }
             }
         }
         func dates(_ rule: Rule) -> [String: String] {
             var out: [String: String] = [:]
             for name in rule.condition.references {
-                if let f = rs.fields.firstIndex(where: { $0.name == name }), !scratch.values[f].isNull {
-                    out[name] = scratch.values[f].date.description
-                }
+                if let f = fieldIndex[name], !scratch.values[f].isNull { out[name] = scratch.values[f].date.description }
             }
             return out
         }
         func walk(_ chain: Chain, _ resolved: [CompiledRuleset.ResolvedRule], label: String) -> (RuleAction, Int) {
-            for (i, rule) in resolved.enumerated() {
-                let result = ev.evaluate(rule.root, p, scratch).truthy
-                let action = result ? rule.then : rule.otherwise
-                let def = chain.rules[i]
-                steps.append(Explanation.Step(
-                    chain: label, rule: i + 1, condition: def.conditionText, describe: def.describe, result: result,
-                    action: action.rawValue, field: def.field, facts: facts(def), dates: dates(def)))
-                if action != .next { return (action, i) }
+            resolved.withUnsafeBufferPointer { rules in
+                ev.run(rules, rules.indices, p, scratch) { i, result, action in
+                    let def = chain.rules[i]
+                    steps.append(Explanation.Step(
+                        chain: label, rule: i + 1, condition: def.conditionText, describe: def.describe, result: result,
+                        action: action.rawValue, field: def.field, facts: facts(def), dates: dates(def)))
+                }
             }
-            return (.reject, resolved.count - 1)
         }
         // Registers the chosen indicators depend on (all when none are chosen).
         var needed = Set<Int>()
         func need(_ r: Int) {
             guard needed.insert(r).inserted else { return }
-            let refs = rs.registers[r].rules.flatMap { $0.condition.references }
-            for (i, reg) in rs.registers.enumerated() where refs.contains(reg.id) { need(i) }
+            for name in rs.registers[r].rules.flatMap({ $0.condition.references }) { if let d = registerIndex[name] { need(d) } }
         }
         for (i, ind) in rs.indicators.enumerated() where indicators.isEmpty || indicators.contains(ind.id) {
             need(compiled.indicatorRules[i].register)
-            let refs = (ind.denominator.rules + ind.numerator.rules).flatMap { $0.condition.references }
-            for (r, reg) in rs.registers.enumerated() where refs.contains(reg.id) { need(r) }
+            for name in (ind.denominator.rules + ind.numerator.rules).flatMap({ $0.condition.references }) { if let r = registerIndex[name] { need(r) } }
         }
         for r in compiled.registerOrder where indicators.isEmpty || needed.contains(r) {
             let chain = rs.registers[r]
@@ -139,8 +157,10 @@ extension Engine {
             patient: population.patientIDs[p], inPopulation: ev.isInPopulation(p), age: population.birthDates[p].age(on: compiled.ageOn),
             steps: steps, outcomes: outcomes)
     }
+}
 
-    private func describe(field f: Int, _ v: FieldValue, population: Population, library: ClusterLibrary?) -> String {
+extension Engine {
+    func describe(field f: Int, _ v: FieldValue, population: Population, library: ClusterLibrary?) -> String {
         let def = compiled.ruleset.fields[f]
         guard !v.isNull else { return "\(def.describe): none recorded" }
         if def.kind == .count { return "\(def.describe): \(v.count) (latest \(v.date))" }

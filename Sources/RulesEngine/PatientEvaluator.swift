@@ -338,10 +338,15 @@ struct PatientEvaluator {
 
     /// Walks the chain at `range` of a flat rule array: the first rule whose action is Select or Reject
     /// decides. Returns the action and the flat index of the deciding rule.
+    /// The engine and explanations both walk chains here; an explanation watches each rule's result through
+    /// `observe` (the engine passes nothing, and the check compiles away).
     @inline(__always)
-    func run(_ rules: UnsafeBufferPointer<CompiledRuleset.ResolvedRule>, _ range: Range<Int>, _ p: Int, _ s: Scratch) -> (RuleAction, Int) {
+    func run(_ rules: UnsafeBufferPointer<CompiledRuleset.ResolvedRule>, _ range: Range<Int>, _ p: Int, _ s: Scratch,
+             observe: ((_ rule: Int, _ result: Bool, _ action: RuleAction) -> Void)? = nil) -> (RuleAction, Int) {
         for i in range {
-            let action = holds(rules[i].root, p, s) ? rules[i].then : rules[i].otherwise
+            let result = holds(rules[i].root, p, s)
+            let action = result ? rules[i].then : rules[i].otherwise
+            observe?(i, result, action)
             if action != .next { return (action, i) }
         }
         return (.reject, range.upperBound - 1)  // unreachable for validated chains

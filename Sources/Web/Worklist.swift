@@ -35,7 +35,7 @@ public struct Worklist: Sendable {
     public init(_ snapshot: PracticeSnapshot, indicator def: Indicator, library: ClusterLibrary, filter: String = "") {
         indicator = def
         let population = snapshot.population
-        let engine = Engine(snapshot.compiled)
+        let explainer = Engine(snapshot.compiled).explainer(population, library: library)  // the practice's tables once, not once a patient
         let ageOn = snapshot.compiled.ageOn
         let dueBy = snapshot.compiled.achievementDate < snapshot.compiled.ruleset.payPeriodEnd
             ? snapshot.compiled.ruleset.payPeriodEnd : snapshot.compiled.achievementDate
@@ -48,7 +48,7 @@ public struct Worklist: Sendable {
             let age = population.birthDates[p].age(on: ageOn)
             switch o.outcome {
             case .denominator:
-                let explanation = engine.explain(population, patient: p, indicators: [def.id], library: library)
+                let explanation = explainer.explain(patient: p, indicators: [def.id])
                 let failing = explanation.steps.last { $0.chain == "\(def.id) numerator" }
                 let invitations = Self.invitationHint(explanation.steps.filter { $0.chain == "\(def.id) denominator" })
                 let entry = Entry(

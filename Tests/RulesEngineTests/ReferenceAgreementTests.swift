@@ -44,6 +44,24 @@ struct ReferenceAgreementTests {
                     Issue.record("\(context): \(k) engine \(String(describing: mine[k])) vs reference \(String(describing: theirs[k]))")
                 }
                 #expect(engine.indicators.contains { $0.numerator > 0 }, "\(context): the random practice reaches some numerators")
+                // An explanation walks the same chains: its verdict for each indicator is the engine's outcome.
+                let explainer = Engine(try CompiledRuleset(ruleset, achievementDate: achievement, library: Fixtures.library)).explainer(population)
+                for p in stride(from: 0, to: population.patientCount, by: 20) {
+                    let explanation = explainer.explain(patient: p)
+                    let told = explanation.outcomes
+                    for indicator in ruleset.indicators where explanation.inPopulation {
+                        let verdict: String? = switch mine["\(indicator.id)|\(population.patientIDs[p])"]?.outcome {
+                        case .numerator: "achieved (numerator)"
+                        case .denominator: "in the denominator, not yet achieved"
+                        case .pca: "personalised care adjustment"
+                        case .excluded: "excluded"
+                        default: "not on"
+                        }
+                        if let verdict, told[indicator.id]?.hasPrefix(verdict) != true {
+                            Issue.record("\(context): explanation of \(population.patientIDs[p]) for \(indicator.id) says \(told[indicator.id] ?? "nothing"), engine \(verdict)")
+                        }
+                    }
+                }
             }
         }
         print("reference agreement: seed \(seed), \(patients) patients over \(Fixtures.rulesets.count) rulesets in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
