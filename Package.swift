@@ -190,6 +190,15 @@ let package = Package(
             swiftSettings: strict
         ),
         .executableTarget(
+            name: "web-benchmark",
+            dependencies: [
+                "Extracts", "Clinical", "Clusters", "ReferenceData", "Synth", "RulesEngine", "Storage", "Postgres", "PostgresCluster", "Daemon",
+                "Payments", "Web",
+            ],
+            path: "Benchmarks/WebBenchmark",
+            swiftSettings: strict
+        ),
+        .executableTarget(
             name: "icb-benchmark",
             dependencies: [
                 "Extracts", "Clinical", "Clusters", "ReferenceData", "Synth", "RulesEngine", "Storage", "Postgres", "PostgresCluster", "Daemon",

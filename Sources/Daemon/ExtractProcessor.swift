@@ -274,7 +274,8 @@ public struct ExtractProcessor: Sendable {
             logger.warning("rows left out of an accepted extract; see errors.txt beside it in the archive",
                            metadata: metadata.merging(["rows": "\(check.problems.rowProblemTotal)"]) { a, _ in a })
         }
-        await writeReports(practice: identity.practice.ods, for: compiledRulesets.map { ($0.ruleset, $0.achievementDate) }, using: conn)
+        await writeReports(practice: identity.practice.ods, for: compiledRulesets.map { ($0.ruleset, $0.achievementDate) }, onlyIfChanged: true,
+                           using: conn)
         logger.info("extract processed", metadata: metadata.merging(["runs": "\(runs.count)", "patients": "\(counts.0)"]) { a, _ in a })
         return .processed(extractID: id, runs: runs, patients: counts.0)
     }
@@ -282,10 +283,21 @@ public struct ExtractProcessor: Sendable {
     /// Writes a practice's reports (every format) for each ruleset and achievement date from the stored
     /// results, when a reports directory is configured. Reports are a product of the stored results: a
     /// failure here is logged and never undoes a run.
-    func writeReports(practice: String, for runs: [(ruleset: Ruleset, achievementDate: Day)], using conn: PostgresConnection) async {
+    /// With `onlyIfChanged`, a run whose figures are those of the run before it for the same date leaves its
+    /// reports as they are (when they are all there): a week that changed nothing rewrites nothing.
+    func writeReports(practice: String, for runs: [(ruleset: Ruleset, achievementDate: Day)], onlyIfChanged: Bool = false,
+                      using conn: PostgresConnection) async {
         guard let reportsDirectory else { return }
         for run in runs {
             do {
+                if onlyIfChanged, ReportFormat.allCases.allSatisfy({ format in
+                    FileManager.default.fileExists(atPath: reportsDirectory.appending(path: practice)
+                        .appending(path: "\(run.ruleset.id)-\(run.achievementDate).\(format.fileExtension)").path)
+                }), try await conn.withTransaction({ c in
+                    try PracticeHistory.figuresUnchanged(practice: practice, ruleset: run.ruleset.id, achievementDate: run.achievementDate, in: c)
+                }) {
+                    continue
+                }
                 if let data = try await conn.withTransaction({ c in
                     try ReportData.load(practice: practice, ruleset: run.ruleset, achievementDate: run.achievementDate, in: c)
                 }) {

@@ -77,9 +77,7 @@ public struct Maintenance: Sendable {
         let c = today.components
         let currentYearStart = c.month >= 4 ? Day(year: c.year, month: 4, day: 1)! : Day(year: c.year - 1, month: 4, day: 1)!
         let cutoff = currentYearStart.adding(years: -(years - 1))
-        let cut = PostgresDate(cutoff)
-        let n = try await conn.execute(
-            "DELETE FROM patient_outcome_set WHERE run_id IN (SELECT id FROM computation_run WHERE achievement_date < \(cut))")
+        let n = try await conn.withTransaction { c in try PatientOutcomeRetention.purge(before: cutoff, in: c) }
         if n > 0 { logger.info("purged patient-level outcomes past retention", metadata: ["sets": "\(n)", "before": "\(cutoff)"]) }
         return n
     }

@@ -12,6 +12,7 @@ public struct BinaryCopyWriter: ~Copyable {
     private var count = 0
     private static let capacity = 1 << 20
     private static let textOID: Int32 = 25
+    private static let int4OID: Int32 = 23
 
     init(handle: OpaquePointer) {
         self.handle = handle
@@ -55,6 +56,13 @@ public struct BinaryCopyWriter: ~Copyable {
         withUnsafeBytes(of: UInt64(bitPattern: value).bigEndian) { for b in $0 { put(b) } }
     }
 
+    /// An `integer` value.
+    public mutating func append(int4 value: Int32) throws {
+        try reserve(8)
+        put32(4)
+        put32(value)
+    }
+
     /// A `text` value (NULL for nil).
     public mutating func append(_ value: String?) throws {
         guard var value else { return try appendNull() }
@@ -96,6 +104,23 @@ public struct BinaryCopyWriter: ~Copyable {
                 if let base = utf8.baseAddress { (storage + count).update(from: base, count: utf8.count) }
                 count += utf8.count
             }
+        }
+    }
+
+    /// A one-dimensional `int4[]` value: positions (rows of an extract's patient roster) instead of the
+    /// identifiers themselves, four bytes each.
+    public mutating func appendInt4Array(_ values: ArraySlice<Int32>) throws {
+        let bytes = 8 * values.count
+        try reserve(4 + 20 + bytes)
+        put32(Int32(20 + bytes))
+        put32(1)  // dimensions
+        put32(0)  // no NULLs
+        put32(Self.int4OID)
+        put32(Int32(values.count))
+        put32(1)  // lower bound
+        for v in values {
+            put32(4)
+            put32(v)
         }
     }
 

@@ -21,20 +21,43 @@ public enum PracticeHistory {
         public var clusterVersion: String = ""
     }
 
-    /// Each practice's latest run per ruleset and achievement date since `since`, with when it was stored:
-    /// the reports the daemon should have on disk (the start-up and nightly report check).
+    /// Each practice's latest run per ruleset and achievement date since `since`, with when its figures were
+    /// first stored (the earliest of the latest runs with the same figures: an unchanged week rewrites no
+    /// report): the reports the daemon should have on disk (the start-up and nightly report check).
     public static func reportableRuns(rulesets: [String], since: Day, in conn: isolated PostgresConnection) throws
         -> [(practice: String, ruleset: String, achievementDate: Day, finishedAt: Double)]
     {
         try conn.query(
             """
-            SELECT DISTINCT ON (practice_ods, ruleset_id, achievement_date) practice_ods, ruleset_id, achievement_date::text,
-                   extract(epoch FROM coalesce(finished_at, started_at))::float8
-            FROM computation_run
-            WHERE ruleset_id = ANY(\(PostgresArrayLiteral(rulesets))::text[]) AND achievement_date >= \(PostgresDate(since))
-            ORDER BY practice_ods, ruleset_id, achievement_date, id DESC
+            WITH latest AS (
+                SELECT DISTINCT ON (practice_ods, ruleset_id, achievement_date) id, practice_ods, ruleset_id, achievement_date, figures_sha256
+                FROM computation_run
+                WHERE ruleset_id = ANY(\(PostgresArrayLiteral(rulesets))::text[]) AND achievement_date >= \(PostgresDate(since))
+                ORDER BY practice_ods, ruleset_id, achievement_date, id DESC
+            )
+            SELECT l.practice_ods, l.ruleset_id, l.achievement_date::text,
+                   (SELECT extract(epoch FROM min(coalesce(c.finished_at, c.started_at)))::float8 FROM computation_run c
+                    WHERE c.practice_ods = l.practice_ods AND c.ruleset_id = l.ruleset_id AND c.achievement_date = l.achievement_date
+                      AND (c.id = l.id OR (l.figures_sha256 IS NOT NULL AND c.id > coalesce((
+                          SELECT max(d.id) FROM computation_run d
+                          WHERE d.practice_ods = l.practice_ods AND d.ruleset_id = l.ruleset_id AND d.achievement_date = l.achievement_date
+                            AND d.figures_sha256 IS DISTINCT FROM l.figures_sha256), 0))))
+            FROM latest l
             """
         ).map { (try $0.decode(0), try $0.decode(1), Day(iso: try $0.decode(2, as: String.self)) ?? since, try $0.decode(3)) }
+    }
+
+    /// True when the practice's latest run of the ruleset for the date has the same figures as the run before
+    /// it for that date (its reports would not change).
+    public static func figuresUnchanged(practice: String, ruleset: String, achievementDate: Day, in conn: isolated PostgresConnection) throws -> Bool {
+        let rows = try conn.query(
+            """
+            SELECT figures_sha256 FROM computation_run
+            WHERE practice_ods = \(practice) AND ruleset_id = \(ruleset) AND achievement_date = \(PostgresDate(achievementDate))
+            ORDER BY id DESC LIMIT 2
+            """
+        ).map { try $0.decode(0, as: String?.self) }
+        return rows.count == 2 && rows[0] != nil && rows[0] == rows[1]
     }
 
     /// The rule text a run used, by its SHA-256 (nil for runs stored before rule texts were kept).
@@ -81,7 +104,8 @@ public enum PracticeHistory {
     }
 
     /// Achievement per indicator of the run before `runID`: the same practice and ruleset, the latest run
-    /// made for an earlier achievement date or earlier for the same date (weekly extracts compare week on week).
+    /// made for an earlier achievement date or earlier for the same date (weekly extracts compare week on week)
+    /// whose figures differ (a week that changed nothing leaves the report, and what it compares with, as it was).
     public static func achievements(ofRunBefore runID: Int64, in conn: isolated PostgresConnection) throws -> [String: Double] {
         try achievementMap(conn.query(
             """
@@ -89,6 +113,7 @@ public enum PracticeHistory {
                 SELECT p.id FROM computation_run p JOIN computation_run r ON r.id = \(runID)
                 WHERE p.practice_ods = r.practice_ods AND p.ruleset_id = r.ruleset_id AND p.id <> r.id
                   AND (p.achievement_date < r.achievement_date OR (p.achievement_date = r.achievement_date AND p.id < r.id))
+                  AND (r.figures_sha256 IS NULL OR p.figures_sha256 IS DISTINCT FROM r.figures_sha256)
                 ORDER BY p.achievement_date DESC, p.id DESC LIMIT 1)
             """))
     }

@@ -124,13 +124,14 @@ public enum RunStore {
             INSERT INTO computation_run (extract_id, practice_ods, ruleset_id, ruleset_sha256, cluster_version,
                                          achievement_date, list_size, engine_version, worker, finished_at, source, ruleset_family,
                                          payment_year, points_achieved, points_available, pounds, pounds_available, pounds_at_stake,
-                                         pounds_not_assessed, last_year_pounds, aspiration, unverified_figures)
+                                         pounds_not_assessed, last_year_pounds, aspiration, unverified_figures, figures_sha256)
             VALUES (\(run.extractID), \(run.practice.ods), \(run.rulesetID), \(run.rulesetSHA256), \(run.clusterVersion),
                     \(PostgresDate(run.achievementDate)), \(r.listSize), \(run.engineVersion), \(run.worker), now(), \(source), \(run.ruleset?.family),
                     \(pay?.year), \(pay.map { format4($0.pointsAchieved) }), \(pay.map { format4($0.pointsAvailable) }),
                     \(pay.map { money($0.pounds) }), \(pay.map { money($0.poundsAvailable) }), \(pay.map { money($0.poundsAtStake) }),
                     \(pay.map { money($0.poundsNotAssessed) }), \(lastYearPounds.map(money)), \(aspiration.map(money)),
-                    \(PostgresArrayLiteral(pay?.unverifiedFigures ?? []))::text[])
+                    \(PostgresArrayLiteral(pay?.unverifiedFigures ?? []))::text[],
+                    \(figuresFingerprint(run, lastYearPounds: lastYearPounds, aspiration: aspiration)))
             RETURNING id
             """)
         let runID = try rows[0].decode(0, as: Int64.self)
@@ -215,27 +216,7 @@ public enum RunStore {
                 }
             }
         }
-        if let outcomeSets = r.outcomeSets {
-            // One row per indicator, outcome and deciding rule, with its patients as an array (at most
-            // `patientsPerSet` per row, so a large practice never makes an oversized field). Patients a rule
-            // without a CQRS field leaves out (not in a flu cohort's age band, say) are, like those not on the
-            // register, outside the indicator and not stored; every counted outcome is.
-            let ids = r.patientIDs
-            try conn.copyInBinary(table: "patient_outcome_set", columns: ["run_id", "indicator_id", "outcome", "rule", "field_name", "patients"]) { w in
-                for set in outcomeSets where set.outcome != .notInRegister && !(set.outcome == .excluded && set.field == nil) {
-                    for start in stride(from: 0, to: set.members.count, by: patientsPerSet) {
-                        let members = set.members[start..<min(start + patientsPerSet, set.members.count)]
-                        try w.beginRow(fields: 6)
-                        try w.append(int8: runID)
-                        try w.append(set.indicator)
-                        try w.append(set.outcome.rawValue)
-                        try w.append(set.rule)
-                        try w.append(set.field)
-                        try w.appendTextArray(ids, rows: members)
-                    }
-                }
-            }
-        }
+        try storeOutcomeSets(r, runID: runID, extractID: run.extractID, in: conn)
         return runID
     }
 
