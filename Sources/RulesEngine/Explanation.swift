@@ -88,9 +88,12 @@ public struct Explainer {
         let compiled = engine.compiled
         let rs = compiled.ruleset
         let scratch = self.scratch
+        // The fields the chosen indicators read (every field when none is chosen, to show them all).
+        let open = indicators.isEmpty ? IndicatorMask(repeating: .max)
+            : rs.indicators.indices.filter { indicators.contains(rs.indicators[$0].id) }.reduce(IndicatorMask.zero) { $0 | .indicator($1) }
         ev.withRecords { records in
             ev.prepare(p, scratch, records)
-            ev.prepareGated(p, scratch, records, indicators: IndicatorMask(repeating: .max))  // every field, to show them all
+            ev.prepareGated(p, scratch, records, indicators: open)
         }
         var steps: [Explanation.Step] = []
         var outcomes: [String: String] = [:]
