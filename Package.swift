@@ -95,7 +95,6 @@ let package = Package(
                 "Postgres",
                 "Clinical",
                 "RulesEngine",
-                "Payments",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -169,7 +169,7 @@ public struct ExtractProcessor: Sendable {
         let reason = Manifest.printable(String("\(error)".prefix(2_000)))
         let worker = self.worker, maxAttempts = self.maxAttempts
         let attempts = try await conn.withTransaction { c -> Int in
-            let n = try c.query("SELECT attempts FROM extract WHERE id = \(id)").first?.decode(0, as: Int.self) ?? 0
+            let n = try ExtractQueue.attempts(id, in: c)
             if n >= maxAttempts {
                 try ExtractQueue.reject(id, worker: worker, reason: "gave up after \(n) attempts: \(reason)", in: c)
             } else {

@@ -26,24 +26,16 @@ public struct Maintenance: Sendable {
     /// - Returns: the number of runs added.
     @discardableResult
     public func recomputeLatest(using conn: PostgresConnection) async throws -> Int {
-        let latest = try await conn.query(
-            """
-            SELECT DISTINCT ON (practice_ods) id, practice_ods, coalesce(archive_name, source_name)
-            FROM extract WHERE status = 'processed'
-            ORDER BY practice_ods, data_to DESC, id DESC
-            """)
+        let latest = try await conn.withTransaction { c in try ExtractQueue.latestProcessed(in: c) }
         var added = 0
-        for row in latest {
-            let id = try row.decode(0, as: Int64.self)
-            let ods = try row.decode(1, as: String.self)
-            let directory = processor.directories.archive.appending(path: ods).appending(path: try row.decode(2, as: String.self))
+        for (id, ods, archiveName) in latest {
+            let directory = processor.directories.archive.appending(path: ods).appending(path: archiveName)
             guard FileManager.default.fileExists(atPath: directory.path) else {
                 logger.warning("latest extract is no longer in the archive; cannot recompute", metadata: ["practice": "\(ods)"])
                 continue
             }
-            let existing = Set(try await conn.query(
-                "SELECT ruleset_sha256 || '/' || cluster_version || '/' || achievement_date::text FROM computation_run WHERE extract_id = \(id)"
-            ).map { try $0.decode(0, as: String.self) })
+            let existing = Set(try await conn.withTransaction { c in try PracticeHistory.computed(extract: id, in: c) }
+                .map { "\($0.rulesetSHA256)/\($0.clusterVersion)/\($0.achievementDate)" })
             guard let population = processor.loader.load(directory).population else { continue }
             let due = try processor.applicableRulesets(for: population.dataTo).filter {
                 !existing.contains("\($0.ruleset.sha256)/\($0.clusterVersion)/\($0.achievementDate)")

@@ -2,6 +2,7 @@ import Clinical
 import Foundation
 import Logging
 import Postgres
+import Storage
 import ServiceLifecycle
 
 /// Scans the inbox every interval and runs the pipeline over what it finds. On graceful shutdown it
@@ -34,7 +35,7 @@ public struct PollerService: Service {
             do {
                 // Readiness: the database must answer every poll, even when the inbox is empty.
                 if health == nil { health = try await PostgresConnection.connect(conninfo, logger: logger) }
-                do { try await health!.query("SELECT 1") } catch {
+                do { try await DatabaseHealth.ping(health!) } catch {
                     await health?.close()
                     health = nil
                     throw error

@@ -1,6 +1,5 @@
 import Clinical
 import Foundation
-import Postgres
 import RulesEngine
 import Synchronization
 
@@ -54,14 +53,6 @@ public enum ReportWriter {
             }
             return url
         }
-    }
-
-    /// Reports for every practice with a run for the ruleset and date.
-    public static func practices(ruleset: String, achievementDate: Day, in conn: isolated PostgresConnection) throws -> [String] {
-        let d = PostgresDate(achievementDate)
-        return try conn.query(
-            "SELECT DISTINCT practice_ods FROM computation_run WHERE ruleset_id = \(ruleset) AND achievement_date = \(d) ORDER BY 1"
-        ).map { try $0.decode(0, as: String.self) }
     }
 }
 

@@ -107,6 +107,23 @@ public enum ExtractQueue {
         return try row.decode(0, as: String.self)
     }
 
+    /// How many times the extract has been claimed.
+    public static func attempts(_ id: Int64, in conn: isolated PostgresConnection) throws -> Int {
+        try conn.query("SELECT attempts FROM extract WHERE id = \(id)").first?.decode(0, as: Int.self) ?? 0
+    }
+
+    /// Each practice's latest processed extract (by data-to date) and where it is archived: what a nightly
+    /// recomputation reads back.
+    public static func latestProcessed(in conn: isolated PostgresConnection) throws -> [(id: Int64, practice: String, archiveName: String)] {
+        try conn.query(
+            """
+            SELECT DISTINCT ON (practice_ods) id, practice_ods, coalesce(archive_name, source_name)
+            FROM extract WHERE status = 'processed'
+            ORDER BY practice_ods, data_to DESC, id DESC
+            """
+        ).map { (try $0.decode(0), try $0.decode(1), try $0.decode(2)) }
+    }
+
     /// Where a processed extract is archived (`archive/<ODS>/<name>`); nil when it has no archive name.
     public static func archiveName(_ id: Int64, in conn: isolated PostgresConnection) throws -> String? {
         try conn.query("SELECT archive_name FROM extract WHERE id = \(id)").first.flatMap { try $0.decode(0, as: String?.self) }

@@ -1,5 +1,4 @@
 import Clinical
-import Payments
 import Postgres
 import RulesEngine
 
@@ -45,6 +44,21 @@ public enum PracticeHistory {
             FROM latest l
             """
         ).map { (try $0.decode(0), try $0.decode(1), Day(iso: try $0.decode(2, as: String.self)) ?? since, try $0.decode(3)) }
+    }
+
+    /// What has been computed from an extract: each run's rules, code lists and achievement date.
+    public static func computed(extract id: Int64, in conn: isolated PostgresConnection) throws
+        -> [(rulesetSHA256: String, clusterVersion: String, achievementDate: Day)]
+    {
+        try conn.query("SELECT ruleset_sha256, cluster_version, achievement_date::text FROM computation_run WHERE extract_id = \(id)")
+            .map { (try $0.decode(0), try $0.decode(1), Day(iso: try $0.decode(2, as: String.self)) ?? .distantPast) }
+    }
+
+    /// Every practice with a run of the ruleset for the date (the reports a `qofd report` for all practices writes).
+    public static func practicesWithRuns(ruleset: String, achievementDate: Day, in conn: isolated PostgresConnection) throws -> [String] {
+        try conn.query(
+            "SELECT DISTINCT practice_ods FROM computation_run WHERE ruleset_id = \(ruleset) AND achievement_date = \(PostgresDate(achievementDate)) ORDER BY 1"
+        ).map { try $0.decode(0, as: String.self) }
     }
 
     /// True when the practice's latest run of the ruleset for the date has the same figures as the run before

@@ -1,6 +1,5 @@
 import Clinical
 import Foundation
-import Payments
 import Postgres
 import RulesEngine
 

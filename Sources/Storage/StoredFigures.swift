@@ -124,6 +124,17 @@ public struct StoredFigures: Sendable {
         (try? JSONDecoder().decode([String].self, from: Data(json.utf8))) ?? []
     }
 
+    /// Each practice's figures from its latest run of the ruleset for the date (practices without one are absent).
+    public static func latest(ruleset: String, achievementDate: Day, practices: [String], in conn: isolated PostgresConnection) throws
+        -> [String: StoredFigures]
+    {
+        var out: [String: StoredFigures] = [:]
+        for p in practices {
+            if let id = try latestRunID(practice: p, ruleset: ruleset, on: achievementDate, in: conn), let f = try load(run: id, in: conn) { out[p] = f }
+        }
+        return out
+    }
+
     /// The latest run of a practice for a ruleset on an achievement date (latest date when `on` is nil).
     public static func latestRunID(practice: String, ruleset: String, on day: Day? = nil, in conn: isolated PostgresConnection) throws -> Int64? {
         try conn.query(

@@ -35,7 +35,7 @@ extension WebApp {
                 // The curve ends on the date of the latest figures in the table beside it: one page, one date.
                 let asOf = fluFigures.values.map(\.achievementDate).max() ?? min(today, flu.payPeriodEnd)
                 let previous = flu.previous.flatMap { id in all.first { $0.id == id } }
-                season = try ResultsQuery.seasonView(pcn: ods, season: flu, previous: previous, end: asOf, in: conn)
+                season = try ResultsQuery.seasonFigures(pcn: ods, season: flu, previous: previous, end: asOf, in: conn).map { SeasonView.from($0, season: flu) }
             }
             return (name, members, try latest(qof, conn), fluFigures, season)
         }

@@ -167,15 +167,9 @@ extension WebApp {
 
     /// Writes a patient-identifiable page view to the audit log; the page is not shown if this fails.
     func audit(_ viewer: Viewer, action: String, practice: String, ruleset: String?, achievementDate: Day?, details: [String: String]) async throws {
-        let json = (try? JSONSerialization.data(withJSONObject: details, options: [.sortedKeys])).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
         let actor = viewer.user.username
-        let date = achievementDate.map(PostgresDate.init)
-        _ = try await database.run { conn in
-            try conn.execute(
-                """
-                INSERT INTO audit_log (actor, action, practice_ods, ruleset_id, achievement_date, details)
-                VALUES (\(actor), \(action), \(practice), \(ruleset), \(date), \(json)::jsonb)
-                """)
+        try await database.run { conn in
+            try AuditLog.record(actor: actor, action: action, practice: practice, ruleset: ruleset, achievementDate: achievementDate, details: details, in: conn)
         }
     }
 }

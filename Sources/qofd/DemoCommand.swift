@@ -111,9 +111,10 @@ struct DemoCommand: AsyncParsableCommand {
             }
         }
         for compiled in rulesets where compiled.ruleset.family == "flu" {
-            let (sizes, rows) = try await ResultsQuery.latest(ruleset: compiled.ruleset.id, achievementDate: compiled.achievementDate,
-                                                             practices: practices, in: conn)
-            let over65 = rows.filter { $0.indicator == "FLU_65PLUS" }
+            let figures = try await StoredFigures.latest(ruleset: compiled.ruleset.id, achievementDate: compiled.achievementDate,
+                                                         practices: practices, in: conn)
+            let sizes = figures
+            let over65 = figures.values.flatMap(\.indicators).filter { $0.id == "FLU_65PLUS" }
             let den = over65.reduce(0) { $0 + $1.denominator }
             let num = over65.reduce(0) { $0 + $1.numerator }
             lines.append("")

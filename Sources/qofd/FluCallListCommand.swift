@@ -49,12 +49,8 @@ struct FluCallListCommand: AsyncParsableCommand {
         }
         try await database.withConnection { conn in
             try await Migrator().migrate(on: conn)
-            try await conn.execute(
-                """
-                INSERT INTO audit_log (actor, action, practice_ods, ruleset_id, note, details)
-                VALUES (\(who), 'flu-call-list', \(practice), \(list), 'patient-identifiable call list written',
-                        \("{\"patients\": \(entries.count)}")::jsonb)
-                """)
+            try await AuditLog.record(actor: who, action: "flu-call-list", practice: practice, ruleset: list,
+                                      note: "patient-identifiable call list written", details: ["patients": String(entries.count)], in: conn)
         }
         print("Wrote \(entries.count) patients to \(output) (recorded in the audit log as asked for by \(by)).")
     }

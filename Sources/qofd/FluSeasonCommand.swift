@@ -5,6 +5,7 @@ import Foundation
 import Payments
 import RulesEngine
 import Storage
+import Web
 
 /// `qofd flu-season`: a PCN's flu season week by week.
 struct FluSeasonCommand: AsyncParsableCommand {
@@ -30,10 +31,10 @@ struct FluSeasonCommand: AsyncParsableCommand {
         let previous = rs.previous.flatMap { all[$0] }
         let (pcn, cohorts) = (self.pcn, Set(cohort))
         let view = try await database.withConnection { conn in
-            guard let view = try await ResultsQuery.seasonView(pcn: pcn, season: rs, previous: previous, end: end, cohorts: cohorts, in: conn) else {
+            guard let figures = try await ResultsQuery.seasonFigures(pcn: pcn, season: rs, previous: previous, end: end, in: conn) else {
                 throw ValidationError("no practices were members of \(pcn)")
             }
-            return view
+            return SeasonView.from(figures, season: rs, cohorts: cohorts)
         }
         if json {
             let e = JSONEncoder()

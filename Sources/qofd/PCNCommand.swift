@@ -27,12 +27,14 @@ struct PCNCommand: AsyncParsableCommand {
         guard achievementDate.count == 10, let day = Day(iso: achievementDate) else { throw ValidationError("--achievement-date must be YYYY-MM-DD") }
         let (members, data) = try await database.withConnection { conn in
             let members = try await ResultsQuery.members(of: pcn.uppercased(), on: day, in: conn)
-            return (members, try await ResultsQuery.latest(ruleset: ruleset, achievementDate: day, practices: members, in: conn))
+            return (members, try await StoredFigures.latest(ruleset: ruleset, achievementDate: day, practices: members, in: conn))
         }
         guard !members.isEmpty else { throw ValidationError("no practices were members of \(pcn) on \(achievementDate)") }
-        let rolled = PCNRollup.rollUp(data.indicators.map {
-            .init(practice: $0.practice, indicator: $0.indicator, registerSize: $0.registerSize, denominator: $0.denominator,
-                  numerator: $0.numerator, pounds: $0.pounds, computable: $0.computable)
+        let rolled = PCNRollup.rollUp(data.keys.sorted().compactMap { data[$0] }.flatMap { f in
+            f.indicators.map {
+                .init(practice: f.practice, indicator: $0.id, registerSize: $0.registerSize, denominator: $0.denominator,
+                      numerator: $0.numerator, pounds: $0.pounds, computable: $0.completeness.computable)
+            }
         })
         if json {
             let encoder = JSONEncoder()
@@ -40,8 +42,8 @@ struct PCNCommand: AsyncParsableCommand {
             print(String(decoding: try encoder.encode(rolled), as: UTF8.self))
             return
         }
-        let missing = members.filter { data.listSizes[$0] == nil }
-        print("\(pcn) on \(achievementDate), \(ruleset): \(members.count) member practices, list \(data.listSizes.values.reduce(0, +))")
+        let missing = members.filter { data[$0] == nil }
+        print("\(pcn) on \(achievementDate), \(ruleset): \(members.count) member practices, list \(data.values.reduce(0) { $0 + $1.listSize })")
         if !missing.isEmpty { print("no run yet for: \(missing.joined(separator: ", "))") }
         print("")
         print("  indicator   register  denominator  numerator  achievement   pounds      best practice")

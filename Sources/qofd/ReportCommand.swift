@@ -43,7 +43,7 @@ struct ReportCommand: AsyncParsableCommand {
             try await Migrator().migrate(on: conn)
             var practices = explicit
             if let pcn { practices += try await ResultsQuery.members(of: pcn, on: day, in: conn) }
-            if all { practices += try await ReportWriter.practices(ruleset: rs.id, achievementDate: day, in: conn) }
+            if all { practices += try await PracticeHistory.practicesWithRuns(ruleset: rs.id, achievementDate: day, in: conn) }
             var files: [URL] = []
             var missing: [String] = []
             for ods in Array(Set(practices)).sorted() {
@@ -55,11 +55,8 @@ struct ReportCommand: AsyncParsableCommand {
                 }
                 files += try ReportWriter.write(data, formats: formats, to: out)
                 if subjects {
-                    try await conn.execute(
-                        """
-                        INSERT INTO audit_log (actor, action, practice_ods, ruleset_id, achievement_date, note)
-                        VALUES (\(by), 'subject-list-report', \(ods), \(rs.id), \(day.description)::date, 'patient-identifiable report written')
-                        """)
+                    try await AuditLog.record(actor: by, action: "subject-list-report", practice: ods, ruleset: rs.id, achievementDate: day,
+                                              note: "patient-identifiable report written", in: conn)
                 }
             }
             return (files, missing)

@@ -59,10 +59,10 @@ struct UserAdd: AsyncParsableCommand {
         let known = try await database.withConnection { conn in
             try await Migrator().migrate(on: conn)
             // An organisation already known must be of the role's kind (a PCN lead is never scoped to a practice).
-            var kind: String?
-            if let scope { kind = try await conn.query("SELECT kind FROM organisation WHERE ods_code = \(scope)").first?.decode(0, as: String.self) }
-            if let kind, let scope, kind != (role == .pcn ? "pcn" : "practice") {
-                throw ValidationError("\(scope) is a \(kind), not a \(role == .pcn ? "PCN" : "practice")")
+            var kind: Organisations.Kind?
+            if let scope { kind = try await Organisations.kind(of: scope, in: conn) }
+            if let kind, let scope, kind != (role == .pcn ? .pcn : .practice) {
+                throw ValidationError("\(scope) is a \(kind == .pcn ? "PCN" : "practice"), not a \(role == .pcn ? "PCN" : "practice")")
             }
             try await conn.withTransaction { c in try WebAccounts.save(user, in: c) }
             return kind != nil
