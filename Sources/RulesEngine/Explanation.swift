@@ -73,6 +73,12 @@ public struct Explainer {
     private let scratch: Scratch
     private let fieldIndex: [String: Int]
     private let registerIndex: [String: Int]
+    /// The names each rule reads, sorted (registers' rules, each indicator's denominator and numerator rules),
+    /// and the registers each indicator needs: worked out once, not once per patient.
+    private let registerRefs: [[[String]]]
+    private let denominatorRefs: [[[String]]]
+    private let numeratorRefs: [[[String]]]
+    private let registersOfIndicator: [Set<Int>]
 
     init(engine: Engine, population: Population, library: ClusterLibrary?) {
         self.engine = engine
@@ -81,7 +87,24 @@ public struct Explainer {
         ev = PatientEvaluator(compiled: engine.compiled, population: population)
         scratch = Scratch(engine.compiled)
         fieldIndex = Dictionary(engine.compiled.ruleset.fields.enumerated().map { ($1.name, $0) }) { a, _ in a }
-        registerIndex = Dictionary(engine.compiled.ruleset.registers.enumerated().map { ($1.id, $0) }) { a, _ in a }
+        let registerIndex = Dictionary(engine.compiled.ruleset.registers.enumerated().map { ($1.id, $0) }) { a, _ in a }
+        self.registerIndex = registerIndex
+        let rs = engine.compiled.ruleset
+        func refs(_ chain: Chain) -> [[String]] { chain.rules.map { $0.condition.references.sorted() } }
+        registerRefs = rs.registers.map(refs)
+        denominatorRefs = rs.indicators.map { refs($0.denominator) }
+        numeratorRefs = rs.indicators.map { refs($0.numerator) }
+        let registerRefs = self.registerRefs
+        registersOfIndicator = rs.indicators.enumerated().map { i, ind in
+            var needed = Set<Int>()
+            func need(_ r: Int) {
+                guard needed.insert(r).inserted else { return }
+                for name in registerRefs[r].joined() { if let d = registerIndex[name] { need(d) } }
+            }
+            need(engine.compiled.indicatorRules[i].register)
+            for name in (ind.denominator.rules + ind.numerator.rules).flatMap({ $0.condition.references }) { if let r = registerIndex[name] { need(r) } }
+            return needed
+        }
     }
 
     public func explain(patient p: Int, indicators: Set<String> = []) -> Explanation {
@@ -98,8 +121,8 @@ public struct Explainer {
         var steps: [Explanation.Step] = []
         var outcomes: [String: String] = [:]
 
-        func facts(_ rule: Rule) -> [String] {
-            rule.condition.references.sorted().compactMap { name -> String? in
+        func facts(_ rule: Rule, _ names: [String]) -> [String] {
+            names.compactMap { name -> String? in
                 if let f = fieldIndex[name] { return engine.describe(field: f, scratch.values[f], population: population, library: library) }
                 switch name {
                 case "PAT_AGE": return "age: \(population.birthDates[p].age(on: compiled.ageOn)) on \(compiled.ageOn)"
@@ -110,36 +133,29 @@ public struct Explainer {
                 }
             }
         }
-        func dates(_ rule: Rule) -> [String: String] {
+        func dates(_ names: [String]) -> [String: String] {
             var out: [String: String] = [:]
-            for name in rule.condition.references {
+            for name in names {
                 if let f = fieldIndex[name], !scratch.values[f].isNull { out[name] = scratch.values[f].date.description }
             }
             return out
         }
-        func walk(_ chain: Chain, _ resolved: [CompiledRuleset.ResolvedRule], label: String) -> (RuleAction, Int) {
+        func walk(_ chain: Chain, _ resolved: [CompiledRuleset.ResolvedRule], _ refs: [[String]], label: String) -> (RuleAction, Int) {
             resolved.withUnsafeBufferPointer { rules in
                 ev.run(rules, rules.indices, p, scratch) { i, result, action in
                     let def = chain.rules[i]
                     steps.append(Explanation.Step(
                         chain: label, rule: i + 1, condition: def.conditionText, describe: def.describe, result: result,
-                        action: action.rawValue, field: def.field, facts: facts(def), dates: dates(def)))
+                        action: action.rawValue, field: def.field, facts: facts(def, refs[i]), dates: dates(refs[i])))
                 }
             }
         }
         // Registers the chosen indicators depend on (all when none are chosen).
         var needed = Set<Int>()
-        func need(_ r: Int) {
-            guard needed.insert(r).inserted else { return }
-            for name in rs.registers[r].rules.flatMap({ $0.condition.references }) { if let d = registerIndex[name] { need(d) } }
-        }
-        for (i, ind) in rs.indicators.enumerated() where indicators.isEmpty || indicators.contains(ind.id) {
-            need(compiled.indicatorRules[i].register)
-            for name in (ind.denominator.rules + ind.numerator.rules).flatMap({ $0.condition.references }) { if let r = registerIndex[name] { need(r) } }
-        }
+        for (i, ind) in rs.indicators.enumerated() where !indicators.isEmpty && indicators.contains(ind.id) { needed.formUnion(registersOfIndicator[i]) }
         for r in compiled.registerOrder where indicators.isEmpty || needed.contains(r) {
             let chain = rs.registers[r]
-            scratch.registers[r] = walk(chain, compiled.registerRules[r], label: "\(chain.id) (\(chain.describe))").0 == .select
+            scratch.registers[r] = walk(chain, compiled.registerRules[r], registerRefs[r], label: "\(chain.id) (\(chain.describe))").0 == .select
         }
         for (i, ind) in rs.indicators.enumerated() where indicators.isEmpty || indicators.contains(ind.id) {
             let compiledRules = compiled.indicatorRules[i]
@@ -147,13 +163,13 @@ public struct Explainer {
                 outcomes[ind.id] = "not on \(ind.register), so not in \(ind.id)"
                 continue
             }
-            let (action, rule) = walk(ind.denominator, compiledRules.denominator, label: "\(ind.id) denominator")
+            let (action, rule) = walk(ind.denominator, compiledRules.denominator, denominatorRefs[i], label: "\(ind.id) denominator")
             if action == .reject {
                 let def = ind.denominator.rules[rule]
                 outcomes[ind.id] = "\(def.kind == .pca ? "personalised care adjustment" : "excluded") at denominator rule \(rule + 1)\(def.field.map { " (\($0))" } ?? "")"
                 continue
             }
-            let (numeratorAction, _) = walk(ind.numerator, compiledRules.numerator, label: "\(ind.id) numerator")
+            let (numeratorAction, _) = walk(ind.numerator, compiledRules.numerator, numeratorRefs[i], label: "\(ind.id) numerator")
             outcomes[ind.id] = numeratorAction == .select ? "achieved (numerator)" : "in the denominator, not yet achieved"
         }
         return Explanation(

@@ -75,8 +75,8 @@ extension WebApp {
             let filter = Self.query(request, "q") ?? ""
             do {
                 let snapshot = try await snapshot(for: run, configured: rs, inputs: inputs)
-                let list = Worklist(snapshot, indicator: snapshot.compiled.ruleset.indicators.first { $0.id == id } ?? def,
-                                    library: inputs.library, filter: filter)
+                let list = await worklist(snapshot, indicator: snapshot.compiled.ruleset.indicators.first { $0.id == id } ?? def,
+                                          library: inputs.library, filter: filter)
                 if let stale = snapshot.stale { context["stale"] = stale }
                 let shown = 500
                 try await audit(viewer, action: "web-view-worklist", practice: ods, ruleset: rs.id, achievementDate: run.achievementDate,
@@ -103,7 +103,8 @@ extension WebApp {
         else { return message(.notFound, "No results", "No stored results for this indicator.", viewer: viewer) }
         let filter = Self.query(request, "q") ?? ""
         let snapshot = try await snapshot(for: run, configured: rs, inputs: inputs)
-        let list = Worklist(snapshot, indicator: def, library: inputs.library, filter: filter)
+        let list = await worklist(snapshot, indicator: snapshot.compiled.ruleset.indicators.first { $0.id == id } ?? def,
+                                  library: inputs.library, filter: filter)
         try await audit(viewer, action: "web-export-worklist", practice: ods, ruleset: rs.id, achievementDate: run.achievementDate,
                         details: ["indicator": id, "filter": filter, "patients": String(list.entries.count)])
         var response = Self.response(status: .ok, type: "text/csv; charset=utf-8", body: list.csv)

@@ -31,7 +31,7 @@ public struct Inequalities: Sendable {
             let c = d[key] ?? (0, 0)
             d[key] = (c.0 + 1, c.1 + (achieved ? 1 : 0))
         }
-        for (i, o) in s.outcomes[indicator] ?? [:] where o.outcome == .numerator || o.outcome == .denominator {
+        for (i, o) in s.outcomes(of: indicator) where o.outcome == .numerator || o.outcome == .denominator {
             let achieved = o.outcome == .numerator
             let lsoa = p.lsoa[i] >= 0 ? p.lsoaCodes[Int(p.lsoa[i])] : nil
             add(&quintiles, lsoa.flatMap { deprivation.areas[$0] }.map { Self.quintileLabel($0.quintile) } ?? "Not known", achieved)

@@ -113,15 +113,33 @@ extension WebApp {
         var tallies: [Inequalities] = []
         var problems: [String] = []
         var completeness: Completeness?
-        for ods in practices {
-            guard let (run, figures, _) = try await latest(ods, rs) else { continue }
-            if completeness == nil || completeness?.status == .complete {
-                completeness = figures.indicators.first { $0.id == indicatorID }?.completeness
+        // Member practices two at a time (each reads its archived extract): a PCN's page waits for the slowest
+        // pair, not for every practice in turn.
+        typealias Tally = (index: Int, completeness: Completeness?, tally: Inequalities?, problem: String?)
+        var gathered: [Tally] = []
+        try await withThrowingTaskGroup(of: Tally?.self) { group in
+            func add(_ i: Int) {
+                let ods = practices[i]
+                group.addTask {
+                    guard let (run, figures, _) = try await self.latest(ods, rs) else { return nil }
+                    let c = figures.indicators.first { $0.id == indicatorID }?.completeness
+                    do {
+                        let s = try await self.snapshot(for: run, configured: rs, inputs: inputs)
+                        return (i, c, Inequalities(s, indicator: indicatorID, deprivation: self.deprivation, ethnicGroups: self.ethnicGroups), nil)
+                    } catch { return (i, c, nil, "\(ods): \(error)") }
+                }
             }
-            do {
-                let s = try await snapshot(for: run, configured: rs, inputs: inputs)
-                tallies.append(Inequalities(s, indicator: indicatorID, deprivation: deprivation, ethnicGroups: ethnicGroups))
-            } catch { problems.append("\(ods): \(error)") }
+            var next = 0
+            while next < min(2, practices.count) { add(next); next += 1 }
+            while let done = try await group.next() {
+                if let done { gathered.append(done) }
+                if next < practices.count { add(next); next += 1 }
+            }
+        }
+        for t in gathered.sorted(by: { $0.index < $1.index }) {
+            if completeness == nil || completeness?.status == .complete { completeness = t.completeness }
+            if let tally = t.tally { tallies.append(tally) }
+            if let problem = t.problem { problems.append(problem) }
         }
         let combined = Inequalities.combine(tallies, indicator: indicatorID)
         let suppressed = pcn != nil || practice.map { viewer.seesBeyondPractice($0) } ?? true

@@ -17,8 +17,9 @@ public struct PracticeSnapshot: Sendable {
     public let result: PracticeResult
     /// Patient index by id.
     public let patientIndex: [String: Int]
-    /// Outcomes per indicator, by patient index.
-    public let outcomes: [String: [Int: PatientOutcome]]
+    /// The result's outcome sets of each indicator (positions in `result.outcomeSets`): one indicator's
+    /// patients are read from its own sets, never by flattening every outcome of the practice.
+    let setsOfIndicator: [String: [Int]]
     /// Set when the patients cannot be evaluated exactly as the stored run was (its code lists differ from
     /// those configured now): said plainly on the page, as the figures may then disagree.
     public let stale: String?
@@ -36,11 +37,21 @@ public struct PracticeSnapshot: Sendable {
         var index: [String: Int] = [:]
         for (i, id) in population.patientIDs.enumerated() { index[id] = i }
         patientIndex = index
-        var outcomes: [String: [Int: PatientOutcome]] = [:]
-        for o in result.patients ?? [] where o.outcome != .notInRegister {
-            if let p = index[o.patient] { outcomes[o.indicator, default: [:]][p] = o }
+        var sets: [String: [Int]] = [:]
+        for (k, set) in (result.outcomeSets ?? []).enumerated() where set.outcome != .notInRegister { sets[set.indicator, default: []].append(k) }
+        setsOfIndicator = sets
+    }
+
+    /// One indicator's outcomes, by patient index (the result's rows are the population's patients).
+    public func outcomes(of indicator: String) -> [Int: PatientOutcome] {
+        var out: [Int: PatientOutcome] = [:]
+        for k in setsOfIndicator[indicator] ?? [] {
+            let set = result.outcomeSets![k]
+            for m in set.members {
+                out[Int(m)] = PatientOutcome(patient: population.patientIDs[Int(m)], indicator: indicator, outcome: set.outcome, rule: set.rule, field: set.field)
+            }
         }
-        self.outcomes = outcomes
+        return out
     }
 }
 
@@ -49,9 +60,13 @@ public struct PracticeSnapshot: Sendable {
 public actor SnapshotCache {
     private var entries: [String: PracticeSnapshot] = [:]
     private var order: [String] = []
+    /// Worklists built from the cached snapshots (by run, rules, indicator and filter): a worklist is the same
+    /// until the practice's next run, and reopening it (or exporting it) should not explain its patients again.
+    private var worklists: [String: Worklist] = [:]
+    private var worklistOrder: [String] = []
     private let capacity: Int
 
-    public init(capacity: Int = 16) { self.capacity = capacity }
+    public init(capacity: Int = 32) { self.capacity = capacity }
 
     /// Why a snapshot could not be made.
     public enum Problem: Error, CustomStringConvertible {
@@ -65,22 +80,53 @@ public actor SnapshotCache {
         }
     }
 
-    public func snapshot(for run: PracticeHistory.Run, ruleset: Ruleset, library: ClusterLibrary, archive: URL) throws -> PracticeSnapshot {
-        let key = "\(run.id)"
-        if let s = entries[key] {
-            order.removeAll { $0 == key }
-            order.append(key)
-            return s
-        }
+    static func worklistKey(_ s: PracticeSnapshot, _ indicator: String, _ filter: String) -> String {
+        "\(s.run.id)/\(s.compiled.ruleset.sha256)/\(indicator)/\(filter)"
+    }
+
+    func cachedWorklist(_ s: PracticeSnapshot, indicator: String, filter: String) -> Worklist? { worklists[Self.worklistKey(s, indicator, filter)] }
+
+    func keep(_ w: Worklist, of s: PracticeSnapshot, filter: String) {
+        let key = Self.worklistKey(s, w.indicator.id, filter)
+        if worklists.updateValue(w, forKey: key) == nil { worklistOrder.append(key) }
+        while worklistOrder.count > capacity * 4 { worklists[worklistOrder.removeFirst()] = nil }
+    }
+
+    /// The snapshot of a run: from the cache, or read and evaluated (outside the actor, so several practices'
+    /// extracts are read at once) and then kept.
+    public nonisolated func snapshot(for run: PracticeHistory.Run, ruleset: Ruleset, library: ClusterLibrary, archive: URL) async throws -> PracticeSnapshot {
+        if let s = await cached(run.id) { return s }
         guard let name = run.sourceName else { throw Problem.noExtract }
         let directory = archive.appending(path: run.practice).appending(path: name)
         guard FileManager.default.fileExists(atPath: directory.path) else { throw Problem.notInArchive(name) }
         guard let population = ExtractLoader().load(directory).population else { throw Problem.unreadable(name) }
         let compiled = try CompiledRuleset(ruleset, achievementDate: run.achievementDate, library: library)
         let s = PracticeSnapshot(run: run, population: population, compiled: compiled)
-        entries[key] = s
-        order.append(key)
-        while order.count > capacity { entries[order.removeFirst()] = nil }
+        await keep(s)
         return s
+    }
+
+    private func cached(_ run: Int64) -> PracticeSnapshot? {
+        let key = "\(run)"
+        guard let s = entries[key] else { return nil }
+        order.removeAll { $0 == key }
+        order.append(key)
+        return s
+    }
+
+    private func keep(_ s: PracticeSnapshot) {
+        let key = "\(s.run.id)"
+        if entries.updateValue(s, forKey: key) == nil { order.append(key) }
+        while order.count > capacity { entries[order.removeFirst()] = nil }
+    }
+}
+
+extension WebApp {
+    /// The worklist of an indicator from a snapshot, built once per run and filter and kept beside the snapshot.
+    func worklist(_ s: PracticeSnapshot, indicator: Indicator, library: ClusterLibrary, filter: String) async -> Worklist {
+        if let w = await snapshots.cachedWorklist(s, indicator: indicator.id, filter: filter) { return w }
+        let w = Worklist(s, indicator: indicator, library: library, filter: filter)
+        await snapshots.keep(w, of: s, filter: filter)
+        return w
     }
 }

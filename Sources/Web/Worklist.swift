@@ -39,7 +39,7 @@ public struct Worklist: Sendable {
         let ageOn = snapshot.compiled.ageOn
         let dueBy = snapshot.compiled.achievementDate < snapshot.compiled.ruleset.payPeriodEnd
             ? snapshot.compiled.ruleset.payPeriodEnd : snapshot.compiled.achievementDate
-        let outcomes = snapshot.outcomes[def.id] ?? [:]
+        let outcomes = snapshot.outcomes(of: def.id)
         let needle = filter.lowercased().trimmingCharacters(in: .whitespaces)
         var entries: [Entry] = []
         var newPatients: [NewPatient] = []
