@@ -82,31 +82,33 @@ public struct PracticeInfo: Sendable, Hashable, Codable {
 /// Every patient of one practice extract, in columns: one entry per patient in the per-patient
 /// arrays, and events, medications and registrations as flat arrays grouped by patient (offsets)
 /// and sorted by date within each patient. The rules engine scans each patient's history once.
+/// The columns are read-only outside this module: a population is made by `PopulationBuilder`, whose
+/// `build()` checks that they fit together, so the engine's unchecked loops can rely on them.
 public struct Population: Sendable {
     public var practice: PracticeInfo
     /// The date the extract's data runs to.
     public var dataTo: Day
-    public var codes = CodeTable()
+    public internal(set) var codes = CodeTable()
 
-    public var patientIDs: [String] = []
+    public internal(set) var patientIDs: [String] = []
     /// NHS numbers as integers (0 when absent). Patient-identifiable: never log.
-    public var nhsNumbers: [UInt64] = []
-    public var birthDates: [Day] = []
-    public var sexes: [Sex] = []
+    public internal(set) var nhsNumbers: [UInt64] = []
+    public internal(set) var birthDates: [Day] = []
+    public internal(set) var sexes: [Sex] = []
     /// `Day.distantFuture` when alive.
-    public var deathDates: [Day] = []
+    public internal(set) var deathDates: [Day] = []
     /// Index into `lsoaCodes`, -1 when absent.
-    public var lsoa: [Int32] = []
-    public var lsoaCodes: [String] = []
+    public internal(set) var lsoa: [Int32] = []
+    public internal(set) var lsoaCodes: [String] = []
     /// Interned ethnicity concept, -1 when absent.
-    public var ethnicity: [Int32] = []
+    public internal(set) var ethnicity: [Int32] = []
 
-    public var registrationOffsets: [Int32] = [0]
-    public var registrations: [Registration] = []
-    public var eventOffsets: [Int32] = [0]
-    public var events: [Event] = []
-    public var medicationOffsets: [Int32] = [0]
-    public var medications: [Medication] = []
+    public internal(set) var registrationOffsets: [Int32] = [0]
+    public internal(set) var registrations: [Registration] = []
+    public internal(set) var eventOffsets: [Int32] = [0]
+    public internal(set) var events: [Event] = []
+    public internal(set) var medicationOffsets: [Int32] = [0]
+    public internal(set) var medications: [Medication] = []
 
     public init(practice: PracticeInfo, dataTo: Day) {
         self.practice = practice

@@ -14,13 +14,13 @@ struct CSVExtractReader {
         "medications.csv": ["patient_id", "date", "code", "quantity"],
     ]
 
-    var population: Population
+    var population: PopulationBuilder
     var problems: ProblemLog
     /// Data rows seen per file (for the manifest's row counts).
     var rowCounts: [String: Int] = [:]
     private var roster = PatientRoster()
 
-    init(population: Population, problems: ProblemLog) {
+    init(population: PopulationBuilder, problems: ProblemLog) {
         self.population = population
         self.problems = problems
     }

@@ -77,22 +77,22 @@ public struct ExtractLoader: Sendable {
             return ExtractCheck(directory: directory, sha256: sha, manifest: manifest, population: nil, problems: problems, rowCounts: [:])
         }
 
-        let population: Population
+        let built: PopulationBuilder
         let rowCounts: [String: Int]
         switch manifest.encoding {
         case .csv:
-            var reader = CSVExtractReader(population: Population(practice: info, dataTo: dataTo), problems: problems)
+            var reader = CSVExtractReader(population: PopulationBuilder(practice: info, dataTo: dataTo), problems: problems)
             files["patients.csv"]!.withUnsafeBytes { reader.readPatients($0) }
             files["registrations.csv"]!.withUnsafeBytes { reader.readRegistrations($0) }
             files["events.csv"]!.withUnsafeBytes { reader.readEvents($0) }
             files["medications.csv"]!.withUnsafeBytes { reader.readMedications($0) }
-            population = reader.population
+            built = reader.population
             problems = reader.problems
             rowCounts = reader.rowCounts
         case .fhirNDJSON:
-            var reader = FHIRExtractReader(population: Population(practice: info, dataTo: dataTo), problems: problems)
+            var reader = FHIRExtractReader(population: PopulationBuilder(practice: info, dataTo: dataTo), problems: problems)
             reader.read(files)
-            population = reader.population
+            built = reader.population
             problems = reader.problems
             rowCounts = reader.rowCounts
         }
@@ -101,6 +101,9 @@ public struct ExtractLoader: Sendable {
                 problems.file(entry.name, "has \(counted) data rows but the manifest says \(entry.rows) (truncated?)")
             }
         }
+        // The readers only make populations that fit together; were one not to, the extract is refused whole.
+        var population: Population?
+        do { population = try built.build() } catch { problems.file("extract", "could not be assembled: \(error.description)") }
         let totalRows = rowCounts.values.reduce(0, +)
         if totalRows > 0, Double(problems.rowProblemTotal) > maxRowProblemFraction * Double(totalRows) {
             problems.file(

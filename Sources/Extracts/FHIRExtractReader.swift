@@ -13,12 +13,12 @@ struct FHIRExtractReader {
     static let systolicCodes: Set<String> = ["271649006", "72313002", "407554009", "413606001", "198081000000101"]
     static let diastolicCodes: Set<String> = ["271650006", "1091811000000102", "407555005", "413605002", "198091000000104"]
 
-    var population: Population
+    var population: PopulationBuilder
     var problems: ProblemLog
     var rowCounts: [String: Int] = [:]
     private var roster = PatientRoster()
 
-    init(population: Population, problems: ProblemLog) {
+    init(population: PopulationBuilder, problems: ProblemLog) {
         self.population = population
         self.problems = problems
     }

@@ -69,7 +69,7 @@ struct PatientRoster {
 
     /// The index of a valid LSOA code (as `lsoaNumber` reads it) in `population.lsoaCodes`, adding it on
     /// first sight.
-    mutating func lsoa(_ raw: UnsafeRawBufferPointer, in population: inout Population) -> Int32 {
+    mutating func lsoa(_ raw: UnsafeRawBufferPointer, in population: inout PopulationBuilder) -> Int32 {
         let before = lsoaTable.count
         let i = lsoaTable.intern(Self.lsoaNumber(raw)!)
         if lsoaTable.count > before { population.lsoaCodes.append(String(decoding: raw, as: UTF8.self)) }
@@ -77,7 +77,7 @@ struct PatientRoster {
     }
 
     /// The same, for a code held as a String.
-    mutating func lsoa(_ code: String, in population: inout Population) -> Int32 {
+    mutating func lsoa(_ code: String, in population: inout PopulationBuilder) -> Int32 {
         var code = code
         return code.withUTF8 { lsoa(UnsafeRawBufferPointer($0), in: &population) }
     }
@@ -85,7 +85,7 @@ struct PatientRoster {
     /// Appends one validated patient (whose id is not yet on the roster) to every per-patient column.
     mutating func add(
         _ id: String, nhs: UInt64, born: Day, sex: Sex, died: Day, lsoa: Int32, ethnicity: Int32,
-        to population: inout Population
+        to population: inout PopulationBuilder
     ) {
         let p = Int32(population.patientIDs.count)
         idBytes.append(contentsOf: id.utf8)

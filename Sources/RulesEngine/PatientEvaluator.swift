@@ -36,6 +36,9 @@ struct PatientEvaluator {
     private let ageOn: (year: Int, month: Int, day: Int)
 
     init(compiled: CompiledRuleset, population: Population) {
+        // Once per practice, before loops that read the columns without bounds checks. A population is only
+        // made by `PopulationBuilder.build()`, which checks the same, so this never fails on any input.
+        if let broken = population.brokenInvariant() { preconditionFailure("population of \(population.practice.ods) is malformed: \(broken)") }
         self.compiled = compiled
         self.population = population
         nodes = compiled.program.nodes

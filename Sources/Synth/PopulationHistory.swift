@@ -5,7 +5,7 @@ extension Population {
     /// registrations, events and medications up to that day, later deaths and leavings not yet known.
     /// Lets one generated practice stand for a series of weekly or monthly extracts through a year.
     public func asOf(_ day: Day) -> Population {
-        var out = Population(practice: practice, dataTo: day)
+        var out = PopulationBuilder(practice: practice, dataTo: day)
         out.codes = codes
         out.lsoaCodes = lsoaCodes
         for i in 0..<patientCount where birthDates[i] <= day {
@@ -25,6 +25,6 @@ extension Population {
             out.medications += medicationRange(i).map { medications[$0] }.filter { $0.date <= day }
             out.medicationOffsets.append(Int32(out.medications.count))
         }
-        return out
+        return try! out.build()  // a subset of a population, in its order: it fits together
     }
 }

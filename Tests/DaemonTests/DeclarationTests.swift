@@ -65,9 +65,10 @@ struct DeclarationTests {
         let (conn, s, archived, site) = try await Self.processedPractice()
         try await conn.withTransaction { c in _ = try DeclarationStore.declare(s, by: "PM", note: nil, acceptIncomplete: true, in: c) }
         // A corrected extract for the same practice and date: some BP readings removed.
-        var population = try #require(ExtractLoader().load(archived).population)
-        let bp = population.codes.lookup(75_367_002)!
-        population.events = population.events.map { e in e.code == bp && e.value < 140 && e.date.year == 2026 ? Event(date: e.date, code: bp, value: 160, value2: 95) : e }
+        var builder = PopulationBuilder(try #require(ExtractLoader().load(archived).population))
+        let bp = builder.codes.lookup(75_367_002)!
+        builder.events = builder.events.map { e in e.code == bp && e.value < 140 && e.date.year == 2026 ? Event(date: e.date, code: bp, value: 160, value2: 95) : e }
+        let population = try builder.build()
         let corrected = site.directories.inbox.appending(path: "\(s.practice)-2026-03-31-corrected")
         _ = try CSVExtractWriter.write(population, to: corrected)
         let p = ExtractProcessor(directories: site.directories, rulesets: [ExtractProcessorTests.ruleset], library: ExtractProcessorTests.library, worker: "t")

@@ -27,8 +27,9 @@ struct RedeliveryTests {
         let ods = site.written[0].practice.ods
         _ = try await p.process(dir, using: conn)
         // The corrected extract: one patient fewer, delivered under the same directory name.
-        var population = try #require(ExtractLoader().load(site.directories.archive.appending(path: ods).appending(path: name)).population)
-        population.birthDates[0] = population.birthDates[0].adding(days: -1)
+        var changed = PopulationBuilder(try #require(ExtractLoader().load(site.directories.archive.appending(path: ods).appending(path: name)).population))
+        changed.birthDates[0] = changed.birthDates[0].adding(days: -1)
+        let population = try changed.build()
         _ = try CSVExtractWriter.write(population, to: site.directories.inbox.appending(path: name))
         guard case .processed(let id, _, _) = try await p.process(site.directories.inbox.appending(path: name), using: conn) else {
             Issue.record("the corrected extract was not processed"); return

@@ -107,10 +107,10 @@ struct PCNRollupTests {
 
 @Suite("Item-of-service counts")
 struct ItemOfServiceTests {
-    static func population() -> Population { Population(practice: .init(ods: "A81001", name: "T"), dataTo: Day(year: 2026, month: 3, day: 31)!) }
+    static func population() -> PopulationBuilder { PopulationBuilder(practice: .init(ods: "A81001", name: "T"), dataTo: Day(year: 2026, month: 3, day: 31)!) }
 
     /// One woman registered from `registered`, with `events` (concept, date).
-    static func add(_ p: inout Population, id: String, born: Day, registered: Day, _ events: [(UInt64, Day)]) {
+    static func add(_ p: inout PopulationBuilder, id: String, born: Day, registered: Day, _ events: [(UInt64, Day)]) {
         p.patientIDs.append(id)
         p.nhsNumbers.append(0)
         p.birthDates.append(born)
@@ -139,7 +139,7 @@ struct ItemOfServiceTests {
         add("b", registered: Day(year: 2000, month: 1, day: 1)!, [(flu, Day(year: 2025, month: 10, day: 20)!)])
         // Vaccinated before registering here: not the practice's claim.
         add("c", registered: Day(year: 2025, month: 12, day: 1)!, [(flu, Day(year: 2025, month: 10, day: 20)!)])
-        let lines = ios.count(p, from: Day(year: 2025, month: 4, day: 1)!, to: Day(year: 2026, month: 3, day: 31)!)
+        let lines = ios.count(try p.build(), from: Day(year: 2025, month: 4, day: 1)!, to: Day(year: 2026, month: 3, day: 31)!)
         #expect(lines.contains(ItemOfService.Line(programme: "flu", month: "2025-10", doses: 2, pounds: 20.12)))
         #expect(lines.contains(ItemOfService.Line(programme: "shingles", month: "2025-10", doses: 1, pounds: 10.06)))
         #expect(lines.count == 2)
@@ -167,7 +167,7 @@ struct ItemOfServiceTests {
                                                      (flu, Day(year: 2025, month: 9, day: 10)!)])  // delivered before the dose: held
         add(born: Day(year: 1995, month: 1, day: 1)!, [(delivered, Day(year: 2025, month: 8, day: 1)!), (flu, Day(year: 2025, month: 9, day: 10)!)])  // a delivery code is a pregnancy code too, and ends it: held
         add(born: Day(year: 2015, month: 1, day: 1)!, [(flu, Day(year: 2025, month: 8, day: 31)!)])  // before the season: held
-        let lines = ios.count(p, from: Day(year: 2025, month: 4, day: 1)!, to: Day(year: 2026, month: 3, day: 31)!)
+        let lines = ios.count(try p.build(), from: Day(year: 2025, month: 4, day: 1)!, to: Day(year: 2026, month: 3, day: 31)!)
         let adultHeld = "an adult's dose before the adult programme started on 2025-10-01"
         #expect(lines.contains(ItemOfService.Line(programme: "flu", month: "2025-09", doses: 2, pounds: 20.12)))
         #expect(lines.contains(ItemOfService.Line(programme: "flu", month: "2025-09", doses: 5, pounds: 0, held: adultHeld)))

@@ -16,7 +16,7 @@ struct EngineFuzzTests {
         let library = Fixtures.library
         let concepts = library.lists.values.flatMap { $0.concepts.prefix(3) }
         let dataTo = Day(year: 2026, month: 3, day: 31)!
-        var p = Population(practice: PracticeInfo(ods: "A81001", name: "Fuzz", pcnODS: "U12345"), dataTo: dataTo)
+        var p = PopulationBuilder(practice: PracticeInfo(ods: "A81001", name: "Fuzz", pcnODS: "U12345"), dataTo: dataTo)
         func day() -> Day {
             switch rng.next() % 5 {
             case 0: return Day(year: 1, month: 1, day: 1)!.adding(days: Int(rng.next() % 1_000))
@@ -48,14 +48,15 @@ struct EngineFuzzTests {
             p.medications += meds
             p.medicationOffsets.append(Int32(p.medications.count))
         }
+        let population = try p.build()
         for rs in Fixtures.rulesets.values {
             for achievement in [nil, Day(year: 1, month: 1, day: 1)!, Day(year: 9999, month: 12, day: 31)!] as [Day?] {
                 let compiled = try CompiledRuleset(rs, achievementDate: achievement, library: library)
-                let result = Engine(compiled).evaluate(p, patientOutcomes: true)
+                let result = Engine(compiled).evaluate(population, patientOutcomes: true)
                 for i in result.indicators {
-                    #expect(i.numerator <= i.denominator && i.denominator <= max(i.registerSize, p.patientIDs.count), "\(rs.id) \(i.id)")
+                    #expect(i.numerator <= i.denominator && i.denominator <= max(i.registerSize, population.patientCount), "\(rs.id) \(i.id)")
                 }
-                _ = Engine(compiled).explain(p, patient: Int(rng.next() % 400), indicators: [], library: library)
+                _ = Engine(compiled).explain(population, patient: Int(rng.next() % 400), indicators: [], library: library)
             }
         }
     }

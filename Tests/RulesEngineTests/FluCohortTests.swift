@@ -136,9 +136,10 @@ struct FluCallListTests {
             PatientBuilder("carehome", born: "1935-01-01").with("primis-longres", on: "2020-01-01"),
             PatientBuilder("child", born: "2022-05-01", registered: "2022-05-10"),
         ]
-        var population = Fixtures.population(patients)
-        population.lsoaCodes = ["E01000001", "E01000002"]
-        population.lsoa = [0, 1, -1, -1, -1, -1]
+        var builder = PopulationBuilder(Fixtures.population(patients))
+        builder.lsoaCodes = ["E01000001", "E01000002"]
+        builder.lsoa = [0, 1, -1, -1, -1, -1]
+        let population = try builder.build()
         let compiled = try CompiledRuleset(Fixtures.rulesets["flu-2025-26"]!, library: Fixtures.library)
         let result = Engine(compiled).evaluate(population, patientOutcomes: true)
         let list = FluCallList.build(result, population: population, ageOn: compiled.ageOn, deciles: ["E01000001": 9, "E01000002": 1])

@@ -80,7 +80,7 @@ enum Fixtures {
     }
 
     static func population(_ patients: [PatientBuilder], dataTo: String = "2026-03-31") -> Population {
-        var p = Population(practice: PracticeInfo(ods: "A81001", name: "Test", pcnODS: "U12345"), dataTo: Day(iso: dataTo)!)
+        var p = PopulationBuilder(practice: PracticeInfo(ods: "A81001", name: "Test", pcnODS: "U12345"), dataTo: Day(iso: dataTo)!)
         for b in patients {
             p.patientIDs.append(b.id)
             p.nhsNumbers.append(0)
@@ -100,7 +100,7 @@ enum Fixtures {
                 .sorted { $0.date < $1.date }
             p.medicationOffsets.append(Int32(p.medications.count))
         }
-        return p
+        return try! p.build()
     }
 
     /// Evaluates and returns each patient's outcome and field for one indicator.

@@ -94,7 +94,7 @@ struct RandomPractice {
     }
 
     func make(patients: Int, _ rng: inout SynthRandom) -> Population {
-        var p = Population(practice: PracticeInfo(ods: "G00001", name: "Generated", pcnODS: "U00001"), dataTo: achievement)
+        var p = PopulationBuilder(practice: PracticeInfo(ods: "G00001", name: "Generated", pcnODS: "U00001"), dataTo: achievement)
         let values: [Float] = [.nan, .nan, 0, 5, 6.5, 7.5, 20, 48, 58, 59, 75, 80, 90, 120, 140, 149, 150, 160, 1e6]
         for i in 0..<patients {
             p.patientIDs.append("P\(i)")
@@ -124,6 +124,6 @@ struct RandomPractice {
             p.medications += medications
             p.medicationOffsets.append(Int32(p.medications.count))
         }
-        return p
+        return try! p.build()
     }
 }

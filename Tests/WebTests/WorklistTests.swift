@@ -13,7 +13,7 @@ struct WorklistTests {
 
     /// Patients as (id, registered, first hypertension code, blood pressure readings).
     static func practice(_ patients: [(String, String, String, [(String, Float, Float)])]) -> Population {
-        var p = Population(practice: PracticeInfo(ods: "A81001", name: "Test"), dataTo: Day(year: 2026, month: 3, day: 31)!)
+        var p = PopulationBuilder(practice: PracticeInfo(ods: "A81001", name: "Test"), dataTo: Day(year: 2026, month: 3, day: 31)!)
         let hyp = p.codes.intern(library["HYP_COD"]!.concepts.min()!)
         let bp = p.codes.intern(75_367_002)
         for (id, registered, diagnosed, readings) in patients {
@@ -32,7 +32,7 @@ struct WorklistTests {
             p.eventOffsets.append(Int32(p.events.count))
             p.medicationOffsets.append(Int32(p.medications.count))
         }
-        return p
+        return try! p.build()
     }
 
     @Test("denominator patients not achieving are listed with their last reading; new patients count next year")
