@@ -99,175 +99,32 @@ public struct Engine: Sendable {
 
     /// Evaluates every register and indicator for every patient in the population (registered and
     /// alive on the achievement date). With `patientOutcomes`, also returns each patient's outcome
-    /// for each indicator.
+    /// for each indicator. The parts: the chains laid out once (`ChainLayout`), then per patient its
+    /// registers, the indicators open to it, and each indicator's decision (`PatientPass`), counted in a
+    /// `Tally` and, when asked, an `OutcomeCollector`; last, the counts summed up per indicator.
     public func evaluate(_ population: Population, patientOutcomes: Bool = false) -> PracticeResult {
         let ev = PatientEvaluator(compiled: compiled, population: population)
+        let layout = ChainLayout(compiled)
+        var tally = Tally(compiled, rules: layout.flat.count)
+        var collector = patientOutcomes ? OutcomeCollector(compiled, rules: layout.flat.count) : nil
+        let scratch = Scratch(compiled)
+        ev.withRecords { records in
+            layout.flat.withUnsafeBufferPointer { rules in
+                let pass = PatientPass(compiled: compiled, ev: ev, s: scratch, rules: rules, layout: layout)
+                for p in 0..<population.patientCount where ev.isInPopulation(p) {
+                    tally.listSize += 1
+                    ev.prepare(p, scratch, records)
+                    let onRegister = pass.registers(p, &tally)
+                    ev.prepareGated(p, scratch, records, indicators: pass.open(onRegister, p))
+                    // Patients not on an indicator's register get no outcome (most patients, for most indicators).
+                    for i in onRegister.members { pass.decide(i, p, &tally, &collector) }
+                }
+            }
+        }
         let rs = compiled.ruleset
-        var registerSizes = [Int](repeating: 0, count: rs.registers.count)
-        var denominators = [Int](repeating: 0, count: rs.indicators.count)
-        var numerators = [Int](repeating: 0, count: rs.indicators.count)
-        // exits[indicator][0 = denominator, 1 = numerator][rule] = (selected, rejected)
-        // Every chain in one flat array, walked through one pointer, with its counters alongside: the loop
-        // over patients touches no reference counts and no nested arrays.
-        var flat: [CompiledRuleset.ResolvedRule] = []
-        func append(_ rules: [CompiledRuleset.ResolvedRule]) -> Range<Int> {
-            let start = flat.count
-            flat += rules
-            return start..<flat.count
-        }
-        let registerChains = compiled.registerRules.map(append)
-        let denominatorChains = compiled.indicatorRules.map { append($0.denominator) }
-        let numeratorChains = compiled.indicatorRules.map { append($0.numerator) }
-        // Per flat rule: the outcome a denominator reject gives, and the CQRS field it names.
-        var rejectOutcome = [Outcome](repeating: .excluded, count: flat.count)
-        var ruleFields = [String?](repeating: nil, count: flat.count)
-        for (i, ind) in rs.indicators.enumerated() {
-            for (r, rule) in ind.denominator.rules.enumerated() {
-                rejectOutcome[denominatorChains[i].lowerBound + r] = rule.kind == .pca ? .pca : .excluded
-                ruleFields[denominatorChains[i].lowerBound + r] = rule.field
-            }
-            for (r, rule) in ind.numerator.rules.enumerated() { ruleFields[numeratorChains[i].lowerBound + r] = rule.field }
-        }
-        var selected = [Int](repeating: 0, count: flat.count)
-        var rejected = [Int](repeating: 0, count: flat.count)
-        // Outcomes kept as sets of patient rows by indicator, outcome and deciding rule (patients in list order
-        // within each): a set per flat deciding rule and outcome, found by index; named numerator rejects (which
-        // also carry their denominator rule) by a small table.
-        var sets: [PatientOutcomeSet] = []
-        var setOfRule = [Int32](repeating: -1, count: patientOutcomes ? flat.count * 4 : 0)
-        var setOfNamedReject: [Int: Int] = [:]
-        // Labels of deciding rules, made once ("denominator 9", "numerator 1"), shared by every set.
-        let labels = patientOutcomes ? rs.indicators.map { ind in
-            (ind.denominator.rules.indices.map { "denominator \($0 + 1)" }, ind.numerator.rules.indices.map { "numerator \($0 + 1)" })
-        } : []
-        let indicatorIDs = rs.indicators.map(\.id)
-        let s = Scratch(compiled)
-        let registerOrder = compiled.registerOrder
-        let shortcut = compiled.shortcuts.decision
-        let triggers = compiled.shortcuts.triggers
-        let indicatorsOfRegister = compiled.gates.indicatorsOfRegister
-        let recordFreeRules = compiled.gates.recordFreeRules
-        let screenedIndicators = compiled.gates.screened
-        var listSize = 0
-        ev.withRecords { records in flat.withUnsafeBufferPointer { rules in
-            for p in 0..<population.patientCount where ev.isInPopulation(p) {
-                listSize += 1
-                ev.prepare(p, s, records)
-                // Registers whose records this patient has are walked; the rest take their shortcut.
-                var walk: UInt64 = 0
-                for i in 0..<s.touchedCount { walk |= triggers[Int(s.touched[i])] }
-                var onRegister = IndicatorMask.zero
-                for r in registerOrder {
-                    if let d = shortcut[r], walk & (1 << UInt64(r)) == 0 {
-                        s.registers[r] = d
-                    } else {
-                        s.registers[r] = ev.run(rules, registerChains[r], p, s).0 == .select
-                    }
-                    if s.registers[r] {
-                        registerSizes[r] += 1
-                        onRegister |= indicatorsOfRegister[r]
-                    }
-                }
-                // Fields only indicators read, for the indicators open to this patient: on their register and
-                // not turned away by their record-free first rules.
-                var open = onRegister
-                for i in (onRegister & screenedIndicators).members {
-                    let first = denominatorChains[i].lowerBound
-                    for k in first..<first + recordFreeRules[i] {
-                        let action = ev.holds(rules[k].root, p, s) ? rules[k].then : rules[k].otherwise
-                        if action == .reject { open.remove(i) }
-                        if action != .next { break }
-                    }
-                }
-                ev.prepareGated(p, s, records, indicators: open)
-                // Patients not on an indicator's register get no outcome (most patients, for most indicators).
-                for i in onRegister.members {
-                    let (action, rule) = ev.run(rules, denominatorChains[i], p, s)
-                    var outcome: Outcome
-                    var decidingRule = 0  // flat index of the deciding rule
-                    if action == .reject {
-                        rejected[rule] += 1
-                        outcome = rejectOutcome[rule]
-                        decidingRule = rule
-                    } else {
-                        selected[rule] += 1
-                        denominators[i] += 1
-                        let (numeratorAction, numeratorRule) = ev.run(rules, numeratorChains[i], p, s)
-                        if numeratorAction == .select {
-                            selected[numeratorRule] += 1
-                            numerators[i] += 1
-                            outcome = .numerator
-                            decidingRule = numeratorRule
-                        } else {
-                            rejected[numeratorRule] += 1
-                            outcome = .denominator
-                            decidingRule = rule
-                            // A named numerator reject says why (e.g. DECLINED, TO_VACCINATE).
-                            if patientOutcomes, let f = ruleFields[numeratorRule] {
-                                let key = numeratorRule << 24 | rule
-                                if let k = setOfNamedReject[key] { sets[k].members.append(Int32(p)) } else {
-                                    setOfNamedReject[key] = sets.count
-                                    sets.append(PatientOutcomeSet(indicator: indicatorIDs[i], outcome: outcome,
-                                                                  rule: labels[i].0[rule - denominatorChains[i].lowerBound], field: f, members: [Int32(p)]))
-                                }
-                                continue
-                            }
-                        }
-                    }
-                    if patientOutcomes {
-                        let slot = decidingRule << 2 | (outcome == .numerator ? 0 : outcome == .denominator ? 1 : 2)
-                        let k = setOfRule[slot]
-                        if k >= 0 { sets[Int(k)].members.append(Int32(p)) } else {
-                            setOfRule[slot] = Int32(sets.count)
-                            let label = denominatorChains[i].contains(decidingRule)
-                                ? labels[i].0[decidingRule - denominatorChains[i].lowerBound]
-                                : labels[i].1[decidingRule - numeratorChains[i].lowerBound]
-                            sets.append(PatientOutcomeSet(indicator: indicatorIDs[i], outcome: outcome, rule: label,
-                                                          field: outcome == .pca || outcome == .excluded ? ruleFields[decidingRule] : nil,
-                                                          members: [Int32(p)]))
-                        }
-                    }
-                }
-            }
-        } }
-        let exits = rs.indicators.indices.map { i in
-            [denominatorChains[i].map { (selected[$0], rejected[$0]) }, numeratorChains[i].map { (selected[$0], rejected[$0]) }]
-        }
-        let indicators = rs.indicators.enumerated().map { i, ind -> IndicatorResult in
-            var fields: [String: Int] = [:]
-            var fieldKinds: [String: FieldKind] = [:]
-            var ruleCounts: [RuleCount] = []
-            for (c, chain) in [ind.denominator, ind.numerator].enumerated() {
-                for (r, rule) in chain.rules.enumerated() {
-                    let (selected, rejected) = exits[i][c][r]
-                    if selected > 0 || rule.then == .select || rule.otherwise == .select {
-                        ruleCounts.append(RuleCount(chain: c == 0 ? "denominator" : "numerator", rule: r + 1, action: "select", field: nil, count: selected))
-                        // A named numerator rule tallies within the denominator (e.g. vaccinated by the practice).
-                        if c == 1, let f = rule.field {
-                            fields[f, default: 0] += selected
-                            fieldKinds[f] = .tally
-                        }
-                    }
-                    if rejected > 0 || rule.then == .reject || rule.otherwise == .reject {
-                        ruleCounts.append(RuleCount(chain: c == 0 ? "denominator" : "numerator", rule: r + 1, action: "reject", field: rule.field,
-                                                    count: rejected))
-                        if let f = rule.field {
-                            fields[f, default: 0] += rejected
-                            fieldKinds[f] = c == 0 ? rule.kind : .tally
-                        }
-                    }
-                }
-            }
-            let achievement = denominators[i] > 0 ? 100 * Double(numerators[i]) / Double(denominators[i]) : nil
-            return IndicatorResult(
-                id: ind.id, register: ind.register, registerSize: registerSizes[compiled.indicatorRules[i].register],
-                denominator: denominators[i], numerator: numerators[i], fields: fields, fieldKinds: fieldKinds, achievement: achievement,
-                points: indicatorPoints(ind, achievement: achievement, registerSize: registerSizes[compiled.indicatorRules[i].register]),
-                maxPoints: ind.points, ruleCounts: ruleCounts, completeness: compiled.completeness[ind.id] ?? .complete)
-        }
         return PracticeResult(
-            ods: population.practice.ods, pcn: population.practice.pcnODS, listSize: listSize,
-            registers: rs.registers.enumerated().map { RegisterResult(id: $1.id, size: registerSizes[$0]) },
-            indicators: indicators, outcomeSets: patientOutcomes ? sets : nil, patientIDs: population.patientIDs)
+            ods: population.practice.ods, pcn: population.practice.pcnODS, listSize: tally.listSize,
+            registers: rs.registers.enumerated().map { RegisterResult(id: $1.id, size: tally.registerSizes[$0]) },
+            indicators: tally.summary(compiled, layout), outcomeSets: collector?.sets, patientIDs: population.patientIDs)
     }
 }
