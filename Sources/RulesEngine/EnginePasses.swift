@@ -141,21 +141,38 @@ extension Engine {
     /// One patient's way through the ruleset: registers (walked, or decided by their shortcut when the patient
     /// has none of their records), the indicators open to them, and each indicator's denominator and numerator.
     struct PatientPass {
-        let compiled: CompiledRuleset
         let ev: PatientEvaluator
         let s: Scratch
         let rules: UnsafeBufferPointer<CompiledRuleset.ResolvedRule>
         let layout: ChainLayout
+        // What the loop reads for every patient, taken out of the compiled ruleset once.
+        private let registerOrder: [Int]
+        private let shortcut: [Bool?]
+        private let triggers: [UInt64]
+        private let indicatorsOfRegister: [IndicatorMask]
+        private let screened: IndicatorMask
+        private let recordFreeRules: [Int]
+
+        init(compiled: CompiledRuleset, ev: PatientEvaluator, s: Scratch, rules: UnsafeBufferPointer<CompiledRuleset.ResolvedRule>, layout: ChainLayout) {
+            self.ev = ev
+            self.s = s
+            self.rules = rules
+            self.layout = layout
+            registerOrder = compiled.registerOrder
+            shortcut = compiled.shortcuts.decision
+            triggers = compiled.shortcuts.triggers
+            indicatorsOfRegister = compiled.gates.indicatorsOfRegister
+            screened = compiled.gates.screened
+            recordFreeRules = compiled.gates.recordFreeRules
+        }
 
         /// Decides every register for patient `p`; returns the indicators whose register the patient is on.
         @inline(__always)
         func registers(_ p: Int, _ tally: inout Tally) -> IndicatorMask {
-            let shortcut = compiled.shortcuts.decision
-            let triggers = compiled.shortcuts.triggers
             var walk: UInt64 = 0
             for i in 0..<s.touchedCount { walk |= triggers[Int(s.touched[i])] }
             var onRegister = IndicatorMask.zero
-            for r in compiled.registerOrder {
+            for r in registerOrder {
                 if let d = shortcut[r], walk & (1 << UInt64(r)) == 0 {
                     s.registers[r] = d
                 } else {
@@ -163,7 +180,7 @@ extension Engine {
                 }
                 if s.registers[r] {
                     tally.registerSizes[r] += 1
-                    onRegister |= compiled.gates.indicatorsOfRegister[r]
+                    onRegister |= indicatorsOfRegister[r]
                 }
             }
             return onRegister
@@ -174,9 +191,9 @@ extension Engine {
         @inline(__always)
         func open(_ onRegister: IndicatorMask, _ p: Int) -> IndicatorMask {
             var open = onRegister
-            for i in (onRegister & compiled.gates.screened).members {
+            for i in (onRegister & screened).members {
                 let first = layout.denominatorChains[i].lowerBound
-                for k in first..<first + compiled.gates.recordFreeRules[i] {
+                for k in first..<first + recordFreeRules[i] {
                     let action = ev.holds(rules[k].root, p, s) ? rules[k].then : rules[k].otherwise
                     if action == .reject { open.remove(i) }
                     if action != .next { break }
