@@ -99,32 +99,92 @@ public struct Engine: Sendable {
 
     /// Evaluates every register and indicator for every patient in the population (registered and
     /// alive on the achievement date). With `patientOutcomes`, also returns each patient's outcome
-    /// for each indicator. The parts: the chains laid out once (`ChainLayout`), then per patient its
-    /// registers, the indicators open to it, and each indicator's decision (`PatientPass`), counted in a
-    /// `Tally` and, when asked, an `OutcomeCollector`; last, the counts summed up per indicator.
+    /// for each indicator. The parts: the chains laid out once (`ChainLayout`); then, patient by patient,
+    /// their registers (walked, or decided by a shortcut when the patient has none of their records), the
+    /// indicators open to them, and each indicator's denominator and numerator chains, counted as they go
+    /// (kept in one loop with local counters: it runs for every patient of England) and, when asked, collected
+    /// as outcome sets (`OutcomeCollector`); last, the counts summed up per indicator (`Tally.summary`).
     public func evaluate(_ population: Population, patientOutcomes: Bool = false) -> PracticeResult {
         let ev = PatientEvaluator(compiled: compiled, population: population)
+        let rs = compiled.ruleset
         let layout = ChainLayout(compiled)
-        var tally = Tally(compiled, rules: layout.flat.count)
         var collector = patientOutcomes ? OutcomeCollector(compiled, rules: layout.flat.count) : nil
-        let scratch = Scratch(compiled)
-        ev.withRecords { records in
-            layout.flat.withUnsafeBufferPointer { rules in
-                let pass = PatientPass(compiled: compiled, ev: ev, s: scratch, rules: rules, layout: layout)
-                for p in 0..<population.patientCount where ev.isInPopulation(p) {
-                    tally.listSize += 1
-                    ev.prepare(p, scratch, records)
-                    let onRegister = pass.registers(p, &tally)
-                    ev.prepareGated(p, scratch, records, indicators: pass.open(onRegister, p))
-                    // Patients not on an indicator's register get no outcome (most patients, for most indicators).
-                    for i in onRegister.members { pass.decide(i, p, &tally, &collector) }
+        var registerSizes = [Int](repeating: 0, count: rs.registers.count)
+        var denominators = [Int](repeating: 0, count: rs.indicators.count)
+        var numerators = denominators
+        var selected = [Int](repeating: 0, count: layout.flat.count)
+        var rejected = selected
+        var listSize = 0
+        // What the loop reads for every patient, taken out once.
+        let s = Scratch(compiled)
+        let (registerChains, denominatorChains, numeratorChains) = (layout.registerChains, layout.denominatorChains, layout.numeratorChains)
+        let (rejectOutcome, ruleFields) = (layout.rejectOutcome, layout.ruleFields)
+        let registerOrder = compiled.registerOrder
+        let (shortcut, triggers) = (compiled.shortcuts.decision, compiled.shortcuts.triggers)
+        let (indicatorsOfRegister, recordFreeRules, screened) = (compiled.gates.indicatorsOfRegister, compiled.gates.recordFreeRules, compiled.gates.screened)
+        ev.withRecords { records in layout.flat.withUnsafeBufferPointer { rules in
+            for p in 0..<population.patientCount where ev.isInPopulation(p) {
+                listSize += 1
+                ev.prepare(p, s, records)
+                // Registers: those whose records this patient has are walked; the rest take their shortcut.
+                var walk: UInt64 = 0
+                for i in 0..<s.touchedCount { walk |= triggers[Int(s.touched[i])] }
+                var onRegister = IndicatorMask.zero
+                for r in registerOrder {
+                    if let d = shortcut[r], walk & (1 << UInt64(r)) == 0 {
+                        s.registers[r] = d
+                    } else {
+                        s.registers[r] = ev.run(rules, registerChains[r], p, s).0 == .select
+                    }
+                    if s.registers[r] {
+                        registerSizes[r] += 1
+                        onRegister |= indicatorsOfRegister[r]
+                    }
+                }
+                // The indicators open to the patient: on their register and not turned away by their record-free
+                // first rules; fields only these indicators read are worked out.
+                var open = onRegister
+                for i in (onRegister & screened).members {
+                    let first = denominatorChains[i].lowerBound
+                    for k in first..<first + recordFreeRules[i] {
+                        let action = ev.holds(rules[k].root, p, s) ? rules[k].then : rules[k].otherwise
+                        if action == .reject { open.remove(i) }
+                        if action != .next { break }
+                    }
+                }
+                ev.prepareGated(p, s, records, indicators: open)
+                // Each indicator whose register the patient is on (most patients are on few): denominator, then numerator.
+                for i in onRegister.members {
+                    let (action, rule) = ev.run(rules, denominatorChains[i], p, s)
+                    if action == .reject {
+                        rejected[rule] += 1
+                        collector?.add(p, indicator: i, rejectOutcome[rule], decidingRule: rule, layout)
+                        continue
+                    }
+                    selected[rule] += 1
+                    denominators[i] += 1
+                    let (numeratorAction, numeratorRule) = ev.run(rules, numeratorChains[i], p, s)
+                    if numeratorAction == .select {
+                        selected[numeratorRule] += 1
+                        numerators[i] += 1
+                        collector?.add(p, indicator: i, .numerator, decidingRule: numeratorRule, layout)
+                    } else {
+                        rejected[numeratorRule] += 1
+                        if let f = ruleFields[numeratorRule], collector != nil {
+                            // A named numerator reject says why (e.g. DECLINED, TO_VACCINATE).
+                            collector!.addNamedReject(p, indicator: i, denominatorRule: rule, numeratorRule: numeratorRule, field: f, layout)
+                        } else {
+                            collector?.add(p, indicator: i, .denominator, decidingRule: rule, layout)
+                        }
+                    }
                 }
             }
-        }
-        let rs = compiled.ruleset
+        } }
+        let tally = Tally(listSize: listSize, registerSizes: registerSizes, denominators: denominators, numerators: numerators,
+                          selected: selected, rejected: rejected)
         return PracticeResult(
-            ods: population.practice.ods, pcn: population.practice.pcnODS, listSize: tally.listSize,
-            registers: rs.registers.enumerated().map { RegisterResult(id: $1.id, size: tally.registerSizes[$0]) },
+            ods: population.practice.ods, pcn: population.practice.pcnODS, listSize: listSize,
+            registers: rs.registers.enumerated().map { RegisterResult(id: $1.id, size: registerSizes[$0]) },
             indicators: tally.summary(compiled, layout), outcomeSets: collector?.sets, patientIDs: population.patientIDs)
     }
 }

@@ -37,7 +37,7 @@ extension Engine {
         }
     }
 
-    /// The practice's counts as the patients are walked: register sizes, denominators and numerators per
+    /// The practice's counts once the patients are walked: register sizes, denominators and numerators per
     /// indicator, and how many patients each flat rule selected and rejected.
     struct Tally {
         var listSize = 0
@@ -46,14 +46,6 @@ extension Engine {
         var numerators: [Int]
         var selected: [Int]
         var rejected: [Int]
-
-        init(_ compiled: CompiledRuleset, rules: Int) {
-            registerSizes = [Int](repeating: 0, count: compiled.ruleset.registers.count)
-            denominators = [Int](repeating: 0, count: compiled.ruleset.indicators.count)
-            numerators = denominators
-            selected = [Int](repeating: 0, count: rules)
-            rejected = selected
-        }
 
         /// Each indicator's result: counts, its CQRS fields (PCAs, exclusions, a cohort's tallies), its rule funnel,
         /// achievement and points.
@@ -135,97 +127,6 @@ extension Engine {
             sets.append(PatientOutcomeSet(indicator: indicatorIDs[i], outcome: .denominator,
                                           rule: labels[i].denominator[denominatorRule - layout.denominatorChains[i].lowerBound], field: field,
                                           members: [Int32(p)]))
-        }
-    }
-
-    /// One patient's way through the ruleset: registers (walked, or decided by their shortcut when the patient
-    /// has none of their records), the indicators open to them, and each indicator's denominator and numerator.
-    struct PatientPass {
-        let ev: PatientEvaluator
-        let s: Scratch
-        let rules: UnsafeBufferPointer<CompiledRuleset.ResolvedRule>
-        let layout: ChainLayout
-        // What the loop reads for every patient, taken out of the compiled ruleset once.
-        private let registerOrder: [Int]
-        private let shortcut: [Bool?]
-        private let triggers: [UInt64]
-        private let indicatorsOfRegister: [IndicatorMask]
-        private let screened: IndicatorMask
-        private let recordFreeRules: [Int]
-
-        init(compiled: CompiledRuleset, ev: PatientEvaluator, s: Scratch, rules: UnsafeBufferPointer<CompiledRuleset.ResolvedRule>, layout: ChainLayout) {
-            self.ev = ev
-            self.s = s
-            self.rules = rules
-            self.layout = layout
-            registerOrder = compiled.registerOrder
-            shortcut = compiled.shortcuts.decision
-            triggers = compiled.shortcuts.triggers
-            indicatorsOfRegister = compiled.gates.indicatorsOfRegister
-            screened = compiled.gates.screened
-            recordFreeRules = compiled.gates.recordFreeRules
-        }
-
-        /// Decides every register for patient `p`; returns the indicators whose register the patient is on.
-        @inline(__always)
-        func registers(_ p: Int, _ tally: inout Tally) -> IndicatorMask {
-            var walk: UInt64 = 0
-            for i in 0..<s.touchedCount { walk |= triggers[Int(s.touched[i])] }
-            var onRegister = IndicatorMask.zero
-            for r in registerOrder {
-                if let d = shortcut[r], walk & (1 << UInt64(r)) == 0 {
-                    s.registers[r] = d
-                } else {
-                    s.registers[r] = ev.run(rules, layout.registerChains[r], p, s).0 == .select
-                }
-                if s.registers[r] {
-                    tally.registerSizes[r] += 1
-                    onRegister |= indicatorsOfRegister[r]
-                }
-            }
-            return onRegister
-        }
-
-        /// The indicators open to the patient: on their register and not turned away by their record-free first
-        /// rules (fields only these indicators read are worked out).
-        @inline(__always)
-        func open(_ onRegister: IndicatorMask, _ p: Int) -> IndicatorMask {
-            var open = onRegister
-            for i in (onRegister & screened).members {
-                let first = layout.denominatorChains[i].lowerBound
-                for k in first..<first + recordFreeRules[i] {
-                    let action = ev.holds(rules[k].root, p, s) ? rules[k].then : rules[k].otherwise
-                    if action == .reject { open.remove(i) }
-                    if action != .next { break }
-                }
-            }
-            return open
-        }
-
-        /// Indicator `i` for patient `p`: the denominator chain, then (when selected) the numerator chain.
-        @inline(__always)
-        func decide(_ i: Int, _ p: Int, _ tally: inout Tally, _ collector: inout OutcomeCollector?) {
-            let (action, rule) = ev.run(rules, layout.denominatorChains[i], p, s)
-            if action == .reject {
-                tally.rejected[rule] += 1
-                collector?.add(p, indicator: i, layout.rejectOutcome[rule], decidingRule: rule, layout)
-                return
-            }
-            tally.selected[rule] += 1
-            tally.denominators[i] += 1
-            let (numeratorAction, numeratorRule) = ev.run(rules, layout.numeratorChains[i], p, s)
-            if numeratorAction == .select {
-                tally.selected[numeratorRule] += 1
-                tally.numerators[i] += 1
-                collector?.add(p, indicator: i, .numerator, decidingRule: numeratorRule, layout)
-                return
-            }
-            tally.rejected[numeratorRule] += 1
-            if let f = layout.ruleFields[numeratorRule], collector != nil {
-                collector!.addNamedReject(p, indicator: i, denominatorRule: rule, numeratorRule: numeratorRule, field: f, layout)
-            } else {
-                collector?.add(p, indicator: i, .denominator, decidingRule: rule, layout)
-            }
         }
     }
 }
