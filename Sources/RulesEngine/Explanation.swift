@@ -107,7 +107,9 @@ public struct Explainer {
         }
     }
 
-    public func explain(patient p: Int, indicators: Set<String> = []) -> Explanation {
+    /// With `registerSteps: false` the registers are decided without recording their steps (a worklist reads
+    /// only the indicator's own chains).
+    public func explain(patient p: Int, indicators: Set<String> = [], registerSteps: Bool = true) -> Explanation {
         let compiled = engine.compiled
         let rs = compiled.ruleset
         let scratch = self.scratch
@@ -155,7 +157,9 @@ public struct Explainer {
         for (i, ind) in rs.indicators.enumerated() where !indicators.isEmpty && indicators.contains(ind.id) { needed.formUnion(registersOfIndicator[i]) }
         for r in compiled.registerOrder where indicators.isEmpty || needed.contains(r) {
             let chain = rs.registers[r]
-            scratch.registers[r] = walk(chain, compiled.registerRules[r], registerRefs[r], label: "\(chain.id) (\(chain.describe))").0 == .select
+            scratch.registers[r] = registerSteps
+                ? walk(chain, compiled.registerRules[r], registerRefs[r], label: "\(chain.id) (\(chain.describe))").0 == .select
+                : compiled.registerRules[r].withUnsafeBufferPointer { ev.run($0, $0.indices, p, scratch).0 == .select }
         }
         for (i, ind) in rs.indicators.enumerated() where indicators.isEmpty || indicators.contains(ind.id) {
             let compiledRules = compiled.indicatorRules[i]

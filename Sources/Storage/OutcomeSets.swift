@@ -89,3 +89,73 @@ extension RunStore {
         return SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
     }
 }
+
+/// A run's patient outcomes as stored, read back for the web view's worklists and breakdowns: the figures'
+/// own patients, not a re-evaluation.
+public enum StoredOutcomes {
+    /// One stored set: its patients as positions in the extract's roster, or (older runs, runs without an
+    /// extract) as identifiers.
+    public struct OutcomeSet: Sendable {
+        public var indicator: String
+        public var outcome: Outcome
+        public var rule: String?
+        public var field: String?
+        public var positions: [Int32]?
+        public var patients: [String]?
+
+        public init(indicator: String, outcome: Outcome, rule: String?, field: String?, positions: [Int32]?, patients: [String]?) {
+            self.indicator = indicator
+            self.outcome = outcome
+            self.rule = rule
+            self.field = field
+            self.positions = positions
+            self.patients = patients
+        }
+    }
+
+    /// The run's sets and, when any are positions, the fingerprint of the roster they point into (nil sets when
+    /// none were stored: patient outcomes off, or past retention).
+    public static func load(run: Int64, in conn: isolated PostgresConnection) throws -> (rosterFingerprint: String?, sets: [OutcomeSet])? {
+        let rows = try conn.query(
+            """
+            SELECT indicator_id, outcome, rule, field_name, array_to_string(positions, ','), array_to_json(patients)::text
+            FROM patient_outcome_set WHERE run_id = \(run)
+            """)
+        guard !rows.isEmpty else { return nil }
+        var sets: [OutcomeSet] = []
+        for row in rows {
+            guard let outcome = Outcome(rawValue: try row.decode(1, as: String.self)) else { continue }
+            let positions = try row.decode(4, as: String?.self).map(parsePositions)
+            let patients = try row.decode(5, as: String?.self).map { StoredFigures.strings($0) }
+            sets.append(OutcomeSet(indicator: try row.decode(0), outcome: outcome, rule: try row.decode(2), field: try row.decode(3),
+                                   positions: positions, patients: patients))
+        }
+        let fingerprint = try conn.query(
+            "SELECT r.fingerprint FROM extract_roster r JOIN computation_run c ON c.extract_id = r.extract_id WHERE c.id = \(run)"
+        ).first.map { try $0.decode(0, as: String.self) }
+        return (fingerprint, sets)
+    }
+
+    /// The fingerprint a roster of these identifiers has (to check that a re-read extract is the stored one).
+    public static func fingerprint(_ ids: [String]) -> String { RunStore.rosterFingerprint(ids) }
+
+    /// "3,17,250" as positions, by hand (a large practice's sets hold tens of thousands).
+    static func parsePositions(_ text: String) -> [Int32] {
+        var out: [Int32] = []
+        out.reserveCapacity(text.utf8.count / 4)
+        var current: Int32 = 0
+        var inNumber = false
+        for b in text.utf8 {
+            if b >= 48 && b <= 57 {
+                current = current &* 10 &+ Int32(b - 48)
+                inNumber = true
+            } else if inNumber {
+                out.append(current)
+                current = 0
+                inNumber = false
+            }
+        }
+        if inNumber { out.append(current) }
+        return out
+    }
+}

@@ -25,7 +25,10 @@ extension WebApp {
         {
             ruleset = try RulesetLoader(library: inputs.library).parse(text, file: "\(run.ruleset) (as run \(run.id) used it)")
         }
-        return try await snapshots.snapshot(for: run, ruleset: ruleset, library: inputs.library, archive: inputs.archive)
+        let database = self.database
+        return try await snapshots.snapshot(for: run, ruleset: ruleset, library: inputs.library, archive: inputs.archive) {
+            try await database.run { conn in try StoredOutcomes.load(run: run.id, in: conn) }
+        }
     }
 
     /// Register -> each PCA and exclusion field, in rule order -> denominator -> numerator.

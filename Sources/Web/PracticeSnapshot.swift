@@ -5,11 +5,11 @@ import Foundation
 import RulesEngine
 import Storage
 
-/// A practice's patients as of its latest stored run: the archived extract that run evaluated, read
-/// back and evaluated again with the run's own rules (kept by hash in `ruleset_version`; the engine is
-/// deterministic, so the figures are the stored ones unless the code lists changed, which it says), with
-/// every patient's outcome. Worklists, explanations and inequalities are
-/// built from it; nothing patient-level is kept in the database for them.
+/// A practice's patients as of its latest stored run: the archived extract that run evaluated, read back,
+/// with every patient's outcome as the run stored it (positions in the extract's roster, checked against the
+/// re-read extract). Only when the run stored no patient outcomes (turned off, or past retention), or its
+/// code lists differ from today's, are the patients evaluated again with the run's own rules (kept by hash in
+/// `ruleset_version`), which the page says. Worklists, explanations and inequalities are built from it.
 public struct PracticeSnapshot: Sendable {
     public let run: PracticeHistory.Run
     public let population: Population
@@ -24,7 +24,8 @@ public struct PracticeSnapshot: Sendable {
     /// those configured now): said plainly on the page, as the figures may then disagree.
     public let stale: String?
 
-    init(run: PracticeHistory.Run, population: Population, compiled: CompiledRuleset) {
+    init(run: PracticeHistory.Run, population: Population, compiled: CompiledRuleset,
+         stored: (rosterFingerprint: String?, sets: [StoredOutcomes.OutcomeSet])? = nil) {
         self.run = run
         stale = !run.clusterVersion.isEmpty && compiled.clusterVersion != run.clusterVersion
             ? "This run was computed with other code lists than those configured now; the patients below are evaluated with today's lists "
@@ -32,14 +33,39 @@ public struct PracticeSnapshot: Sendable {
             : nil
         self.population = population
         self.compiled = compiled
-        let result = Engine(compiled).evaluate(population, patientOutcomes: true)
-        self.result = result
         var index: [String: Int] = [:]
         for (i, id) in population.patientIDs.enumerated() { index[id] = i }
         patientIndex = index
+        let result = (stale == nil ? stored.flatMap { Self.storedResult($0, population: population, index: index) } : nil)
+            ?? Engine(compiled).evaluate(population, patientOutcomes: true)
+        self.result = result
         var sets: [String: [Int]] = [:]
         for (k, set) in (result.outcomeSets ?? []).enumerated() where set.outcome != .notInRegister { sets[set.indicator, default: []].append(k) }
         setsOfIndicator = sets
+    }
+
+    /// The run's stored outcome sets as rows of the re-read population; nil when they cannot be mapped (the
+    /// extract read back is not the roster they point into, or an identifier is not in it).
+    static func storedResult(_ stored: (rosterFingerprint: String?, sets: [StoredOutcomes.OutcomeSet]), population: Population, index: [String: Int])
+        -> PracticeResult?
+    {
+        if stored.sets.contains(where: { $0.positions != nil }), stored.rosterFingerprint != StoredOutcomes.fingerprint(population.patientIDs) { return nil }
+        var sets: [PatientOutcomeSet] = []
+        for s in stored.sets {
+            var members: [Int32] = []
+            if let positions = s.positions {
+                guard positions.allSatisfy({ $0 >= 0 && Int($0) < population.patientCount }) else { return nil }
+                members = positions
+            } else {
+                for id in s.patients ?? [] {
+                    guard let row = index[id] else { return nil }
+                    members.append(Int32(row))
+                }
+            }
+            sets.append(PatientOutcomeSet(indicator: s.indicator, outcome: s.outcome, rule: s.rule, field: s.field, members: members))
+        }
+        return PracticeResult(ods: population.practice.ods, pcn: population.practice.pcnODS, listSize: population.patientCount, registers: [],
+                              indicators: [], outcomeSets: sets, patientIDs: population.patientIDs)
     }
 
     /// One indicator's outcomes, by patient index (the result's rows are the population's patients).
@@ -94,14 +120,17 @@ public actor SnapshotCache {
 
     /// The snapshot of a run: from the cache, or read and evaluated (outside the actor, so several practices'
     /// extracts are read at once) and then kept.
-    public nonisolated func snapshot(for run: PracticeHistory.Run, ruleset: Ruleset, library: ClusterLibrary, archive: URL) async throws -> PracticeSnapshot {
+    public nonisolated func snapshot(
+        for run: PracticeHistory.Run, ruleset: Ruleset, library: ClusterLibrary, archive: URL,
+        stored: @Sendable () async throws -> (rosterFingerprint: String?, sets: [StoredOutcomes.OutcomeSet])? = { nil }
+    ) async throws -> PracticeSnapshot {
         if let s = await cached(run.id) { return s }
         guard let name = run.sourceName else { throw Problem.noExtract }
         let directory = archive.appending(path: run.practice).appending(path: name)
         guard FileManager.default.fileExists(atPath: directory.path) else { throw Problem.notInArchive(name) }
         guard let population = ExtractLoader().load(directory).population else { throw Problem.unreadable(name) }
         let compiled = try CompiledRuleset(ruleset, achievementDate: run.achievementDate, library: library)
-        let s = PracticeSnapshot(run: run, population: population, compiled: compiled)
+        let s = PracticeSnapshot(run: run, population: population, compiled: compiled, stored: try await stored())
         await keep(s)
         return s
     }

@@ -48,7 +48,7 @@ public struct Worklist: Sendable {
             let age = population.birthDates[p].age(on: ageOn)
             switch o.outcome {
             case .denominator:
-                let explanation = explainer.explain(patient: p, indicators: [def.id])
+                let explanation = explainer.explain(patient: p, indicators: [def.id], registerSteps: false)
                 let failing = explanation.steps.last { $0.chain == "\(def.id) numerator" }
                 let invitations = Self.invitationHint(explanation.steps.filter { $0.chain == "\(def.id) denominator" })
                 let entry = Entry(
