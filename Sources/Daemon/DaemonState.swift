@@ -25,6 +25,7 @@ public actor DaemonState {
     let failures = Counter(label: "qofd_extract_failures_total")
     let backlog = Gauge(label: "qofd_inbox_backlog")
     let oldest = Gauge(label: "qofd_inbox_oldest_unprocessed_seconds")
+    let maintained = Gauge(label: "qofd_maintenance_last_finished_timestamp_seconds")
 
     public init(processor: ExtractProcessor, configuration: DaemonConfiguration) {
         self.processor = processor
@@ -37,6 +38,9 @@ public actor DaemonState {
     func tick() { lastTick = Date() }
 
     func databaseAnswered() { databaseReachable = true }
+
+    /// The start-up or nightly maintenance (recompute, retention, report check) has finished.
+    func maintenanceFinished() { maintained.record(Date().timeIntervalSince1970) }
 
     func pollSucceeded(_ s: PipelineRunner.Summary, seconds: Double) {
         databaseReachable = true

@@ -22,6 +22,7 @@ public struct HelpfulMetricsFactory: CoreMetrics.MetricsFactory {
         "qofd_indicators_incomplete": "Indicators of a ruleset resting on missing code lists (import the PCD refset release).",
         "qofd_indicators_not_computable": "Indicators of a ruleset that cannot be computed at all with the code lists in use.",
         "qofd_build_info": "The qofd build answering (always 1), with its version.",
+        "qofd_maintenance_last_finished_timestamp_seconds": "Unix time the last start-up or nightly maintenance (recompute, retention, report check) finished.",
     ]
 
     let registry: PrometheusCollectorRegistry

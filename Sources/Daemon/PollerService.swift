@@ -59,6 +59,7 @@ public struct PollerService: Service {
                     try await maintenance.purgePatientOutcomes(keepingYears: configuration.patientOutcomeYears, today: today, using: conn)
                     if added > 0 { logger.notice("maintenance recomputed runs", metadata: ["runs": "\(added)"]) }
                     await maintenance.repairReports(using: conn)
+                    await state.maintenanceFinished()
                 }
             } catch let error as PostgresError where error.isConnectionLoss {
                 failures += 1

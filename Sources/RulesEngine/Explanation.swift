@@ -107,9 +107,13 @@ public struct Explainer {
         }
     }
 
-    /// With `registerSteps: false` the registers are decided without recording their steps (a worklist reads
-    /// only the indicator's own chains).
-    public func explain(patient p: Int, indicators: Set<String> = [], registerSteps: Bool = true) -> Explanation {
+    /// How much an explanation says: everything (a patient's page), or what a worklist line reads (the
+    /// indicator's own chains, with the facts of the numerator rules and the dates of the denominator rules;
+    /// registers are decided without recording their steps).
+    public enum Detail: Sendable { case full, worklist }
+
+    public func explain(patient p: Int, indicators: Set<String> = [], detail: Detail = .full) -> Explanation {
+        let registerSteps = detail == .full
         let compiled = engine.compiled
         let rs = compiled.ruleset
         let scratch = self.scratch
@@ -142,13 +146,14 @@ public struct Explainer {
             }
             return out
         }
-        func walk(_ chain: Chain, _ resolved: [CompiledRuleset.ResolvedRule], _ refs: [[String]], label: String) -> (RuleAction, Int) {
+        func walk(_ chain: Chain, _ resolved: [CompiledRuleset.ResolvedRule], _ refs: [[String]], label: String, facts withFacts: Bool = true,
+                  dates withDates: Bool = true) -> (RuleAction, Int) {
             resolved.withUnsafeBufferPointer { rules in
                 ev.run(rules, rules.indices, p, scratch) { i, result, action in
                     let def = chain.rules[i]
                     steps.append(Explanation.Step(
                         chain: label, rule: i + 1, condition: def.conditionText, describe: def.describe, result: result,
-                        action: action.rawValue, field: def.field, facts: facts(def, refs[i]), dates: dates(refs[i])))
+                        action: action.rawValue, field: def.field, facts: withFacts ? facts(def, refs[i]) : [], dates: withDates ? dates(refs[i]) : [:]))
                 }
             }
         }
@@ -167,13 +172,13 @@ public struct Explainer {
                 outcomes[ind.id] = "not on \(ind.register), so not in \(ind.id)"
                 continue
             }
-            let (action, rule) = walk(ind.denominator, compiledRules.denominator, denominatorRefs[i], label: "\(ind.id) denominator")
+            let (action, rule) = walk(ind.denominator, compiledRules.denominator, denominatorRefs[i], label: "\(ind.id) denominator", facts: detail == .full)
             if action == .reject {
                 let def = ind.denominator.rules[rule]
                 outcomes[ind.id] = "\(def.kind == .pca ? "personalised care adjustment" : "excluded") at denominator rule \(rule + 1)\(def.field.map { " (\($0))" } ?? "")"
                 continue
             }
-            let (numeratorAction, _) = walk(ind.numerator, compiledRules.numerator, numeratorRefs[i], label: "\(ind.id) numerator")
+            let (numeratorAction, _) = walk(ind.numerator, compiledRules.numerator, numeratorRefs[i], label: "\(ind.id) numerator", dates: detail == .full)
             outcomes[ind.id] = numeratorAction == .select ? "achieved (numerator)" : "in the denominator, not yet achieved"
         }
         return Explanation(

@@ -48,7 +48,7 @@ public struct Worklist: Sendable {
             let age = population.birthDates[p].age(on: ageOn)
             switch o.outcome {
             case .denominator:
-                let explanation = explainer.explain(patient: p, indicators: [def.id], registerSteps: false)
+                let explanation = explainer.explain(patient: p, indicators: [def.id], detail: .worklist)
                 let failing = explanation.steps.last { $0.chain == "\(def.id) numerator" }
                 let invitations = Self.invitationHint(explanation.steps.filter { $0.chain == "\(def.id) denominator" })
                 let entry = Entry(
@@ -80,8 +80,10 @@ public struct Worklist: Sendable {
     /// invitation PCA looks at): two invitations at least 7 days apart remove a patient who does not respond.
     static func invitationHint(_ steps: [Explanation.Step]) -> [String] {
         for step in steps {
-            guard let range = step.condition.range(of: "[A-Z0-9_]*INVITE1_DAT", options: .regularExpression) else { continue }
-            let first = String(step.condition[range])
+            // The first name ending in INVITE1_DAT (split by hand: this runs for every step of every patient of a
+            // worklist, and a regular expression compiled each time cost most of a 2,000-patient worklist).
+            guard let first = step.condition.split(whereSeparator: { c in !(c.asciiValue.map { $0 == 95 || (48...57).contains($0) || (65...90).contains($0) || (97...122).contains($0) } ?? false) })
+                .first(where: { $0.hasSuffix("INVITE1_DAT") }).map(String.init) else { continue }
             let second = first.replacingOccurrences(of: "INVITE1_DAT", with: "INVITE2_DAT")
             guard let sent = step.dates[first].flatMap(Day.init(iso:)) else { return ["no review invitation sent this year"] }
             if let again = step.dates[second] { return ["invited on \(sent) and \(again)"] }
