@@ -12,6 +12,10 @@ public struct ExtractLoader: Sendable {
     public var maxRowProblemFraction: Double
     /// How many row problems to list per file (the rest are counted).
     public var problemsListedPerFile: Int
+    /// Read only who the patients are (a CSV extract's `patients.csv`, checked against the manifest like every
+    /// file): a population with no records, for views that need demographics beside stored outcomes. FHIR
+    /// extracts are read whole.
+    public var patientsOnly = false
 
     public init(maxRowProblemFraction: Double = 0.01, problemsListedPerFile: Int = 100) {
         self.maxRowProblemFraction = maxRowProblemFraction
@@ -49,7 +53,8 @@ public struct ExtractLoader: Sendable {
         let info = PracticeInfo(
             ods: manifest.practice.ods, name: manifest.practice.name, pcnODS: manifest.pcn?.ods, pcnName: manifest.pcn?.name)
         var files: [String: Data] = [:]
-        for entry in manifest.files {
+        let onlyPatients = patientsOnly && manifest.encoding == .csv
+        for entry in manifest.files where !onlyPatients || entry.name == "patients.csv" {
             let url = directory.appending(path: entry.name)
             // Only plain files of the extract itself: a link could point anywhere on the machine.
             let type = (try? FileManager.default.attributesOfItem(atPath: url.path))?[.type] as? FileAttributeType
@@ -83,9 +88,14 @@ public struct ExtractLoader: Sendable {
         case .csv:
             var reader = CSVExtractReader(population: PopulationBuilder(practice: info, dataTo: dataTo), problems: problems)
             files["patients.csv"]!.withUnsafeBytes { reader.readPatients($0) }
-            files["registrations.csv"]!.withUnsafeBytes { reader.readRegistrations($0) }
-            files["events.csv"]!.withUnsafeBytes { reader.readEvents($0) }
-            files["medications.csv"]!.withUnsafeBytes { reader.readMedications($0) }
+            if onlyPatients {
+                let none = [Int32](repeating: 0, count: reader.population.patientCount + 1)
+                (reader.population.registrationOffsets, reader.population.eventOffsets, reader.population.medicationOffsets) = (none, none, none)
+            } else {
+                files["registrations.csv"]!.withUnsafeBytes { reader.readRegistrations($0) }
+                files["events.csv"]!.withUnsafeBytes { reader.readEvents($0) }
+                files["medications.csv"]!.withUnsafeBytes { reader.readMedications($0) }
+            }
             built = reader.population
             problems = reader.problems
             rowCounts = reader.rowCounts

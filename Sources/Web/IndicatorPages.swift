@@ -18,7 +18,9 @@ extension WebApp {
 
     /// The run's patients, evaluated with the rules the run itself used (its stored rule text when the rules
     /// configured now differ).
-    func snapshot(for run: PracticeHistory.Run, configured rs: Ruleset, inputs: WebInputs) async throws -> PracticeSnapshot {
+    func snapshot(for run: PracticeHistory.Run, configured rs: Ruleset, inputs: WebInputs, demographicsOnly: Bool = false) async throws
+        -> PracticeSnapshot
+    {
         var ruleset = rs
         if !run.rulesetSHA256.isEmpty, run.rulesetSHA256 != rs.sha256,
             let text = try await database.run({ conn in try PracticeHistory.ruleText(sha256: run.rulesetSHA256, in: conn) })
@@ -26,9 +28,13 @@ extension WebApp {
             ruleset = try RulesetLoader(library: inputs.library).parse(text, file: "\(run.ruleset) (as run \(run.id) used it)")
         }
         let database = self.database
-        return try await snapshots.snapshot(for: run, ruleset: ruleset, library: inputs.library, archive: inputs.archive) {
+        let stored: @Sendable () async throws -> PracticeSnapshot.Stored? = {
             try await database.run { conn in try StoredOutcomes.load(run: run.id, in: conn) }
         }
+        if demographicsOnly {
+            return try await snapshots.demographics(for: run, ruleset: ruleset, library: inputs.library, archive: inputs.archive, stored: stored)
+        }
+        return try await snapshots.snapshot(for: run, ruleset: ruleset, library: inputs.library, archive: inputs.archive, stored: stored)
     }
 
     /// Register -> each PCA and exclusion field, in rule order -> denominator -> numerator.

@@ -124,7 +124,7 @@ extension WebApp {
                     guard let (run, figures, _) = try await self.latest(ods, rs) else { return nil }
                     let c = figures.indicators.first { $0.id == indicatorID }?.completeness
                     do {
-                        let s = try await self.snapshot(for: run, configured: rs, inputs: inputs)
+                        let s = try await self.snapshot(for: run, configured: rs, inputs: inputs, demographicsOnly: true)
                         return (i, c, Inequalities(s, indicator: indicatorID, deprivation: self.deprivation, ethnicGroups: self.ethnicGroups), nil)
                     } catch { return (i, c, nil, "\(ods): \(error)") }
                 }

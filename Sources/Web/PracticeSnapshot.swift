@@ -23,25 +23,55 @@ public struct PracticeSnapshot: Sendable {
     /// Set when the patients cannot be evaluated exactly as the stored run was (its code lists differ from
     /// those configured now): said plainly on the page, as the figures may then disagree.
     public let stale: String?
+    /// False for a snapshot of who the patients are only (demographics beside the stored outcomes, for
+    /// breakdowns): it has no records to explain.
+    public let hasRecords: Bool
 
-    init(run: PracticeHistory.Run, population: Population, compiled: CompiledRuleset,
-         stored: (rosterFingerprint: String?, sets: [StoredOutcomes.OutcomeSet])? = nil) {
-        self.run = run
-        stale = !run.clusterVersion.isEmpty && compiled.clusterVersion != run.clusterVersion
-            ? "This run was computed with other code lists than those configured now; the patients below are evaluated with today's lists "
-                + "and may not match the stored figures until the daemon recomputes the run (at start, after a reload, or nightly)."
-            : nil
-        self.population = population
-        self.compiled = compiled
-        var index: [String: Int] = [:]
-        for (i, id) in population.patientIDs.enumerated() { index[id] = i }
-        patientIndex = index
+    typealias Stored = (rosterFingerprint: String?, sets: [StoredOutcomes.OutcomeSet])
+
+    /// The run's patients with their records: outcomes as stored, or evaluated again when they cannot be.
+    init(run: PracticeHistory.Run, population: Population, compiled: CompiledRuleset, stored: Stored? = nil) {
+        let stale = Self.staleness(run, compiled)
+        let index = Self.index(population)
         let result = (stale == nil ? stored.flatMap { Self.storedResult($0, population: population, index: index) } : nil)
             ?? Engine(compiled).evaluate(population, patientOutcomes: true)
+        self.init(run: run, population: population, compiled: compiled, result: result, index: index, stale: stale, hasRecords: true)
+    }
+
+    /// Who the run's patients are, with their stored outcomes; nil when those cannot be used as they are (none
+    /// stored, another roster, or code lists changed), as a population without records cannot be evaluated.
+    init?(demographicsOf run: PracticeHistory.Run, population: Population, compiled: CompiledRuleset, stored: Stored?) {
+        let index = Self.index(population)
+        guard Self.staleness(run, compiled) == nil, let stored, let result = Self.storedResult(stored, population: population, index: index) else { return nil }
+        self.init(run: run, population: population, compiled: compiled, result: result, index: index, stale: nil, hasRecords: false)
+    }
+
+    private init(run: PracticeHistory.Run, population: Population, compiled: CompiledRuleset, result: PracticeResult, index: [String: Int],
+                 stale: String?, hasRecords: Bool) {
+        self.run = run
+        self.population = population
+        self.compiled = compiled
         self.result = result
+        self.stale = stale
+        self.hasRecords = hasRecords
+        patientIndex = index
         var sets: [String: [Int]] = [:]
         for (k, set) in (result.outcomeSets ?? []).enumerated() where set.outcome != .notInRegister { sets[set.indicator, default: []].append(k) }
         setsOfIndicator = sets
+    }
+
+    static func staleness(_ run: PracticeHistory.Run, _ compiled: CompiledRuleset) -> String? {
+        !run.clusterVersion.isEmpty && compiled.clusterVersion != run.clusterVersion
+            ? "This run was computed with other code lists than those configured now; the patients below are evaluated with today's lists "
+                + "and may not match the stored figures until the daemon recomputes the run (at start, after a reload, or nightly)."
+            : nil
+    }
+
+    static func index(_ population: Population) -> [String: Int] {
+        var index: [String: Int] = [:]
+        index.reserveCapacity(population.patientCount)
+        for (i, id) in population.patientIDs.enumerated() { index[id] = i }
+        return index
     }
 
     /// The run's stored outcome sets as rows of the re-read population; nil when they cannot be mapped (the
@@ -135,16 +165,39 @@ public actor SnapshotCache {
         return s
     }
 
-    private func cached(_ run: Int64) -> PracticeSnapshot? {
-        let key = "\(run)"
+    /// Who a run's patients are beside its stored outcomes, for breakdowns: only `patients.csv` is read (the
+    /// records are not needed); the whole snapshot when one is cached or the stored outcomes cannot be used.
+    public nonisolated func demographics(
+        for run: PracticeHistory.Run, ruleset: Ruleset, library: ClusterLibrary, archive: URL,
+        stored: @Sendable () async throws -> (rosterFingerprint: String?, sets: [StoredOutcomes.OutcomeSet])?
+    ) async throws -> PracticeSnapshot {
+        if let s = await cached(run.id) { return s }
+        if let s = await cached(run.id, key: "demographics-\(run.id)") { return s }
+        if let name = run.sourceName {
+            let directory = archive.appending(path: run.practice).appending(path: name)
+            var loader = ExtractLoader()
+            loader.patientsOnly = true
+            if let population = loader.load(directory).population,
+                let s = PracticeSnapshot(demographicsOf: run, population: population,
+                                         compiled: try CompiledRuleset(ruleset, achievementDate: run.achievementDate, library: library), stored: try await stored())
+            {
+                await keep(s, key: "demographics-\(run.id)")
+                return s
+            }
+        }
+        return try await snapshot(for: run, ruleset: ruleset, library: library, archive: archive, stored: stored)
+    }
+
+    private func cached(_ run: Int64, key: String? = nil) -> PracticeSnapshot? {
+        let key = key ?? "\(run)"
         guard let s = entries[key] else { return nil }
         order.removeAll { $0 == key }
         order.append(key)
         return s
     }
 
-    private func keep(_ s: PracticeSnapshot) {
-        let key = "\(s.run.id)"
+    private func keep(_ s: PracticeSnapshot, key: String? = nil) {
+        let key = key ?? "\(s.run.id)"
         if entries.updateValue(s, forKey: key) == nil { order.append(key) }
         while order.count > capacity { entries[order.removeFirst()] = nil }
     }

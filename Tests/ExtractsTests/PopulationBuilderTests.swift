@@ -1,5 +1,10 @@
 import Clinical
+import Clusters
+import Extracts
+import Foundation
+import Synth
 import Testing
+import TestSupport
 
 /// A population is only made by its builder, which refuses columns that do not fit together, so the
 /// engine's unchecked loops never read past an array.
@@ -37,5 +42,31 @@ struct PopulationBuilderTests {
         default: b.lsoa[0] = 3
         }
         #expect(throws: PopulationBuilder.Problem.self, "\(fault)") { try b.build() }
+    }
+}
+
+/// Breakdowns need only who the patients are: a CSV extract can be read for its patients alone.
+@Suite("Reading an extract's patients only")
+struct PatientsOnlyTests {
+    @Test("patients only: the same patients and demographics as a whole read, no records; a tampered patients file is still refused")
+    func patientsOnly() throws {
+        var o = Synthesizer.Options()
+        o.seed = 6
+        o.practices = 1
+        o.patients = 200
+        let base = TestFolders.make("patients-only")
+        defer { try? FileManager.default.removeItem(at: base) }
+        let dir = try Synthesizer(library: try ClusterLibrary.bundled()).write(o, to: base)[0].directory
+        let whole = try #require(ExtractLoader().load(dir).population)
+        var loader = ExtractLoader()
+        loader.patientsOnly = true
+        let light = try #require(loader.load(dir).population)
+        #expect(light.patientIDs == whole.patientIDs)
+        #expect(light.birthDates == whole.birthDates && light.sexes == whole.sexes && light.lsoa == whole.lsoa && light.ethnicity == whole.ethnicity)
+        #expect(light.events.isEmpty && light.medications.isEmpty && light.registrations.isEmpty)
+        #expect(light.brokenInvariant() == nil)
+        let patients = dir.appending(path: "patients.csv")
+        try Data((try String(contentsOf: patients, encoding: .utf8) + "").replacingOccurrences(of: ",F,", with: ",M,").utf8).write(to: patients)
+        #expect(loader.load(dir).population == nil, "the manifest's checksum still guards the file read")
     }
 }
