@@ -2,14 +2,11 @@ import Clinical
 import Foundation
 import RulesEngine
 
-/// Who to invite for flu vaccination, in order: each cohort's patients not yet vaccinated and not
-/// declined, highest clinical priority first, then the most deprived areas, then the oldest. A patient
-/// eligible for several cohorts appears once, under the first. Patient-identifiable.
+/// Who to invite for vaccination, in order: each cohort's patients still to vaccinate (not vaccinated, not
+/// declined), in the cohort order the ruleset's `call_list` gives (highest clinical priority first), then the
+/// most deprived areas, then the oldest. A patient eligible for several cohorts appears once, under the
+/// first. Patient-identifiable.
 public enum FluCallList {
-    /// School-age children (FLU_SCHOOL) are vaccinated by the school service: the practice calls only those in another cohort.
-    public static let cohortOrder = ["FLU_CAREHOME", "FLU_65PLUS", "FLU_RISK_18_64", "FLU_RISK_6M_17", "FLU_PREGNANT", "FLU_HHLD_IMMUNO",
-                                     "FLU_CARER", "FLU_SOCIALCARE", "FLU_AGE2_3"]
-
     public struct Entry: Sendable, Hashable {
         public var cohort: String
         public var patient: String
@@ -21,11 +18,14 @@ public enum FluCallList {
     }
 
     /// - Parameters:
-    ///   - result: an evaluation of a flu ruleset with patient outcomes.
+    ///   - result: an evaluation of a programme ruleset with patient outcomes.
+    ///   - callList: the ruleset's call list (an empty list without one).
     ///   - deciles: IMD decile by LSOA code.
-    public static func build(_ result: PracticeResult, population: Population, ageOn: Day, deciles: [String: Int]) -> [Entry] {
+    public static func build(_ result: PracticeResult, callList: Ruleset.CallList?, population: Population, ageOn: Day, deciles: [String: Int]) -> [Entry] {
+        guard let callList else { return [] }
+        let cohortOrder = callList.order
         var chosen: [String: String] = [:]
-        for o in result.patients ?? [] where o.outcome == .denominator && o.field == "TO_VACCINATE" {
+        for o in result.patients ?? [] where o.outcome == .denominator && o.field == callList.field {
             let current = chosen[o.patient].flatMap { cohortOrder.firstIndex(of: $0) } ?? Int.max
             if let rank = cohortOrder.firstIndex(of: o.indicator), rank < current { chosen[o.patient] = o.indicator }
         }

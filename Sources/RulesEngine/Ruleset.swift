@@ -32,6 +32,21 @@ public struct Ruleset: Sendable {
     public var indicators: [Indicator]
     /// Clusters the rules name, with any declared stand-in or refset.
     public var clusters: [String: ClusterReference]
+    /// Who a vaccination programme's call list invites, and in what order (nil: the ruleset has no call list).
+    public var callList: CallList? = nil
+
+    /// A programme's call list as data: the cohorts whose unvaccinated patients the practice invites, highest
+    /// clinical priority first (a patient in several appears once, under the first), and the numerator field
+    /// that names those still to vaccinate. Cohorts vaccinated elsewhere (school-age children) are left out.
+    public struct CallList: Sendable, Hashable {
+        public var order: [String]
+        public var field: String
+
+        public init(order: [String], field: String) {
+            self.order = order
+            self.field = field
+        }
+    }
 
     /// The closed vocabulary of ruleset kinds.
     public enum Kind: String, Sendable, Codable, Hashable, CaseIterable {

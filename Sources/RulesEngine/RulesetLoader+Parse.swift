@@ -6,7 +6,7 @@ extension NodeReader {
     func ruleset(_ root: Node, sha256: String, library: ClusterLibrary) throws -> Ruleset {
         let top = try mapping(root, "ruleset")
         try checkKeys(top, allowed: ["ruleset", "kind", "family", "previous", "title", "source", "dates", "clusters", "fields", "registers",
-                                     "indicators"], root, "ruleset")
+                                     "indicators", "call_list"], root, "ruleset")
         let id = try string(top["ruleset"], "ruleset", key: "ruleset")
         guard let kind = Ruleset.Kind(rawValue: try string(top["kind"], "ruleset", key: "kind")) else {
             throw fail(top["kind"], "ruleset", "kind must be one of \(Ruleset.Kind.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -60,6 +60,23 @@ extension NodeReader {
             sha256: sha256, payPeriodStart: ppsd, payPeriodEnd: pped, ageOn: ageOn, fields: fields, registers: registers,
             indicators: indicators, clusters: clusters)
         ruleset.keyDates = keyDates
+        if let node = top["call_list"] {
+            let m = try mapping(node, "call_list")
+            try checkKeys(m, allowed: ["order", "field"], node, "call_list")
+            guard let order = m["order"]?.sequence?.compactMap({ $0.scalar?.string }), !order.isEmpty else {
+                throw fail(node, "call_list", "call_list.order must list the cohorts to invite, highest priority first")
+            }
+            let field = try string(m["field"], "call_list", key: "field")
+            for cohort in order {
+                guard let indicator = indicators.first(where: { $0.id == cohort }) else {
+                    throw fail(node, "call_list", "call_list.order names \(cohort), which is not an indicator of \(id)")
+                }
+                guard indicator.numerator.rules.contains(where: { $0.field == field && ($0.then == .reject || $0.otherwise == .reject) }) else {
+                    throw fail(node, "call_list", "\(cohort)'s numerator has no rule rejecting into \(field), so nobody would be called")
+                }
+            }
+            ruleset.callList = Ruleset.CallList(order: order, field: field)
+        }
         try RulesetValidator(file: file, library: library).validate(ruleset)
         return ruleset
     }

@@ -30,12 +30,13 @@ struct FluCallListCommand: AsyncParsableCommand {
         guard !by.trimmingCharacters(in: .whitespaces).isEmpty else { throw ValidationError("--by is required: the list is patient-identifiable") }
         let library = try ClusterLibrary.bundled()
         guard let rs = try RulesetLoader(library: library).loadAll()[season] else { throw ValidationError("unknown season \(season)") }
+        guard let callList = rs.callList else { throw ValidationError("\(season) has no call list (its rule file names none under call_list:)") }
         let check = ExtractLoader().load(URL(fileURLWithPath: extract))
         guard let population = check.population else { throw ValidationError("the extract is rejected") }
         let compiled = try CompiledRuleset(rs, achievementDate: min(population.dataTo, rs.payPeriodEnd), library: library)
         let result = Engine(compiled).evaluate(population, patientOutcomes: true)
         let imd = try Deprivation.imd2025()
-        let entries = FluCallList.build(result, population: population, ageOn: compiled.ageOn, deciles: imd.areas.mapValues(\.decile))
+        let entries = FluCallList.build(result, callList: callList, population: population, ageOn: compiled.ageOn, deciles: imd.areas.mapValues(\.decile))
         let csv = FluCallList.csv(entries)
         let practice = population.practice.ods
         let (who, list) = (by, season)

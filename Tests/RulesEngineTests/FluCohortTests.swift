@@ -142,7 +142,7 @@ struct FluCallListTests {
         let population = try builder.build()
         let compiled = try CompiledRuleset(Fixtures.rulesets["flu-2025-26"]!, library: Fixtures.library)
         let result = Engine(compiled).evaluate(population, patientOutcomes: true)
-        let list = FluCallList.build(result, population: population, ageOn: compiled.ageOn, deciles: ["E01000001": 9, "E01000002": 1])
+        let list = FluCallList.build(result, callList: compiled.ruleset.callList, population: population, ageOn: compiled.ageOn, deciles: ["E01000001": 9, "E01000002": 1])
         #expect(list.map(\.patient) == ["carehome", "young65-poor", "old-rich", "child"])
         #expect(list.map(\.cohort) == ["FLU_CAREHOME", "FLU_65PLUS", "FLU_65PLUS", "FLU_AGE2_3"])
         #expect(FluCallList.csv(list).hasPrefix("cohort,patient_id,nhs_number,age,imd_decile,lsoa\nFLU_CAREHOME,carehome,"))

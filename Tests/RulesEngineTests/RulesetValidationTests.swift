@@ -178,3 +178,44 @@ struct RulesetInheritanceTests {
         #expect(error("ruleset: c\nextends: a\n", parents: ["a": a, "b": b])?.contains("cycle") == true)
     }
 }
+
+extension RulesetValidationTests {
+    static let programme = """
+        ruleset: local-flu
+        kind: programme
+        family: localflu
+        dates: {PPSD: 2025-09-01, PPED: 2026-03-31}
+        registers:
+          LIST:
+            rules:
+              - {if: true, then: select, else: select}
+        indicators:
+          COHORT_A:
+            register: LIST
+            denominator:
+              - {if: PAT_AGE >= 65, then: select, else: reject}
+            numerator:
+              - {if: false, then: select, else: next}
+              - {if: true, then: reject, else: reject, field: TO_VACCINATE}
+          COHORT_B:
+            register: LIST
+            denominator:
+              - {if: PAT_AGE < 65, then: select, else: reject}
+            numerator:
+              - {if: false, then: select, else: reject}
+
+        """
+
+    @Test("a programme's call list is data: its cohorts in order and the field naming those to call; the shipped flu years share one")
+    func callList() throws {
+        let rs = try loader.parse(Self.programme + "call_list: {order: [COHORT_A], field: TO_VACCINATE}\n", file: "local.yaml")
+        #expect(rs.callList == Ruleset.CallList(order: ["COHORT_A"], field: "TO_VACCINATE"))
+        #expect(error(Self.programme + "call_list: {order: [COHORT_C], field: TO_VACCINATE}\n")?.description.contains("COHORT_C, which is not an indicator") == true)
+        #expect(error(Self.programme + "call_list: {order: [COHORT_B], field: TO_VACCINATE}\n")?.description.contains("nobody would be called") == true)
+        #expect(error(Self.programme + "call_list: {order: [], field: TO_VACCINATE}\n") != nil)
+        let y2526 = try #require(Fixtures.rulesets["flu-2025-26"]?.callList)
+        #expect(y2526.order.first == "FLU_CAREHOME" && !y2526.order.contains("FLU_SCHOOL"))
+        #expect(Fixtures.rulesets["flu-2024-25"]?.callList == y2526, "inherited by the year it extends")
+        #expect(Fixtures.rulesets["qof-2025-26"]?.callList == nil)
+    }
+}
