@@ -40,9 +40,12 @@ public struct WebInputs: Sendable {
     public var settings: WebSettings
     /// National payment figures per ruleset, as the pipeline read them (pounds on the dashboard).
     public var nationalFigures: [String: NationalFigures]
+    /// Where the daemon writes its reports (served at `/reports` to signed-in users); nil when none are written.
+    public var reports: URL?
 
     public init(rulesets: [Ruleset], library: ClusterLibrary, archive: URL, settings: WebSettings,
-                nationalFigures: [String: NationalFigures]) {
+                nationalFigures: [String: NationalFigures], reports: URL? = nil) {
+        self.reports = reports
         self.nationalFigures = nationalFigures
         self.rulesets = rulesets
         self.library = library

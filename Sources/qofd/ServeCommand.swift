@@ -87,7 +87,8 @@ struct ServeCommand: AsyncParsableCommand {
         let web = try await WebApp(conninfo: conninfo, logger: Logger(label: "qofd.web")) {
             let (p, c) = (await state.processor, await state.configuration)
             return WebInputs(
-                rulesets: p.rulesets, library: p.library, archive: p.directories.archive, settings: c.web, nationalFigures: p.nationalFigures)
+                rulesets: p.rulesets, library: p.library, archive: p.directories.archive, settings: c.web, nationalFigures: p.nationalFigures,
+                reports: p.reportsDirectory)
         }
         let inbox = configuration.inbox, interval = Int(configuration.pollInterval)
         // READY=1 once the HTTP surface listens (a port in use stops the daemon instead, exit 1).
