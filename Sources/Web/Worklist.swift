@@ -65,7 +65,7 @@ public struct Worklist: Sendable {
                     n >= 1, n <= def.denominator.rules.count
                 else { continue }
                 let r = def.denominator.rules[n - 1]
-                if r.conditionText.contains("> PPED -") {
+                if Self.leavesOutNewcomers(r) {
                     newPatients.append(NewPatient(patient: population.patientIDs[p], age: age, reason: r.describe ?? r.conditionText, field: r.field))
                 }
             default:
@@ -74,6 +74,16 @@ public struct Worklist: Sendable {
         }
         self.entries = entries
         self.newPatients = newPatients
+    }
+
+    /// A rule that leaves out patients registered or diagnosed recently: it compares one registration or
+    /// diagnosis date with a date before the year's end (`REG_DAT > PPED - 3 months`, `HYP_DAT > PPED - 9 months`).
+    /// An age rule (`PAT_DOB + 80 years > PPED - 12 months`) is not one: those patients are not new.
+    static func leavesOutNewcomers(_ rule: Rule) -> Bool {
+        let names = rule.references.subtracting(["PPED", "PPSD", "ACHV_DAT"])
+        guard names.count == 1, let name = names.first, name != "PAT_DOB", name == "REG_DAT" || name.hasSuffix("_DAT") else { return false }
+        let text = rule.conditionText.trimmingCharacters(in: .whitespaces)
+        return text.hasPrefix("\(name) > PPED -") || text.hasPrefix("\(name) >= PPED -")
     }
 
     /// Where the patient stands with review invitations (the `…INVITE1_DAT` / `…INVITE2_DAT` fields an

@@ -29,3 +29,14 @@ struct WorklistHintTests {
         #expect(Worklist.invitationHint([s]).isEmpty)
     }
 }
+
+extension WorklistHintTests {
+    @Test("'new to the practice or the register' means a registration or diagnosis rule, never an age rule (VI004 listed every 80-year-old)")
+    func newcomers() throws {
+        let qof = WorklistTests.qof
+        func rules(_ id: String) -> [Rule] { qof.indicators.first { $0.id == id }!.denominator.rules }
+        #expect(rules("VI004").allSatisfy { !Worklist.leavesOutNewcomers($0) })
+        #expect(rules("HYP008").contains { Worklist.leavesOutNewcomers($0) && $0.references.contains("REG_DAT") })
+        #expect(rules("HYP008").contains { Worklist.leavesOutNewcomers($0) && !$0.references.contains("REG_DAT") }, "a diagnosis rule")
+    }
+}
