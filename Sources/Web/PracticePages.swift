@@ -72,6 +72,21 @@ extension WebApp {
         context["achievementDate"] = figures.achievementDate.description
         context["state"] = state
         context["indicators"] = rows.map(\.row)
+        if rs.isProgramme {
+            let withTarget = figures.indicators.filter { $0.completeness.computable && ($0.target ?? definitions[$0.id]?.target?.percent) != nil }
+            context["cohortCount"] = withTarget.count
+            context["cohortsAtTarget"] = withTarget.filter { r in r.achievement.map { $0 >= (r.target ?? definitions[r.id]!.target!.percent) } ?? false }.count
+        } else {
+            // Quick wins: the fewest patients between today and the next point, where the figure can be computed.
+            let wins = figures.indicators.filter { $0.completeness.computable && ($0.patientsForNextPoint ?? 0) > 0 }
+                .sorted { ($0.patientsForNextPoint!, -($0.poundsAtStake ?? 0), $0.id) < ($1.patientsForNextPoint!, -($1.poundsAtStake ?? 0), $1.id) }
+                .prefix(5)
+            context["hasQuickWins"] = !wins.isEmpty
+            context["quickWins"] = wins.map { r -> [String: Any] in
+                ["id": r.id, "describe": definitions[r.id]?.describe ?? r.id, "patients": r.patientsForNextPoint!,
+                 "plural": r.patientsForNextPoint! == 1 ? "" : "s", "atStake": r.poundsAtStake.map { "£" + Format.pounds($0) } ?? ""]
+            }
+        }
         context["pointsAchieved"] = Format.points(figures.pointsAchieved)
         context["pointsAvailable"] = Format.points(figures.pointsAvailable)
         if figures.paymentYear != nil, !rs.isProgramme {

@@ -122,6 +122,19 @@ struct OneTruthTests {
             #expect(element(page.body, id: "pounds") == "£" + webMoney(stored.pounds ?? 0), "\(id): dashboard pounds")
             #expect(element(page.body, id: "at-stake") == "£" + webMoney(stored.poundsAtStake ?? 0), "\(id): dashboard at stake")
             #expect(page.body.contains("of £" + webMoney(stored.poundsAvailable ?? 0) + " available"), "\(id): dashboard available")
+            // Quick wins: the fewest patients for the next point first, from the stored figure.
+            if let fewest = stored.indicators.filter({ $0.completeness.computable && ($0.patientsForNextPoint ?? 0) > 0 }).compactMap(\.patientsForNextPoint).min() {
+                let wins = try #require(page.body.range(of: "id=\"quick-wins\">").map { String(page.body[$0.upperBound...].prefix(400)) })
+                #expect(wins.contains(": \(fewest) patient"), "\(id): the first quick win needs \(fewest) patients")
+            }
+        } else {
+            // A programme earns no points: no "0.00 of 0.00", but how many cohorts are at their target.
+            #expect(element(page.body, id: "points") == nil, "\(id): no points card")
+            let atTarget = stored.indicators.filter { r in
+                guard r.completeness.computable, let t = r.target ?? rs.indicators.first(where: { $0.id == r.id })?.target?.percent else { return false }
+                return (r.achievement ?? -1) >= t
+            }.count
+            #expect(element(page.body, id: "cohorts-at-target") == String(atTarget), "\(id): cohorts at target")
         }
         for s in stored.indicators {
             let row = try #require(tableRow(page.body, id: "row-\(s.id)"), "\(id) \(s.id): dashboard row")
