@@ -44,6 +44,7 @@ public final class WebApp: Sendable {
 
     /// Adds the web view's routes to the daemon's router.
     public func register(on router: Router<BasicRequestContext>) {
+        router.add(middleware: NotFoundPage(app: self))
         router.get("/") { request, _ in await self.guarded(request) { viewer in try await self.home(viewer) } }
         registerReports(on: router)
         router.get("login") { request, _ in await self.loginPage(request, error: nil) }

@@ -30,3 +30,16 @@ struct ReportAccessTests {
         #expect(all.status == 200 && all.body.contains("/reports/\(a)/") && all.body.contains("/reports/\(b)/"))
     }
 }
+
+extension ReportAccessTests {
+    @Test("an address nothing answers gets a 'page not found' page with a way home, signed in or not")
+    func notFoundPage() async throws {
+        let f = try await WebFixture.shared.value
+        for user in [nil, "practice1"] as [String?] {
+            let r = try Session(f, user: user).get("/no-such-page/at-all")
+            #expect(r.status == 404)
+            #expect(r.body.contains("Page not found") && r.body.contains("href=\"/\""), "\(user ?? "anonymous")")
+        }
+        #expect(curl(["-s", "\(f.url)/healthz"]).status == 200, "the daemon's own addresses still answer")
+    }
+}
