@@ -53,6 +53,14 @@ extension WebApp {
             "rulesets": inputs.rulesets.map { ["id": $0.id, "current": $0.id == rs.id] }, "vaccination": rs.isProgramme,
         ]
         guard let figures else {
+            // No run of the current QOF year yet: open the newest QOF year the practice has figures for instead.
+            if Self.query(request, "ruleset") == nil {
+                let others = inputs.rulesets.filter { $0.kind == .qof && $0.id != rs.id }.sorted { $0.payPeriodEnd > $1.payPeriodEnd }
+                let withRun = try await database.run { conn in
+                    try others.first { try StoredFigures.latestRunID(practice: ods, ruleset: $0.id, in: conn) != nil }
+                }
+                if let other = withRun { return .redirect(to: "/practice/\(ods)?ruleset=\(other.id)", type: .normal) }
+            }
             context["noRun"] = true
             return page("practice", context, viewer: viewer)
         }
