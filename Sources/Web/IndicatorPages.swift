@@ -87,13 +87,21 @@ extension WebApp {
                 let list = await worklist(snapshot, indicator: snapshot.compiled.ruleset.indicators.first { $0.id == id } ?? def,
                                           library: inputs.library, filter: filter)
                 if let stale = snapshot.stale { context["stale"] = stale }
-                let shown = 500
+                // 50 patients a page: a long worklist is read a page at a time (the CSV export has them all).
+                let perPage = 50
+                let pages = max(1, (list.entries.count + perPage - 1) / perPage)
+                let pageNumber = min(pages, max(1, Int(Self.query(request, "page") ?? "") ?? 1))
+                let shown = list.entries.dropFirst((pageNumber - 1) * perPage).prefix(perPage)
                 try await audit(viewer, action: "web-view-worklist", practice: ods, ruleset: rs.id, achievementDate: run.achievementDate,
-                                details: ["indicator": id, "filter": filter, "patients": String(min(shown, list.entries.count) + list.newPatients.count)])
+                                details: ["indicator": id, "filter": filter, "page": String(pageNumber), "patients": String(shown.count + list.newPatients.count)])
+                let link = { (n: Int) in "/practice/\(ods)/indicator/\(id)?ruleset=\(rs.id)&q=\(filter.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")&page=\(n)" }
                 context["worklist"] = [
-                    "count": list.entries.count, "filter": filter, "shown": shown, "more": list.entries.count > shown,
-                    "entries": list.entries.prefix(shown).map { e in
-                        ["patient": e.patient, "age": e.age, "sex": e.sex, "missing": e.missing, "facts": e.facts, "dueBy": e.dueBy.description] as [String: Any]
+                    "count": list.entries.count, "filter": filter, "page": pageNumber, "pages": pages, "paged": pages > 1,
+                    "first": (pageNumber - 1) * perPage + (shown.isEmpty ? 0 : 1), "last": (pageNumber - 1) * perPage + shown.count,
+                    "previous": pageNumber > 1 ? link(pageNumber - 1) : "", "next": pageNumber < pages ? link(pageNumber + 1) : "",
+                    "entries": shown.map { e in
+                        ["patient": e.patient, "nhsNumber": e.nhsNumber, "born": e.born.description, "age": e.age, "sex": e.sex, "missing": e.missing,
+                         "facts": e.facts, "dueBy": e.dueBy.description] as [String: Any]
                     },
                     "newCount": list.newPatients.count,
                     "newPatients": list.newPatients.map { ["patient": $0.patient, "age": $0.age, "reason": $0.reason, "field": $0.field ?? ""] as [String: Any] },

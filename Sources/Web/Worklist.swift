@@ -8,7 +8,9 @@ import RulesEngine
 public struct Worklist: Sendable {
     public struct Entry: Sendable {
         public var patient: String
+        /// Formatted 3-3-4 ("943 476 5919"), empty when the extract has none.
         public var nhsNumber: String
+        public var born: Day
         public var age: Int
         public var sex: String
         /// The numerator rule the patient does not yet meet.
@@ -52,7 +54,7 @@ public struct Worklist: Sendable {
                 let failing = explanation.steps.last { $0.chain == "\(def.id) numerator" }
                 let invitations = Self.invitationHint(explanation.steps.filter { $0.chain == "\(def.id) denominator" })
                 let entry = Entry(
-                    patient: population.patientIDs[p], nhsNumber: population.nhsNumbers[p] == 0 ? "" : String(population.nhsNumbers[p]),
+                    patient: population.patientIDs[p], nhsNumber: Self.nhsNumber(population.nhsNumbers[p]), born: population.birthDates[p],
                     age: age, sex: population.sexes[p].letter,
                     missing: failing.map { "not yet: \($0.describe ?? $0.condition)" } ?? "not yet in the numerator",
                     facts: Self.telling(failing?.facts ?? []) + invitations, dueBy: dueBy)
@@ -108,13 +110,22 @@ public struct Worklist: Sendable {
         return recorded.isEmpty ? facts : recorded
     }
 
-    /// The worklist as CSV for a practice's recall system (patient-identifiable).
+    /// An NHS number as people read it, 3-3-4 (empty for none).
+    static func nhsNumber(_ n: UInt64) -> String {
+        guard n != 0 else { return "" }
+        let digits = Array(String(format: "%010llu", n))
+        return String(digits[0..<3]) + " " + String(digits[3..<6]) + " " + String(digits[6...])
+    }
+
+    /// The worklist as CSV for a practice's recall system (patient-identifiable). It starts with a UTF-8 byte
+    /// order mark so that Excel reads names and terms correctly, and the NHS number's spaces keep Excel from
+    /// turning it into a number.
     public var csv: String {
-        var lines = ["patient_id,nhs_number,age,sex,indicator,missing,facts,due_by"]
+        var lines = ["\u{FEFF}patient_id,nhs_number,date_of_birth,age,sex,indicator,missing,facts,due_by"]
         for e in entries {
-            lines.append(CSVCell.row([e.patient, e.nhsNumber, String(e.age), e.sex, indicator.id, e.missing, e.facts.joined(separator: "; "),
-                                      e.dueBy.description]))
+            lines.append(CSVCell.row([e.patient, e.nhsNumber, e.born.description, String(e.age), e.sex, indicator.id, e.missing,
+                                      e.facts.joined(separator: "; "), e.dueBy.description]))
         }
-        return lines.joined(separator: "\n") + "\n"
+        return lines.joined(separator: "\r\n") + "\r\n"
     }
 }

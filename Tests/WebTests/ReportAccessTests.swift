@@ -43,3 +43,33 @@ extension ReportAccessTests {
         #expect(curl(["-s", "\(f.url)/healthz"]).status == 200, "the daemon's own addresses still answer")
     }
 }
+
+/// A long worklist is read a page at a time, with NHS numbers as people read them.
+@Suite("Worklist pages")
+struct WorklistPagingTests {
+    @Test("a long worklist comes 50 patients a page with previous and next links; every patient is on exactly one page")
+    func paged() async throws {
+        let f = try await WebFixture.shared.value
+        let s = try Session(f, user: "practice1")
+        let ods = f.practices[0]
+        var checked = false
+        for id in ["BP002", "CHOL003", "SMOK002", "HYP008", "DM020"] where !checked {
+            let first = s.get("/practice/\(ods)/indicator/\(id)?ruleset=qof-2025-26")
+            guard first.status == 200, let nav = first.body.range(of: "id=\"worklist-pages\"") else { continue }
+            let summary = String(first.body[nav.upperBound...].prefix(300))
+            guard let total = summary.range(of: #"of (\d+) ·"#, options: .regularExpression).flatMap({ Int(summary[$0].dropFirst(3).dropLast(2)) }) else { continue }
+            #expect(summary.contains("Patients 1–50 of \(total)") && summary.contains("rel=\"next\""))
+            var seen: [String] = []
+            for page in 1...((total + 49) / 50) {
+                let body = s.get("/practice/\(ods)/indicator/\(id)?ruleset=qof-2025-26&page=\(page)").body
+                let table = String(body[body.range(of: "<table id=\"worklist\">")!.upperBound...].prefix { _ in true })
+                let rows = table.components(separatedBy: "</table>")[0].components(separatedBy: "<tr><td>").dropFirst()
+                seen += rows.map { String($0.prefix { $0 != "<" }) }
+                #expect(rows.count == (page * 50 <= total ? 50 : total % 50), "page \(page)")
+            }
+            #expect(seen.count == total && Set(seen).count == total, "every patient once")
+            checked = true
+        }
+        #expect(checked, "some indicator of the fixture has a worklist longer than a page")
+    }
+}

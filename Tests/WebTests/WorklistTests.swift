@@ -57,8 +57,13 @@ struct WorklistTests {
         #expect(list.entries[1].facts.contains { $0.contains("none recorded") })
         #expect(list.newPatients.map(\.patient).sorted() == ["new-diagnosis", "new-registration"])
         #expect(Set(list.newPatients.compactMap(\.field)) == ["DIAG1_DT9M", "REG1_DAT9"])
-        // The export carries the same patients, one line each after the header.
-        #expect(list.csv.split(separator: "\n").count == 3)
+        // The export carries the same patients, one line each after the header (CRLF lines, a byte order mark first
+        // for Excel), with the date of birth; NHS numbers as people read them.
+        let lines = list.csv.split(whereSeparator: \.isNewline)
+        #expect(lines.count == 3)
+        #expect(lines[0].hasPrefix("\u{FEFF}patient_id,nhs_number,date_of_birth,"))
+        #expect(lines[1].contains(",1960-05-05,"))
+        #expect(Worklist.nhsNumber(9_434_765_919) == "943 476 5919" && Worklist.nhsNumber(0) == "")
         // Filtering keeps only matching gaps.
         #expect(Worklist(snapshot, indicator: hyp008, library: Self.library, filter: "150/95").entries.map(\.patient) == ["above"])
     }

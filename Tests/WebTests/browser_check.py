@@ -136,7 +136,7 @@ try:
     check(csv_files, "the worklist downloads as CSV")
     with open(os.path.join(downloads, csv_files[0])) as f:
         lines = f.read().splitlines()
-    check(lines[0].startswith("patient_id,nhs_number,age,sex,indicator,missing"), "the CSV has its header")
+    check(lines[0].startswith("\ufeffpatient_id,nhs_number,date_of_birth,age,sex,indicator,missing"), "the CSV has its header, after a byte order mark for Excel")
     findings["csvRows"] = len(lines) - 1
     findings["csvFile"] = csv_files[0]
 
