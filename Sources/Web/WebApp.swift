@@ -55,6 +55,11 @@ public final class WebApp: Sendable {
                 try await self.dashboard(viewer, ods: context.parameters.get("ods")!, request: request)
             }
         }
+        router.get("practice/{ods}/this-week") { request, context in
+            await self.guarded(request, practice: context.parameters.get("ods")) { viewer in
+                try await self.thisWeekPage(viewer, ods: context.parameters.get("ods")!, request: request)
+            }
+        }
         router.get("practice/{ods}/indicator/{id}") { request, context in
             await self.guarded(request, practice: context.parameters.get("ods")) { viewer in
                 try await self.indicatorPage(viewer, ods: context.parameters.get("ods")!, id: context.parameters.get("id") ?? "", request: request)
