@@ -56,7 +56,8 @@ public struct Worklist: Sendable {
                 let entry = Entry(
                     patient: population.patientIDs[p], nhsNumber: Self.nhsNumber(population.nhsNumbers[p]), born: population.birthDates[p],
                     age: age, sex: population.sexes[p].letter,
-                    missing: failing.map { "not yet: \($0.describe ?? $0.condition)" } ?? "not yet in the numerator",
+                    missing: failing.map { "not yet: \($0.describe ?? Self.words(forRule: $0.rule, of: def, fields: snapshot.compiled.ruleset.fields))" }
+                        ?? "not yet in the numerator",
                     facts: Self.telling(failing?.facts ?? []) + invitations, dueBy: dueBy)
                 if needle.isEmpty || (entry.missing + " " + entry.facts.joined(separator: " ")).lowercased().contains(needle) {
                     entries.append(entry)
@@ -76,6 +77,15 @@ public struct Worklist: Sendable {
         }
         self.entries = entries
         self.newPatients = newPatients
+    }
+
+    /// A numerator rule the rule file gives no words for, in words: what its fields record ("blood pressure
+    /// reading in the last 12 months; latest HbA1c"), never the rule's syntax.
+    static func words(forRule number: Int, of indicator: Indicator, fields: [FieldDefinition]) -> String {
+        guard number >= 1, number <= indicator.numerator.rules.count else { return "the numerator's conditions" }
+        let names = indicator.numerator.rules[number - 1].references
+        let described = fields.filter { names.contains($0.name) }.map(\.describe).filter { !$0.isEmpty }
+        return described.isEmpty ? "the numerator's conditions" : described.joined(separator: "; ") + " (as the indicator requires)"
     }
 
     /// A rule that leaves out patients registered or diagnosed recently: it compares one registration or

@@ -40,3 +40,20 @@ extension WorklistHintTests {
         #expect(rules("HYP008").contains { Worklist.leavesOutNewcomers($0) && !$0.references.contains("REG_DAT") }, "a diagnosis rule")
     }
 }
+
+extension WorklistHintTests {
+    @Test("what is missing is said in words, never in rule syntax, for every numerator rule the rule files give no words for")
+    func plainWords() {
+        let qof = WorklistTests.qof
+        var checked = 0
+        for indicator in qof.indicators {
+            for (n, rule) in indicator.numerator.rules.enumerated() where rule.describe == nil {
+                let words = Worklist.words(forRule: n + 1, of: indicator, fields: qof.fields)
+                #expect(!words.contains("_DAT") && !words.contains("is not null") && !words.contains("PPED") && !words.contains(" <= "),
+                        "\(indicator.id) numerator \(n + 1): \(words)")
+                checked += 1
+            }
+        }
+        #expect(checked > 0)
+    }
+}
