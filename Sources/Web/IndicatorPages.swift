@@ -129,6 +129,13 @@ extension WebApp {
         return response
     }
 
+    /// The patient with this NHS number (ten digits, spaces allowed), when the text is one and the extract has it.
+    static func byNHSNumber(_ text: String, in population: Population) -> Int? {
+        let digits = text.filter { $0 != " " }
+        guard digits.count == 10, digits.allSatisfy(\.isASCII), let n = UInt64(digits), n > 0 else { return nil }
+        return population.nhsNumbers.firstIndex(of: n)
+    }
+
     func patientPage(_ viewer: Viewer, ods: String, form: [String: String]) async throws -> Response {
         let inputs = await inputs()
         guard let rs = chosenRuleset(form["ruleset"].flatMap { $0.isEmpty ? nil : $0 }, inputs.rulesets) else {
@@ -151,8 +158,8 @@ extension WebApp {
             context["error"] = "The patients behind these figures cannot be shown: \(error)."
             return page("patient", context, viewer: viewer)
         }
-        guard let p = snapshot.patientIndex[patient] else {
-            context["error"] = "No patient with that identifier in the practice's latest extract."
+        guard let p = snapshot.patientIndex[patient] ?? Self.byNHSNumber(patient, in: snapshot.population) else {
+            context["error"] = "No patient with that identifier or NHS number in the practice's latest extract."
             return page("patient", context, viewer: viewer, status: .notFound)
         }
         let chosen: Set<String> = rs.indicators.contains { $0.id == indicator } ? [indicator] : []

@@ -128,6 +128,15 @@ struct WebViewTests {
         let explained = lead.post("/practice/\(a)/patient", ["patient": "\(a)-3", "csrf": token])
         #expect(explained.status == 200 && explained.body.contains("Rule by rule"))
         #expect(!explained.body.contains("href=\"/practice/\(a)/patient?"))
+        // A patient can be looked up by NHS number (as the worklist export shows it, 3-3-4) as well as by id.
+        let export = lead.get("/practice/\(a)/indicator/HYP008/worklist.csv").body.split(whereSeparator: \.isNewline)
+        if export.count > 1 {
+            let cells = export[1].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            if !cells[1].isEmpty {
+                let byNumber = lead.post("/practice/\(a)/patient", ["patient": cells[1], "csrf": token])
+                #expect(byNumber.status == 200 && byNumber.body.contains("Patient \(cells[0])"), "found by NHS number \(cells[1])")
+            }
+        }
         // Another practice's patient cannot be asked for, even with a valid token.
         #expect(lead.post("/practice/\(b)/patient", ["patient": "\(b)-3", "csrf": token]).status == 403)
         // Small numbers are suppressed beyond the practice (PCN view), not for the practice's own users.
