@@ -124,7 +124,7 @@ let package = Package(
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
-            resources: [.copy("Templates")],
+            resources: [.copy("Templates"), .copy("Static")],
             swiftSettings: strict
         ),
         // The daemon: inbox, leases, the pipeline from extract to stored runs, services.

@@ -22,6 +22,8 @@ public struct ThisWeek: Sendable {
         /// Pounds one more achieving patient is worth, on average, up to the upper threshold.
         public var poundsPerPatient: Double
         public var poundsAtStake: Double
+        /// Said beside the figure when some of its code lists are stand-ins or missing (it may be higher or lower).
+        public var completeness: String?
     }
 
     /// One patient and what contacting them would close.
@@ -46,7 +48,8 @@ public struct ThisWeek: Sendable {
             let needed = max(0, Int((upper / 100 * Double(r.denominator)).rounded(.up)) - r.numerator)
             guard needed > 0 else { continue }
             values.append(IndicatorValue(id: r.id, describe: def.describe, patientsToUpper: needed, patientsForNextPoint: r.patientsForNextPoint,
-                                         poundsPerPatient: atStake / Double(needed), poundsAtStake: atStake))
+                                         poundsPerPatient: atStake / Double(needed), poundsAtStake: atStake,
+                                         completeness: r.completeness.status == .complete ? nil : r.completeness.words))
         }
         values.sort { ($0.poundsPerPatient, $1.id) > ($1.poundsPerPatient, $0.id) }
         var byPatient: [Int: (indicators: [String], pounds: Double)] = [:]

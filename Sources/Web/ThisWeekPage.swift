@@ -28,7 +28,7 @@ extension WebApp {
         let work = ThisWeek(figures: figures, ruleset: rs, outcomes: { snapshot?.outcomes(of: $0) ?? [:] })
         context["indicators"] = work.indicators.map { v -> [String: Any] in
             ["id": v.id, "describe": v.describe, "patientsToUpper": v.patientsToUpper, "nextPoint": v.patientsForNextPoint.map(String.init) ?? "–",
-             "perPatient": "£" + Format.pounds(v.poundsPerPatient), "atStake": "£" + Format.pounds(v.poundsAtStake)]
+             "perPatient": "£" + Format.pounds(v.poundsPerPatient), "atStake": "£" + Format.pounds(v.poundsAtStake), "completeness": v.completeness ?? ""]
         }
         if let snapshot {
             let population = snapshot.population

@@ -17,6 +17,8 @@ import Storage
 /// carries a CSRF token; patient identifiers travel in form bodies, never in addresses.
 public final class WebApp: Sendable {
     let templates: MustacheLibrary
+    /// The NHS.UK frontend stylesheet, read once.
+    let stylesheet: Data?
     let database: WebDatabase
     let inputs: @Sendable () async -> WebInputs
     let snapshots = SnapshotCache()
@@ -32,6 +34,8 @@ public final class WebApp: Sendable {
             throw WebError.missingTemplates
         }
         templates = try await MustacheLibrary(directory: dir.path)
+        stylesheet = Bundle.module.url(forResource: "Static", withExtension: nil)
+            .flatMap { try? Data(contentsOf: $0.appending(path: "nhsuk-frontend-10.4.2.min.css")) }
         database = WebDatabase(conninfo: conninfo, logger: logger)
         self.inputs = inputs
         self.logger = logger
@@ -45,6 +49,13 @@ public final class WebApp: Sendable {
     /// Adds the web view's routes to the daemon's router.
     public func register(on router: Router<BasicRequestContext>) {
         router.add(middleware: NotFoundPage(app: self))
+        // The NHS.UK frontend stylesheet (MIT; see Static/LICENSE-nhsuk-frontend.txt): public, and the same for ever.
+        let stylesheet = self.stylesheet
+        router.get("static/nhsuk-frontend-10.4.2.min.css") { _, _ -> Response in
+            guard let data = stylesheet else { return Response(status: .notFound) }
+            return Response(status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "public, max-age=31536000, immutable"],
+                            body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        }
         router.get("/") { request, _ in await self.guarded(request) { viewer in try await self.home(viewer) } }
         registerReports(on: router)
         router.get("login") { request, _ in await self.loginPage(request, error: nil) }
@@ -114,7 +125,7 @@ public final class WebApp: Sendable {
         var headers: HTTPFields = [.contentType: type]
         headers[.cacheControl] = "no-store"
         headers[HTTPField.Name("Content-Security-Policy")!] =
-            "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+            "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
         headers[HTTPField.Name("X-Content-Type-Options")!] = "nosniff"
         headers[HTTPField.Name("Referrer-Policy")!] = "no-referrer"
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
