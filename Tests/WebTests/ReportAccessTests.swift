@@ -73,3 +73,14 @@ struct WorklistPagingTests {
         #expect(checked, "some indicator of the fixture has a worklist longer than a page")
     }
 }
+
+extension ReportAccessTests {
+    @Test("the NHS.UK frontend stylesheet is served to anyone (the sign-in page uses it) and every page links it")
+    func stylesheet() async throws {
+        let f = try await WebFixture.shared.value
+        let css = curl(["-s", "-D", "-", "\(f.url)/static/nhsuk-frontend-10.4.2.min.css"])
+        #expect(css.status == 200 && css.body.lowercased().contains("content-type: text/css") && css.body.contains("--nhsuk-frontend-version:\"10.4.2\""))
+        let login = try Session(f, user: nil).get("/login")
+        #expect(login.body.contains("href=\"/static/nhsuk-frontend-10.4.2.min.css\"") && login.body.contains("class=\"nhsuk-header\""))
+    }
+}
