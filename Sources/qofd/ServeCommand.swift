@@ -111,15 +111,17 @@ struct ServeCommand: AsyncParsableCommand {
             p.announceCompleteness()
             return (c, p)
         }
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: StoppingNotifier(notifier: notifier)),
+            .init(service: http),
+            .init(service: WatchdogService(state: state, notifier: notifier)),
+            .init(service: reload),
+            .init(service: poller, successTerminationBehavior: .gracefullyShutdownGroup),
+        ]
+        if let parent = ParentWatch.parent(env) { services.append(.init(service: ParentWatch(parent: parent, logger: logger))) }
         let group = ServiceGroup(
             configuration: .init(
-                services: [
-                    .init(service: StoppingNotifier(notifier: notifier)),
-                    .init(service: http),
-                    .init(service: WatchdogService(state: state, notifier: notifier)),
-                    .init(service: reload),
-                    .init(service: poller, successTerminationBehavior: .gracefullyShutdownGroup),
-                ],
+                services: services,
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 cancellationSignals: [],
                 logger: logger))

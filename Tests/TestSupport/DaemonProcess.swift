@@ -68,6 +68,7 @@ public final class DaemonProcess: @unchecked Sendable {
         for (k, v) in environment { env[k] = v }
         if let notify { env["NOTIFY_SOCKET"] = notify.path }
         env["WATCHDOG_USEC"] = "2000000"
+        env["QOFD_EXIT_WITH_PARENT"] = String(getpid())  // a test process that crashes takes its daemons with it
         FileManager.default.createFile(atPath: log.path, contents: nil)
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
