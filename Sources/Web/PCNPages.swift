@@ -89,7 +89,9 @@ extension WebApp {
                     title: "\(c.id): PCN uptake week by week\(c.target.map { ", target \(Format.percent($0))" } ?? "")",
                     series: [Charts.Series(label: "this season", points: now),
                              Charts.Series(label: "last season", points: before, dashed: true, colour: "#768692")],
-                    guides: c.target.map { [("target", $0)] } ?? [], xLabels: (flu.payPeriodStart.description, flu.payPeriodEnd.description))
+                    guides: c.target.map { [("target", $0)] } ?? [], width: 560, height: 220,
+                    xLabels: (flu.payPeriodStart.description, flu.payPeriodEnd.description),
+                    today: Double(todayInEngland().daysSinceEpoch - start.daysSinceEpoch) / 7 / weeks)
                 let last = c.weeks.last
                 return ["id": c.id, "svg": svg,
                         "summary": "on \(last?.week ?? "–"): \(Format.percent(last?.uptake)) (\(last?.numerator ?? 0) of \(last?.denominator ?? 0)), projected \(Format.percent(c.projectedUptake))",

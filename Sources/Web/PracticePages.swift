@@ -128,7 +128,9 @@ extension WebApp {
         let trend = Charts.lines(
             title: "\(r.id) achievement by run this year\(before.isEmpty ? "" : ", and last year dashed")",
             series: [Charts.Series(label: "this year", points: now), Charts.Series(label: "last year", points: before, dashed: true, colour: "#768692")],
-            guides: guides, width: 180, height: 60)
+            guides: guides, width: 300, height: 150,
+            xLabels: (rs.payPeriodStart.description, rs.payPeriodEnd.description),
+            today: Double(todayInEngland().daysSinceEpoch - rs.payPeriodStart.daysSinceEpoch) / span)
         let lastYearValue = lastYear.last { $0.indicator == r.id }?.achievement
         return [
             "id": r.id, "describe": def.describe, "rag": rag, "ragWords": words,
