@@ -90,13 +90,7 @@ public struct BinaryCopyWriter: ~Copyable {
     public mutating func appendTextArray(_ table: [String], rows: ArraySlice<Int32>) throws {
         var bytes = 0
         for r in rows { bytes += 4 + table[Int(r)].utf8.count }
-        try reserve(4 + 20 + bytes)
-        put32(Int32(20 + bytes))
-        put32(1)  // dimensions
-        put32(0)  // no NULLs
-        put32(Self.textOID)
-        put32(Int32(rows.count))
-        put32(1)  // lower bound
+        try beginArray(of: Self.textOID, count: rows.count, elementBytes: bytes)
         for r in rows {
             var item = table[Int(r)]
             item.withUTF8 { utf8 in
@@ -110,18 +104,23 @@ public struct BinaryCopyWriter: ~Copyable {
     /// A one-dimensional `int4[]` value: positions (rows of an extract's patient roster) instead of the
     /// identifiers themselves, four bytes each.
     public mutating func appendInt4Array(_ values: ArraySlice<Int32>) throws {
-        let bytes = 8 * values.count
-        try reserve(4 + 20 + bytes)
-        put32(Int32(20 + bytes))
-        put32(1)  // dimensions
-        put32(0)  // no NULLs
-        put32(Self.int4OID)
-        put32(Int32(values.count))
-        put32(1)  // lower bound
+        try beginArray(of: Self.int4OID, count: values.count, elementBytes: 8 * values.count)
         for v in values {
             put32(4)
             put32(v)
         }
+    }
+
+    /// The field length and header of a one-dimensional array without NULLs whose elements (each with its
+    /// length word) take `elementBytes`; reserves room for all of it.
+    private mutating func beginArray(of oid: Int32, count n: Int, elementBytes: Int) throws {
+        try reserve(4 + 20 + elementBytes)
+        put32(Int32(20 + elementBytes))
+        put32(1)  // dimensions
+        put32(0)  // no NULLs
+        put32(oid)
+        put32(Int32(n))
+        put32(1)  // lower bound
     }
 
     /// Writes the trailer and sends what is left.

@@ -23,8 +23,12 @@ extension WebApp {
         ]
         if !figures.notComputable.isEmpty { context["notComputable"] = figures.notComputable.joined(separator: ", ") }
         // Aggregates only without patient access: what each indicator still needs, and what a patient is worth.
-        let snapshot: PracticeSnapshot? = viewer.mayViewPatients(of: ods)
-            ? try? await self.snapshot(for: run, configured: rs, inputs: inputs, demographicsOnly: true) : nil
+        var snapshot: PracticeSnapshot?
+        if viewer.mayViewPatients(of: ods) {
+            do { snapshot = try await self.snapshot(for: run, configured: rs, inputs: inputs, demographicsOnly: true) } catch let problem as SnapshotCache.Problem {
+                context["patientsProblem"] = "The patients behind these figures cannot be shown: \(problem)."
+            }
+        }
         let work = ThisWeek(figures: figures, ruleset: rs, outcomes: { snapshot?.outcomes(of: $0) ?? [:] })
         context["indicators"] = work.indicators.map { v -> [String: Any] in
             ["id": v.id, "describe": v.describe, "patientsToUpper": v.patientsToUpper, "nextPoint": v.patientsForNextPoint.map(String.init) ?? "–",
