@@ -156,9 +156,10 @@ public enum DeclarationStore {
 
     /// The practice declares the latest figures. Refused when already declared or approved, when there is
     /// no run to declare, or when some indicator rests on missing code lists and the declarer has not said
-    /// they accept it (`acceptIncomplete`, recorded in the audit log with the indicators).
+    /// they accept it (`acceptIncomplete`, recorded in the audit log with the indicators). With `seenRun`, also
+    /// refused when a newer run arrived since the declarer looked at that one.
     @discardableResult
-    public static func declare(_ s: Subject, by: String, note: String?, acceptIncomplete: Bool = false,
+    public static func declare(_ s: Subject, by: String, note: String?, acceptIncomplete: Bool = false, seenRun: Int64? = nil,
                                in conn: isolated PostgresConnection) throws -> Snapshot {
         guard !by.trimmingCharacters(in: .whitespaces).isEmpty else { throw Refused(description: "say who is declaring (--by)") }
         let current = try state(s, in: conn)
@@ -167,6 +168,9 @@ public enum DeclarationStore {
         }
         guard let snapshot = try latestSnapshot(s, in: conn) else {
             throw Refused(description: "cannot declare: no computed run for \(s.practice) \(s.ruleset) on \(s.achievementDate)")
+        }
+        if let seenRun, seenRun != snapshot.runID {
+            throw Refused(description: "the figures changed since you opened this page (a newer run arrived); review them and declare again")
         }
         let incomplete = try conn.query(
             """
@@ -192,23 +196,26 @@ public enum DeclarationStore {
         return snapshot
     }
 
-    /// The commissioner approves a declared achievement.
-    public static func approve(_ s: Subject, by: String, note: String?, in conn: isolated PostgresConnection) throws {
+    /// The commissioner approves a declared achievement (with `seenSnapshot`, only the declaration they looked at).
+    public static func approve(_ s: Subject, by: String, note: String?, seenSnapshot: String? = nil, in conn: isolated PostgresConnection) throws {
         let current = try state(s, in: conn)
         guard current == .awaitingCommissionerApproval else {
             throw Refused(description: "cannot approve: the achievement is \(current.words), not awaiting commissioner approval")
         }
+        try check(seenSnapshot, s, in: conn)
         try setState(s, .approved, declaration: nil, in: conn)
         try audit(s, actor: by, action: "approve", from: current, to: .approved, note: note, sha: try declaredSHA(s, in: conn), in: conn)
     }
 
     /// The commissioner returns a declaration to the practice, with a reason.
-    public static func returnToPractice(_ s: Subject, by: String, reason: String, in conn: isolated PostgresConnection) throws {
+    public static func returnToPractice(_ s: Subject, by: String, reason: String, seenSnapshot: String? = nil,
+                                        in conn: isolated PostgresConnection) throws {
         guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else { throw Refused(description: "a return needs a reason (--reason)") }
         let current = try state(s, in: conn)
         guard current == .awaitingCommissionerApproval else {
             throw Refused(description: "cannot return: the achievement is \(current.words), not awaiting commissioner approval")
         }
+        try check(seenSnapshot, s, in: conn)
         try setState(s, .returned, declaration: nil, in: conn)
         try audit(s, actor: by, action: "return", from: current, to: .returned, note: reason, sha: try declaredSHA(s, in: conn), in: conn)
     }
@@ -232,6 +239,14 @@ public enum DeclarationStore {
                       note: "a later run changed \(changed.joined(separator: ", ")) after approval", sha: latest.sha256, details: details, in: conn)
         }
         return changed
+    }
+
+    /// Refuses when the declaration is no longer the one with the snapshot hash the actor looked at.
+    private static func check(_ seenSnapshot: String?, _ s: Subject, in conn: isolated PostgresConnection) throws {
+        guard let seenSnapshot else { return }
+        guard try declaredSHA(s, in: conn) == seenSnapshot else {
+            throw Refused(description: "the declaration changed since you opened this page; review it again")
+        }
     }
 
     static func declaredSHA(_ s: Subject, in conn: isolated PostgresConnection) throws -> String? {

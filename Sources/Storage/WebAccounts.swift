@@ -10,6 +10,20 @@ public enum WebAccounts {
         case practice, pcn, commissioner
     }
 
+    /// A part in the declaration workflow: declaring (a practice user for their practice, a PCN's nominated
+    /// person for the PCN) or approving and returning (a commissioner). An account holds one at most.
+    public enum DeclarationRight: String, Sendable, Codable, CaseIterable {
+        case declare, approve
+
+        /// Whether an account of this role may hold the right.
+        public func fits(_ role: Role) -> Bool {
+            switch self {
+            case .declare: return role != .commissioner
+            case .approve: return role == .commissioner
+            }
+        }
+    }
+
     /// One account as stored.
     public struct User: Sendable, Hashable {
         public var username: String
@@ -17,14 +31,18 @@ public enum WebAccounts {
         /// The practice or PCN ODS code; nil for a commissioner.
         public var scope: String?
         public var patientAccess: Bool
+        /// Declaring or approving, if the account takes part in the declaration workflow.
+        public var right: DeclarationRight?
         public var passwordHash: String?
         public var disabled: Bool
 
-        public init(username: String, role: Role, scope: String?, patientAccess: Bool, passwordHash: String?, disabled: Bool = false) {
+        public init(username: String, role: Role, scope: String?, patientAccess: Bool, right: DeclarationRight? = nil, passwordHash: String?,
+                    disabled: Bool = false) {
             self.username = username
             self.role = role
             self.scope = scope
             self.patientAccess = patientAccess
+            self.right = right
             self.passwordHash = passwordHash
             self.disabled = disabled
         }
@@ -51,34 +69,36 @@ public enum WebAccounts {
         }
         try conn.execute(
             """
-            INSERT INTO web_user (username, role, scope, patient_access, password_hash, disabled)
-            VALUES (\(u.username), \(u.role.rawValue), \(u.scope), \(u.patientAccess), \(u.passwordHash), \(u.disabled))
+            INSERT INTO web_user (username, role, scope, patient_access, declaration_right, password_hash, disabled)
+            VALUES (\(u.username), \(u.role.rawValue), \(u.scope), \(u.patientAccess), \(u.right?.rawValue), \(u.passwordHash), \(u.disabled))
             ON CONFLICT (username) DO UPDATE SET role = EXCLUDED.role, scope = EXCLUDED.scope,
-                patient_access = EXCLUDED.patient_access, password_hash = coalesce(EXCLUDED.password_hash, web_user.password_hash),
+                patient_access = EXCLUDED.patient_access, declaration_right = EXCLUDED.declaration_right, password_hash = coalesce(EXCLUDED.password_hash, web_user.password_hash),
                 disabled = EXCLUDED.disabled
             """)
         try conn.execute(
             """
             INSERT INTO audit_log (actor, action, details)
             VALUES ('qofd user', 'web-user-saved', jsonb_build_object('username', \(u.username)::text, 'role', \(u.role.rawValue)::text,
-                    'scope', \(u.scope)::text, 'patient_access', \(u.patientAccess)::boolean, 'disabled', \(u.disabled)::boolean))
+                    'scope', \(u.scope)::text, 'patient_access', \(u.patientAccess)::boolean,
+                    'declaration_right', \(u.right?.rawValue)::text, 'disabled', \(u.disabled)::boolean))
             """)
     }
 
     public static func user(_ username: String, in conn: isolated PostgresConnection) throws -> User? {
         try conn.query(
-            "SELECT username, role, scope, patient_access, password_hash, disabled FROM web_user WHERE username = \(username)"
+            "SELECT username, role, scope, patient_access, password_hash, disabled, declaration_right FROM web_user WHERE username = \(username)"
         ).first.map(user)
     }
 
     public static func users(in conn: isolated PostgresConnection) throws -> [User] {
-        try conn.query("SELECT username, role, scope, patient_access, password_hash, disabled FROM web_user ORDER BY username").map(user)
+        try conn.query("SELECT username, role, scope, patient_access, password_hash, disabled, declaration_right FROM web_user ORDER BY username").map(user)
     }
 
     private static func user(_ row: PostgresRow) throws -> User {
         User(
             username: try row.decode(0), role: Role(rawValue: try row.decode(1, as: String.self)) ?? .practice, scope: try row.decode(2),
-            patientAccess: try row.decode(3), passwordHash: try row.decode(4), disabled: try row.decode(5))
+            patientAccess: try row.decode(3), right: try row.decode(6, as: String?.self).flatMap(DeclarationRight.init(rawValue:)),
+            passwordHash: try row.decode(4), disabled: try row.decode(5))
     }
 
     /// Starts a session: returns the token for the cookie (only its hash is stored).
@@ -100,12 +120,12 @@ public enum WebAccounts {
     public static func session(token: String, in conn: isolated PostgresConnection) throws -> Session? {
         guard let row = try conn.query(
             """
-            SELECT u.username, u.role, u.scope, u.patient_access, u.password_hash, u.disabled, s.csrf_token
+            SELECT u.username, u.role, u.scope, u.patient_access, u.password_hash, u.disabled, u.declaration_right, s.csrf_token
             FROM web_session s JOIN web_user u USING (username)
             WHERE s.token_sha256 = \(hash(token)) AND s.expires_at > now() AND NOT u.disabled
             """
         ).first else { return nil }
-        return Session(user: try user(row), csrfToken: try row.decode(6))
+        return Session(user: try user(row), csrfToken: try row.decode(7))
     }
 
     /// Failed sign-ins for a username (known or not) in the last `minutes`: the brute-force limit's count.

@@ -25,6 +25,12 @@ public struct Viewer: Sendable {
     /// May this viewer see the patients behind a practice's figures?
     public func mayViewPatients(of ods: String) -> Bool { user.patientAccess && mayView(practice: ods) }
 
+    /// May this viewer declare the practice's achievement? A practice account with the declare right, for its own practice.
+    public func mayDeclare(practice ods: String) -> Bool { user.right == .declare && user.role == .practice && user.scope == ods }
+
+    /// May this viewer approve or return the practice's declaration? A commissioner with the approve right.
+    public func mayApprove(practice ods: String) -> Bool { user.right == .approve && user.role == .commissioner && mayView(practice: ods) }
+
     /// Small-number suppression applies to anything shown beyond the practice itself.
     public func seesBeyondPractice(_ ods: String) -> Bool { !(user.role == .practice && user.scope == ods) }
 }

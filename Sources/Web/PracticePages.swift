@@ -10,13 +10,21 @@ import Storage
 extension WebApp {
     func home(_ viewer: Viewer) async throws -> Response {
         let user = viewer.user
-        let (practices, pcns) = try await database.run { conn in
+        let approver = user.right == .approve
+        let (practices, pcns, waiting) = try await database.run { conn in
             let all = try PracticeHistory.practices(inPCN: user.role == .pcn ? user.scope : nil, since: membershipWindowStart(), in: conn)
             let pcns = try VisiblePCNs.visible(user, in: conn)
-            return (all.map { ["ods": $0.ods, "name": $0.name, "pcn": $0.pcn ?? ""] }, pcns)
+            let waiting = approver ? try DeclarationStore.awaitingApproval(in: conn) : []
+            return (all.map { ["ods": $0.ods, "name": $0.name, "pcn": $0.pcn ?? ""] }, pcns, waiting)
         }
         let visible = practices.filter { viewer.mayView(practice: $0["ods"]!) }
-        return page("home", ["title": "Practices and PCNs", "practices": visible, "pcns": pcns, "hasPCNs": !pcns.isEmpty], viewer: viewer)
+        // A commissioner who approves sees first what waits for them.
+        let awaiting = waiting.filter { viewer.mayApprove(practice: $0.subject.practice) }.map { w -> [String: String] in
+            ["ods": w.subject.practice, "name": w.practiceName, "ruleset": w.subject.ruleset, "date": w.subject.achievementDate.description,
+             "by": w.declaredBy, "at": w.declaredAt]
+        }
+        return page("home", ["title": "Practices and PCNs", "practices": visible, "pcns": pcns, "hasPCNs": !pcns.isEmpty,
+                             "approver": approver, "awaiting": awaiting, "hasAwaiting": !awaiting.isEmpty], viewer: viewer)
     }
 
     /// The ruleset asked for, or the current QOF year (the QOF ruleset whose year holds today, else the newest).

@@ -97,6 +97,17 @@ public final class WebApp: Sendable {
                 try await self.inequalitiesPage(viewer, practice: context.parameters.get("ods")!, pcn: nil, request: request)
             }
         }
+        router.get("practice/{ods}/declaration") { request, context in
+            await self.guarded(request, practice: context.parameters.get("ods")) { viewer in
+                try await self.declarationPage(viewer, ods: context.parameters.get("ods")!, request: request)
+            }
+        }
+        router.post("practice/{ods}/declaration") { request, context in
+            let form = await Self.form(request)
+            return await self.guarded(request, practice: context.parameters.get("ods"), form: form) { viewer in
+                try await self.declarationAction(viewer, ods: context.parameters.get("ods")!, form: form)
+            }
+        }
         router.get("pcn/{ods}") { request, context in
             await self.guarded(request, pcn: context.parameters.get("ods")) { viewer in
                 try await self.pcnPage(viewer, ods: context.parameters.get("ods")!, request: request)
@@ -137,9 +148,9 @@ public final class WebApp: Sendable {
 
     static func roleWords(_ u: WebAccounts.User) -> String {
         switch u.role {
-        case .practice: return "practice \(u.scope ?? "")\(u.patientAccess ? ", patient access" : "")"
+        case .practice: return "practice \(u.scope ?? "")\(u.patientAccess ? ", patient access" : "")\(u.right == .declare ? ", declares" : "")"
         case .pcn: return "PCN lead \(u.scope ?? "")\(u.patientAccess ? ", patient access" : "")"
-        case .commissioner: return "commissioner\(u.patientAccess ? ", patient access" : "")"
+        case .commissioner: return "commissioner\(u.patientAccess ? ", patient access" : "")\(u.right == .approve ? ", approves" : "")"
         }
     }
 

@@ -35,9 +35,9 @@ extension DemoCommand {
         let password = { String(WebAccounts.randomToken().prefix(16)) }
         let first = practices[0]
         let accounts: [(WebAccounts.User, String)] = [
-            (.init(username: "practice", role: .practice, scope: first.ods, patientAccess: true, passwordHash: nil), password()),
+            (.init(username: "practice", role: .practice, scope: first.ods, patientAccess: true, right: .declare, passwordHash: nil), password()),
             (.init(username: "pcnlead", role: .pcn, scope: first.pcnODS, patientAccess: true, passwordHash: nil), password()),
-            (.init(username: "commissioner", role: .commissioner, scope: nil, patientAccess: false, passwordHash: nil), password()),
+            (.init(username: "commissioner", role: .commissioner, scope: nil, patientAccess: false, right: .approve, passwordHash: nil), password()),
         ]
         try await conn.withTransaction { c in
             for (var user, secret) in accounts {
@@ -56,9 +56,9 @@ extension DemoCommand {
         print("""
 
             Web view: http://127.0.0.1:\(port)/   (Ctrl-C to stop)
-              practice      \(accounts[0].1)   sees \(first.ods), with patient worklists and explanations
+              practice      \(accounts[0].1)   sees \(first.ods), with patient worklists and explanations; declares
               pcnlead       \(accounts[1].1)   sees PCN \(first.pcnODS ?? "-") and its practices, with patients
-              commissioner  \(accounts[2].1)   sees every practice, aggregate figures only
+              commissioner  \(accounts[2].1)   sees every practice, aggregate figures only; approves or returns declarations
             """)
         fflush(nil)
         try await app.runService()

@@ -20,13 +20,18 @@ struct UserAdd: AsyncParsableCommand {
             Roles: practice (sees one practice, --scope its ODS code), pcn (a PCN lead: the PCN's member practices, \
             --scope the PCN's ODS code), commissioner (every practice, no --scope). The password is read from \
             --password-file or standard input, never from the command line; it is stored as a bcrypt hash. \
-            Omit both for an account that signs in only through a trusted proxy (web_auth: proxy).
+            Omit both for an account that signs in only through a trusted proxy (web_auth: proxy). \
+            --right gives a part in the declaration workflow on the web: declare (a practice account, for its \
+            practice) or approve (a commissioner: approve or return declarations); an account holds one at most, \
+            and saving an account without --right takes its right away.
             """)
 
     @Argument(help: "The username (letters, digits, . _ @ -).") var username: String
     @Option(help: "practice, pcn or commissioner.") var role: String
     @Option(help: "The practice or PCN ODS code (not for commissioners).") var scope: String?
     @Flag(help: "Allow patient-identifiable pages (worklists, explanations, exports); every view is audited.") var patientAccess = false
+    @Option(help: "declare (practice accounts) or approve (commissioners): the account's part in declaring on the web.")
+    var right: String?
     @Option(help: ArgumentHelp("A file holding the password (first line).", valueName: "file")) var passwordFile: String?
     @Flag(help: "Read the password from standard input (first line).") var passwordStdin = false
     @OptionGroup var database: DatabaseOptions
@@ -37,6 +42,13 @@ struct UserAdd: AsyncParsableCommand {
             throw ValidationError(role == .commissioner ? "a commissioner has no --scope" : "--scope is required for the \(role.rawValue) role")
         }
         let scope = self.scope?.uppercased()
+        let right = try self.right.map { text in
+            guard let r = WebAccounts.DeclarationRight(rawValue: text) else { throw ValidationError("--right must be declare or approve") }
+            guard r.fits(role), !(r == .declare && role == .pcn) else {
+                throw ValidationError(r == .declare ? "only a practice account may declare (--role practice)" : "only a commissioner may approve (--role commissioner)")
+            }
+            return r
+        }
         if let scope, role == .practice, scope.range(of: "^[A-Z][0-9]{5}$", options: .regularExpression) == nil {
             throw ValidationError("--scope for the practice role must be a practice ODS code such as A81001")
         }
@@ -55,7 +67,7 @@ struct UserAdd: AsyncParsableCommand {
         }
         if let p = password, p.count < 10 { throw ValidationError("the password must be at least 10 characters") }
         let user = WebAccounts.User(
-            username: username, role: role, scope: scope, patientAccess: patientAccess, passwordHash: password.map { WebApp.hashPassword($0) })
+            username: username, role: role, scope: scope, patientAccess: patientAccess, right: right, passwordHash: password.map { WebApp.hashPassword($0) })
         let known = try await database.withConnection { conn in
             try await Migrator().migrate(on: conn)
             // An organisation already known must be of the role's kind (a PCN lead is never scoped to a practice).
@@ -70,7 +82,7 @@ struct UserAdd: AsyncParsableCommand {
         if let scope, !known {
             FileHandle.standardError.write(Data("note: \(scope) is not yet known to qofd (no extract has named it); the account sees it once its first extract arrives\n".utf8))
         }
-        print("saved \(username): \(role.rawValue)\(scope.map { " \($0)" } ?? "")\(patientAccess ? ", patient access" : "")\(password == nil ? ", no password (proxy sign-in only, or unchanged)" : "")")
+        print("saved \(username): \(role.rawValue)\(scope.map { " \($0)" } ?? "")\(patientAccess ? ", patient access" : "")\(right.map { ", may \($0.rawValue)" } ?? "")\(password == nil ? ", no password (proxy sign-in only, or unchanged)" : "")")
     }
 }
 
@@ -81,7 +93,7 @@ struct UserList: AsyncParsableCommand {
     func run() async throws {
         let users = try await database.withConnection { conn in try await conn.withTransaction { c in try WebAccounts.users(in: c) } }
         for u in users {
-            print("\(u.username)\t\(u.role.rawValue)\t\(u.scope ?? "-")\t\(u.patientAccess ? "patient access" : "aggregate only")\t\(u.disabled ? "disabled" : "active")")
+            print("\(u.username)\t\(u.role.rawValue)\t\(u.scope ?? "-")\t\(u.patientAccess ? "patient access" : "aggregate only")\t\(u.right.map { "may \($0.rawValue)" } ?? "-")\t\(u.disabled ? "disabled" : "active")")
         }
     }
 }

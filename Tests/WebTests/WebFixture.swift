@@ -10,8 +10,9 @@ import Web
 
 /// A synthetic PCN of two practices, each sending five extracts (the last year end, then four through
 /// the year), processed by a real `qofd serve` with its web view for four kinds of ruleset (QOF 2025/26,
-/// QOF 2024/25 with income protection for the first practice, flu and shingles), and four accounts: a practice user with patient access, one
-/// without, a PCN lead with patient access, a commissioner without. Built once for the web tests.
+/// QOF 2024/25 with income protection for the first practice, flu and shingles), and accounts: a practice user with patient access, one
+/// without, a PCN lead with patient access, a commissioner without; for declaring, the second practice's declarer and an approving
+/// commissioner. Built once for the web tests.
 final class WebFixture: Sendable {
     let conninfo: String
     let daemon: DaemonProcess
@@ -59,9 +60,12 @@ final class WebFixture: Sendable {
         let conn = try await PostgresConnection.connect(conninfo)
         let (first, second, hash) = (practices[0], practices[1], WebApp.hashPassword(password, cost: 4))
         try await conn.withTransaction { c in
-            for (name, role, scope, patients) in [("practice1", WebAccounts.Role.practice, first, true), ("practice2", .practice, second, false),
-                                                   ("commissioner", .commissioner, nil, false)] as [(String, WebAccounts.Role, String?, Bool)] {
-                try WebAccounts.save(.init(username: name, role: role, scope: scope, patientAccess: patients, passwordHash: hash), in: c)
+            for (name, role, scope, patients, right) in [
+                ("practice1", WebAccounts.Role.practice, first, true, nil), ("practice2", .practice, second, false, nil),
+                ("commissioner", .commissioner, nil, false, nil),
+                ("declarer2", .practice, second, false, .declare), ("approver", .commissioner, nil, false, .approve),
+            ] as [(String, WebAccounts.Role, String?, Bool, WebAccounts.DeclarationRight?)] {
+                try WebAccounts.save(.init(username: name, role: role, scope: scope, patientAccess: patients, right: right, passwordHash: hash), in: c)
             }
         }
         await conn.close()
