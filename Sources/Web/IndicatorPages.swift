@@ -82,26 +82,38 @@ extension WebApp {
         ]
         if viewer.mayViewPatients(of: ods) {
             let filter = Self.query(request, "q") ?? ""
+            let order = Self.query(request, "sort").flatMap(WorklistOrder.init(rawValue:)) ?? .pounds
+            let missing = Self.query(request, "missing") ?? ""
             do {
                 let snapshot = try await snapshot(for: run, configured: rs, inputs: inputs)
                 let list = await worklist(snapshot, indicator: snapshot.compiled.ruleset.indicators.first { $0.id == id } ?? def,
                                           library: inputs.library, filter: filter)
+                let worth = Self.worth(snapshot, figures: figures, ruleset: rs)
+                let entries = list.ordered(order, missing: missing, worth: worth)
                 if let stale = snapshot.stale { context["stale"] = stale }
                 // 50 patients a page: a long worklist is read a page at a time (the CSV export has them all).
                 let perPage = 50
-                let pages = max(1, (list.entries.count + perPage - 1) / perPage)
+                let pages = max(1, (entries.count + perPage - 1) / perPage)
                 let pageNumber = min(pages, max(1, Int(Self.query(request, "page") ?? "") ?? 1))
-                let shown = list.entries.dropFirst((pageNumber - 1) * perPage).prefix(perPage)
+                let shown = entries.dropFirst((pageNumber - 1) * perPage).prefix(perPage)
                 try await audit(viewer, action: "web-view-worklist", practice: ods, ruleset: rs.id, achievementDate: run.achievementDate,
-                                details: ["indicator": id, "filter": filter, "page": String(pageNumber), "patients": String(shown.count + list.newPatients.count)])
-                let link = { (n: Int) in "/practice/\(ods)/indicator/\(id)?ruleset=\(rs.id)&q=\(filter.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")&page=\(n)" }
+                                details: ["indicator": id, "filter": filter, "missing": missing, "sort": order.rawValue, "page": String(pageNumber),
+                                          "patients": String(shown.count + list.newPatients.count)])
+                let query = "ruleset=\(rs.id)&q=\(Self.encoded(filter))&missing=\(Self.encoded(missing))&sort=\(order.rawValue)"
+                let link = { (n: Int) in "/practice/\(ods)/indicator/\(id)?\(query)&page=\(n)" }
                 context["worklist"] = [
-                    "count": list.entries.count, "filter": filter, "page": pageNumber, "pages": pages, "paged": pages > 1,
+                    "count": entries.count, "all": list.entries.count, "narrowed": entries.count != list.entries.count,
+                    "filter": filter, "page": pageNumber, "pages": pages, "paged": pages > 1,
                     "first": (pageNumber - 1) * perPage + (shown.isEmpty ? 0 : 1), "last": (pageNumber - 1) * perPage + shown.count,
                     "previous": pageNumber > 1 ? link(pageNumber - 1) : "", "next": pageNumber < pages ? link(pageNumber + 1) : "",
+                    "export": "/practice/\(ods)/indicator/\(id)/worklist.csv?\(query)",
+                    "orders": WorklistOrder.allCases.map { ["value": $0.rawValue, "words": $0.words, "selected": $0 == order] },
+                    "gaps": list.gaps.map { ["value": $0.missing, "words": "\($0.missing) (\($0.count))", "selected": $0.missing == missing] },
                     "entries": shown.map { e in
                         ["patient": e.patient, "nhsNumber": e.nhsNumber, "born": e.born.description, "age": e.age, "sex": e.sex, "missing": e.missing,
-                         "facts": e.facts, "dueBy": e.dueBy.description] as [String: Any]
+                         "facts": e.facts, "dueBy": e.dueBy.description, "nextStep": e.nextStep?.description ?? "",
+                         "open": (worth[e.row]?.indicators ?? []).joined(separator: ", "), "worth": "£" + Format.pounds(worth[e.row]?.pounds ?? 0)]
+                            as [String: Any]
                     },
                     "newCount": list.newPatients.count,
                     "newPatients": list.newPatients.map { ["patient": $0.patient, "age": $0.age, "reason": $0.reason, "field": $0.field ?? ""] as [String: Any] },
@@ -116,18 +128,30 @@ extension WebApp {
     func worklistCSV(_ viewer: Viewer, ods: String, id: String, request: Request) async throws -> Response {
         let inputs = await inputs()
         guard let rs = chosenRuleset(Self.query(request, "ruleset"), inputs.rulesets), let def = rs.indicators.first(where: { $0.id == id }),
-            let (run, _, _) = try await latest(ods, rs)
+            let (run, figures, _) = try await latest(ods, rs)
         else { return message(.notFound, "No results", "No stored results for this indicator.", viewer: viewer) }
         let filter = Self.query(request, "q") ?? ""
+        let order = Self.query(request, "sort").flatMap(WorklistOrder.init(rawValue:)) ?? .pounds
+        let missing = Self.query(request, "missing") ?? ""
         let snapshot = try await snapshot(for: run, configured: rs, inputs: inputs)
         let list = await worklist(snapshot, indicator: snapshot.compiled.ruleset.indicators.first { $0.id == id } ?? def,
                                   library: inputs.library, filter: filter)
+        let worth = Self.worth(snapshot, figures: figures, ruleset: rs)
+        let entries = list.ordered(order, missing: missing, worth: worth)
         try await audit(viewer, action: "web-export-worklist", practice: ods, ruleset: rs.id, achievementDate: run.achievementDate,
-                        details: ["indicator": id, "filter": filter, "patients": String(list.entries.count)])
-        var response = Self.response(status: .ok, type: "text/csv; charset=utf-8", body: list.csv)
+                        details: ["indicator": id, "filter": filter, "missing": missing, "sort": order.rawValue, "patients": String(entries.count)])
+        var response = Self.response(status: .ok, type: "text/csv; charset=utf-8", body: list.csv(entries, worth: worth))
         response.headers[.contentDisposition] = "attachment; filename=\"\(ods)-\(id)-worklist-\(run.achievementDate).csv\""
         return response
     }
+
+    /// What one contact with each patient would earn across the indicators they are open in (This week's figure).
+    static func worth(_ snapshot: PracticeSnapshot, figures: StoredFigures, ruleset: Ruleset) -> [Int: ThisWeek.Patient] {
+        Dictionary(ThisWeek(figures: figures, ruleset: ruleset, outcomes: { snapshot.outcomes(of: $0) }).patients.map { ($0.row, $0) },
+                   uniquingKeysWith: { a, _ in a })
+    }
+
+    static func encoded(_ s: String) -> String { s.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "" }
 
     /// The patient with this NHS number (ten digits, spaces allowed), when the text is one and the extract has it.
     static func byNHSNumber(_ text: String, in population: Population) -> Int? {

@@ -55,7 +55,8 @@ extension WebApp {
                     guard r.completeness.computable else { return ["text": "cannot be computed", "flag": "code lists missing"] }
                     var text = "\(Format.percent(r.achievement)) (\(r.numerator)/\(r.denominator))"
                     if !rs.isProgramme { text += " · \(Format.points(r.points)) pts" + (r.pounds.map { " · £" + Format.pounds($0) } ?? "") }
-                    return ["text": text, "rag": Format.rag(r.achievement, indicator: def).0]
+                    let (rag, words) = Format.rag(r.achievement, indicator: def)
+                    return ["text": text, "rag": rag, "ragWords": words, "link": "/practice/\(m.ods)/indicator/\(def.id)?ruleset=\(rs.id)"]
                 }
                 let computable = byPractice.allSatisfy { $0.1.completeness.computable }
                 let n = byPractice.reduce(0) { $0 + $1.1.numerator }, d = byPractice.reduce(0) { $0 + $1.1.denominator }
@@ -64,12 +65,24 @@ extension WebApp {
                     let pounds = byPractice.compactMap(\.1.pounds)
                     total += " · \(Format.points(byPractice.reduce(0) { $0 + $1.1.points })) pts" + (pounds.isEmpty ? "" : " · £" + Format.pounds(pounds.reduce(0, +)))
                 }
-                var row: [String: Any] = ["id": def.id, "cells": cells, "total": total,
+                var row: [String: Any] = ["id": def.id, "describe": def.describe, "cells": cells, "total": total,
                                           "completeness": byPractice.first.map { $0.1.completeness.status == .complete ? "" : $0.1.completeness.words } ?? ""]
                 row.merge(extra(def.id)) { a, _ in a }
                 return row
             }
-            return ["title": rs.title, "practices": members.map { ["ods": $0.ods, "name": $0.name] }, "rows": rows, "dates": dates(figures)]
+            // Every indicator together: each practice's points and pounds, and the PCN's.
+            let present = members.compactMap { figures[$0.ods] }
+            let sums = members.map { m -> [String: String] in
+                guard let f = figures[m.ods] else { return ["text": "no run"] }
+                return ["text": "\(Format.points(f.pointsAchieved)) of \(Format.points(f.pointsAvailable)) pts" + (f.pounds.map { " · £" + Format.pounds($0) } ?? "")]
+            }
+            let pounds = present.compactMap(\.pounds)
+            let pcnSum = "\(Format.points(present.reduce(0) { $0 + $1.pointsAchieved })) of \(Format.points(present.reduce(0) { $0 + $1.pointsAvailable })) pts"
+                + (pounds.isEmpty ? "" : " · £" + Format.pounds(pounds.reduce(0, +)))
+            let notComputable = Set(present.flatMap(\.notComputable)).sorted()
+            return ["title": rs.title, "practices": members.map { ["ods": $0.ods, "name": $0.name] }, "rows": rows, "dates": dates(figures),
+                    "sums": sums, "pcnSum": pcnSum, "notComputable": notComputable.isEmpty ? "" : notComputable.joined(separator: ", "),
+                    "unverified": Set(present.flatMap(\.unverifiedFigures)).sorted().joined(separator: ", ")]
         }
         var context: [String: Any] = ["title": "\(name)", "ods": ods, "name": name, "practiceCount": members.count, "fluRuleset": flu?.id ?? ""]
         if let qof, !qofFigures.isEmpty { context["qof"] = table(qof, qofFigures) }

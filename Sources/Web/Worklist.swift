@@ -7,6 +7,8 @@ import RulesEngine
 /// indicator leaves out this year but will count next year.
 public struct Worklist: Sendable {
     public struct Entry: Sendable {
+        /// The patient's row in the snapshot's population.
+        public var row: Int
         public var patient: String
         /// Formatted 3-3-4 ("943 476 5919"), empty when the extract has none.
         public var nhsNumber: String
@@ -19,6 +21,8 @@ public struct Worklist: Sendable {
         public var facts: [String]
         /// The last day a change counts for this year's achievement.
         public var dueBy: Day
+        /// An earlier step the record asks for (a second review invitation is due from this day).
+        public var nextStep: Day?
     }
 
     public struct NewPatient: Sendable {
@@ -54,11 +58,11 @@ public struct Worklist: Sendable {
                 let failing = explanation.steps.last { $0.chain == "\(def.id) numerator" }
                 let invitations = Self.invitationHint(explanation.steps.filter { $0.chain == "\(def.id) denominator" })
                 let entry = Entry(
-                    patient: population.patientIDs[p], nhsNumber: Self.nhsNumber(population.nhsNumbers[p]), born: population.birthDates[p],
+                    row: p, patient: population.patientIDs[p], nhsNumber: Self.nhsNumber(population.nhsNumbers[p]), born: population.birthDates[p],
                     age: age, sex: population.sexes[p].letter,
                     missing: failing.map { "not yet: \($0.describe ?? Self.words(forRule: $0.rule, of: def, fields: snapshot.compiled.ruleset.fields))" }
                         ?? "not yet in the numerator",
-                    facts: Self.telling(failing?.facts ?? []) + invitations, dueBy: dueBy)
+                    facts: Self.telling(failing?.facts ?? []) + invitations.facts, dueBy: dueBy, nextStep: invitations.nextStep)
                 if needle.isEmpty || (entry.missing + " " + entry.facts.joined(separator: " ")).lowercased().contains(needle) {
                     entries.append(entry)
                 }
@@ -100,18 +104,18 @@ public struct Worklist: Sendable {
 
     /// Where the patient stands with review invitations (the `…INVITE1_DAT` / `…INVITE2_DAT` fields an
     /// invitation PCA looks at): two invitations at least 7 days apart remove a patient who does not respond.
-    static func invitationHint(_ steps: [Explanation.Step]) -> [String] {
+    static func invitationHint(_ steps: [Explanation.Step]) -> (facts: [String], nextStep: Day?) {
         for step in steps {
             // The first name ending in INVITE1_DAT (split by hand: this runs for every step of every patient of a
             // worklist, and a regular expression compiled each time cost most of a 2,000-patient worklist).
             guard let first = step.condition.split(whereSeparator: { c in !(c.asciiValue.map { $0 == 95 || (48...57).contains($0) || (65...90).contains($0) || (97...122).contains($0) } ?? false) })
                 .first(where: { $0.hasSuffix("INVITE1_DAT") }).map(String.init) else { continue }
             let second = first.replacingOccurrences(of: "INVITE1_DAT", with: "INVITE2_DAT")
-            guard let sent = step.dates[first].flatMap(Day.init(iso:)) else { return ["no review invitation sent this year"] }
-            if let again = step.dates[second] { return ["invited on \(sent) and \(again)"] }
-            return ["first invitation sent \(sent); a second is due from \(sent.adding(days: 7))"]
+            guard let sent = step.dates[first].flatMap(Day.init(iso:)) else { return (["no review invitation sent this year"], nil) }
+            if let again = step.dates[second] { return (["invited on \(sent) and \(again)"], nil) }
+            return (["first invitation sent \(sent); a second is due from \(sent.adding(days: 7))"], sent.adding(days: 7))
         }
-        return []
+        return ([], nil)
     }
 
     /// The facts worth reading: "none recorded" lines only when nothing at all was recorded.
@@ -130,11 +134,14 @@ public struct Worklist: Sendable {
     /// The worklist as CSV for a practice's recall system (patient-identifiable). It starts with a UTF-8 byte
     /// order mark so that Excel reads names and terms correctly, and the NHS number's spaces keep Excel from
     /// turning it into a number.
-    public var csv: String {
-        var lines = ["\u{FEFF}patient_id,nhs_number,date_of_birth,age,sex,indicator,missing,facts,due_by"]
+    /// `entries` in the order and selection to write, `worth` what each is worth (see `WorklistOrder`).
+    public func csv(_ entries: [Entry], worth: [Int: ThisWeek.Patient] = [:]) -> String {
+        var lines = ["\u{FEFF}patient_id,nhs_number,date_of_birth,age,sex,indicator,missing,facts,due_by,next_step_from,open_indicators,pounds_one_contact"]
         for e in entries {
+            let w = worth[e.row]
             lines.append(CSVCell.row([e.patient, e.nhsNumber, e.born.description, String(e.age), e.sex, indicator.id, e.missing,
-                                      e.facts.joined(separator: "; "), e.dueBy.description]))
+                                      e.facts.joined(separator: "; "), e.dueBy.description, e.nextStep?.description ?? "", (w?.indicators ?? []).joined(separator: " "),
+                                      String(format: "%.2f", w?.pounds ?? 0)]))
         }
         return lines.joined(separator: "\r\n") + "\r\n"
     }

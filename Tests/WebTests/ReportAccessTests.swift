@@ -84,3 +84,57 @@ extension ReportAccessTests {
         #expect(login.body.contains("href=\"/static/nhsuk-frontend-10.4.2.min.css\"") && login.body.contains("class=\"nhsuk-header\""))
     }
 }
+
+/// A worklist is read in the order that gets most done, and narrowed to one gap.
+@Suite("Worklist order and filter")
+struct WorklistOrderTests {
+    /// The worklist table's rows, each as its cells' text.
+    static func rows(_ body: String) -> [[String]] {
+        guard let start = body.range(of: "<table id=\"worklist\">") else { return [] }
+        let table = body[start.upperBound...].components(separatedBy: "</table>")[0]
+        return table.components(separatedBy: "<tr><td>").dropFirst().map { row in
+            ("<td>" + row).components(separatedBy: "</td>").dropLast().map { cell in
+                cell.replacingOccurrences(of: "<[^>]+>", with: "", options: .regularExpression)
+            }
+        }
+    }
+
+    @Test("by default most pounds for one contact first; by risk most open indicators first; the CSV keeps the order; a gap filter keeps only that gap")
+    func orderedAndFiltered() async throws {
+        let f = try await WebFixture.shared.value
+        let s = try Session(f, user: "practice1")
+        let ods = f.practices[0]
+        var checked = 0
+        for id in ["HYP008", "BP002", "DM020", "SMOK002"] {
+            let page = s.get("/practice/\(ods)/indicator/\(id)?ruleset=qof-2025-26")
+            let rows = Self.rows(page.body)
+            guard page.status == 200, rows.count > 5 else { continue }
+            // Columns: patient, NHS number, born, age, sex, missing, facts, by, worth, open in, explain.
+            let worth = rows.map { Double($0[8].dropFirst().replacingOccurrences(of: ",", with: "")) ?? -1 }
+            #expect(worth == worth.sorted(by: >), "\(id): most pounds first")
+            #expect(worth.allSatisfy { $0 >= 0 })
+            let risk = Self.rows(s.get("/practice/\(ods)/indicator/\(id)?ruleset=qof-2025-26&sort=risk").body)
+            let open = risk.map { $0[9].isEmpty ? 0 : $0[9].components(separatedBy: ", ").count }
+            #expect(open == open.sorted(by: >), "\(id): most open indicators first")
+            #expect(Set(risk.map { $0[0] }).count == risk.count)
+
+            let csv = s.get("/practice/\(ods)/indicator/\(id)/worklist.csv?ruleset=qof-2025-26&sort=pounds")
+            let lines = csv.body.split(separator: "\r\n").dropFirst()
+            let csvWorth = lines.map { Double($0.split(separator: ",").last ?? "") ?? -1 }
+            #expect(csvWorth == csvWorth.sorted(by: >) && csvWorth.count >= rows.count, "\(id): the export has every patient in the same order")
+
+            // The gap filter's choices come with counts; choosing one keeps only that gap's patients.
+            guard let option = page.body.range(of: #"<option value="(not yet[^"]*)">[^<]*\((\d+)\)</option>"#, options: .regularExpression) else { continue }
+            let text = String(page.body[option])
+            let value = String(text.split(separator: "\"")[1]).replacingOccurrences(of: "&#39;", with: "'").replacingOccurrences(of: "&amp;", with: "&")
+                .replacingOccurrences(of: "&quot;", with: "\"").replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">")
+            let count = Int(text.components(separatedBy: "(").last!.prefix { $0.isNumber })!
+            let narrowed = s.get("/practice/\(ods)/indicator/\(id)?ruleset=qof-2025-26&missing=\(value.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)")
+            let kept = Self.rows(narrowed.body)
+            #expect(kept.count == min(50, count), "\(id): \(value)")
+            #expect(kept.allSatisfy { $0[5].replacingOccurrences(of: "&#39;", with: "'").replacingOccurrences(of: "&amp;", with: "&") == value })
+            checked += 1
+        }
+        #expect(checked >= 1, "some indicator of the fixture has a worklist to order")
+    }
+}

@@ -1,3 +1,4 @@
+import Clinical
 @testable import RulesEngine
 import Testing
 @testable import Web
@@ -13,20 +14,22 @@ struct WorklistHintTests {
 
     @Test("one invitation: the second is due 7 days later")
     func secondDue() {
-        #expect(Worklist.invitationHint([Self.step(["HYPINVITE1_DAT": "2026-02-03"])]) == ["first invitation sent 2026-02-03; a second is due from 2026-02-10"])
+        let hint = Worklist.invitationHint([Self.step(["HYPINVITE1_DAT": "2026-02-03"])])
+        #expect(hint.facts == ["first invitation sent 2026-02-03; a second is due from 2026-02-10"])
+        #expect(hint.nextStep == Day(iso: "2026-02-10"), "the worklist's due-date order puts this patient by the second invitation's date")
     }
 
     @Test("no invitation yet, and both sent")
     func noneAndBoth() {
-        #expect(Worklist.invitationHint([Self.step([:])]) == ["no review invitation sent this year"])
-        #expect(Worklist.invitationHint([Self.step(["HYPINVITE1_DAT": "2025-11-01", "HYPINVITE2_DAT": "2025-11-20"])]) == ["invited on 2025-11-01 and 2025-11-20"])
+        #expect(Worklist.invitationHint([Self.step([:])]).facts == ["no review invitation sent this year"])
+        #expect(Worklist.invitationHint([Self.step(["HYPINVITE1_DAT": "2025-11-01", "HYPINVITE2_DAT": "2025-11-20"])]).facts == ["invited on 2025-11-01 and 2025-11-20"])
     }
 
     @Test("an indicator without invitation rules says nothing about them")
     func noInvitationRule() {
         let s = Explanation.Step(chain: "BP002 denominator", rule: 1, condition: "PAT_AGE < 45", describe: nil, result: false, action: "next",
                                  field: "PAT_AGEU45", facts: [], dates: [:])
-        #expect(Worklist.invitationHint([s]).isEmpty)
+        #expect(Worklist.invitationHint([s]).facts.isEmpty)
     }
 }
 

@@ -59,7 +59,7 @@ struct WorklistTests {
         #expect(Set(list.newPatients.compactMap(\.field)) == ["DIAG1_DT9M", "REG1_DAT9"])
         // The export carries the same patients, one line each after the header (CRLF lines, a byte order mark first
         // for Excel), with the date of birth; NHS numbers as people read them.
-        let lines = list.csv.split(whereSeparator: \.isNewline)
+        let lines = list.csv(list.entries).split(whereSeparator: \.isNewline)
         #expect(lines.count == 3)
         #expect(lines[0].hasPrefix("\u{FEFF}patient_id,nhs_number,date_of_birth,"))
         #expect(lines[1].contains(",1960-05-05,"))
