@@ -258,7 +258,7 @@ let package = Package(
         .testTarget(
             name: "WebTests",
             dependencies: ["Web", "Daemon", "RulesEngine", "Storage", "Postgres", "Clusters", "Synth", "ReferenceData", "Extracts", "Clinical", "Reports", "TestSupport"],
-            resources: [.copy("browser_check.py")],
+            resources: [.copy("browser_check.py"), .copy("accessibility_check.py")],
             swiftSettings: strict
         ),
         .testTarget(

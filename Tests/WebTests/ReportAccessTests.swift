@@ -62,7 +62,7 @@ struct WorklistPagingTests {
             var seen: [String] = []
             for page in 1...((total + 49) / 50) {
                 let body = s.get("/practice/\(ods)/indicator/\(id)?ruleset=qof-2025-26&page=\(page)").body
-                let table = String(body[body.range(of: "<table id=\"worklist\">")!.upperBound...].prefix { _ in true })
+                let table = String(body[body.range(of: "<table tabindex=\"0\" id=\"worklist\">")!.upperBound...].prefix { _ in true })
                 let rows = table.components(separatedBy: "</table>")[0].components(separatedBy: "<tr><td>").dropFirst()
                 seen += rows.map { String($0.prefix { $0 != "<" }) }
                 #expect(rows.count == (page * 50 <= total ? 50 : total % 50), "page \(page)")
@@ -90,7 +90,7 @@ extension ReportAccessTests {
 struct WorklistOrderTests {
     /// The worklist table's rows, each as its cells' text.
     static func rows(_ body: String) -> [[String]] {
-        guard let start = body.range(of: "<table id=\"worklist\">") else { return [] }
+        guard let start = body.range(of: "<table tabindex=\"0\" id=\"worklist\">") else { return [] }
         let table = body[start.upperBound...].components(separatedBy: "</table>")[0]
         return table.components(separatedBy: "<tr><td>").dropFirst().map { row in
             ("<td>" + row).components(separatedBy: "</td>").dropLast().map { cell in

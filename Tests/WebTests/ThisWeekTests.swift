@@ -8,7 +8,7 @@ import TestSupport
 struct ThisWeekTests {
     /// The text of each cell of each row of the table with `id` (the first piece of text in the cell).
     func rows(_ html: String, table id: String) -> [[String]] {
-        guard let start = html.range(of: "<table id=\"\(id)\">") else { return [] }
+        guard let start = html.range(of: "<table tabindex=\"0\" id=\"\(id)\">") else { return [] }
         let body = html[start.upperBound...].components(separatedBy: "</table>")[0]
         let cell = try! NSRegularExpression(pattern: "<t[hd][^>]*>(.*?)</t[hd]>", options: [.dotMatchesLineSeparators])
         let tag = try! NSRegularExpression(pattern: "<[^>]*>")
