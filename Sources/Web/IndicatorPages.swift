@@ -110,10 +110,13 @@ extension WebApp {
                     "orders": WorklistOrder.allCases.map { ["value": $0.rawValue, "words": $0.words, "selected": $0 == order] },
                     "gaps": list.gaps.map { ["value": $0.missing, "words": "\($0.missing) (\($0.count))", "selected": $0.missing == missing] },
                     "entries": shown.map { e in
-                        ["patient": e.patient, "nhsNumber": e.nhsNumber, "born": e.born.description, "age": e.age, "sex": e.sex, "missing": e.missing,
-                         "facts": e.facts, "dueBy": e.dueBy.description, "nextStep": e.nextStep?.description ?? "",
-                         "open": (worth[e.row]?.indicators ?? []).joined(separator: ", "), "worth": "£" + Format.pounds(worth[e.row]?.pounds ?? 0)]
-                            as [String: Any]
+                        var row: [String: Any] = [
+                            "patient": e.patient, "nhsNumber": e.nhsNumber, "born": e.born.description, "age": e.age, "sex": e.sex, "missing": e.missing,
+                            "facts": e.facts, "dueBy": e.dueBy.description,
+                            "open": (worth[e.row]?.indicators ?? []).joined(separator: ", "), "worth": "£" + Format.pounds(worth[e.row]?.pounds ?? 0),
+                        ]
+                        if let next = e.nextStep { row["nextStep"] = next.description }  // absent, not empty: Mustache takes "" as true
+                        return row
                     },
                     "newCount": list.newPatients.count,
                     "newPatients": list.newPatients.map { ["patient": $0.patient, "age": $0.age, "reason": $0.reason, "field": $0.field ?? ""] as [String: Any] },

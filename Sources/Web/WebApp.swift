@@ -128,8 +128,22 @@ public final class WebApp: Sendable {
             c["viewer"] = ["username": viewer.user.username, "roleWords": Self.roleWords(viewer.user), "csrf": viewer.csrfToken]
             c["csrf"] = viewer.csrfToken
         }
-        let html = templates.render(c, withTemplate: template) ?? "template \(template) missing"
+        let html = templates.render(Self.withoutEmptyStrings(c), withTemplate: template) ?? "template \(template) missing"
         return Self.response(status: status, type: "text/html; charset=utf-8", body: html)
+    }
+
+    /// The context with empty strings left out: Mustache takes an empty string as true, so `{{#note}}…{{/note}}`
+    /// would draw an empty box for a note that is "" (and `{{^note}}` would not see it as missing).
+    static func withoutEmptyStrings(_ value: Any) -> Any {
+        switch value {
+        case let d as [String: Any]:
+            var out: [String: Any] = [:]
+            for (k, v) in d where (v as? String) != "" { out[k] = withoutEmptyStrings(v) }
+            return out
+        case let a as [[String: Any]]: return a.map { withoutEmptyStrings($0) }
+        case let a as [Any]: return a.map { withoutEmptyStrings($0) }
+        default: return value
+        }
     }
 
     static func response(status: HTTPResponse.Status, type: String, body: String) -> Response {
