@@ -45,7 +45,8 @@ extension WebApp {
         let openToDeclare = state == .awaitingPracticeDeclaration || state == .returned
         var context: [String: Any] = [
             "title": "Declaration of \(rs.id) for \(name)", "ods": ods, "name": name, "ruleset": rs.id, "rulesetTitle": rs.title,
-            "rulesets": rulesets.map { ["id": $0.id, "current": $0.id == rs.id] },
+            // Achievement is declared for QOF (and DES) years; vaccination programmes are claimed item by item.
+            "rulesets": rulesets.filter { !$0.isProgramme }.map { ["id": $0.id, "current": $0.id == rs.id] },
             "achievementDate": figures.achievementDate.description, "run": String(figures.runID), "listSize": figures.listSize,
             "state": state.words, "stateTag": Self.tag(state),
             "pointsAchieved": Format.points(figures.pointsAchieved), "pointsAvailable": Format.points(figures.pointsAvailable),

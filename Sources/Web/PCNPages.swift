@@ -53,10 +53,10 @@ extension WebApp {
                 let cells = members.map { m -> [String: String] in
                     guard let r = lookup[m.ods] else { return ["text": "–"] }
                     guard r.completeness.computable else { return ["text": "cannot be computed", "flag": "code lists missing"] }
-                    var text = "\(Format.percent(r.achievement)) (\(r.numerator)/\(r.denominator))"
-                    if !rs.isProgramme { text += " · \(Format.points(r.points)) pts" + (r.pounds.map { " · £" + Format.pounds($0) } ?? "") }
+                    let text = "\(Format.percent(r.achievement)) (\(r.numerator)/\(r.denominator))"
+                    let money = rs.isProgramme ? "" : "\(Format.points(r.points)) pts" + (r.pounds.map { " · £" + Format.pounds($0) } ?? "")
                     let (rag, words) = Format.rag(r.achievement, indicator: def)
-                    return ["text": text, "rag": rag, "ragWords": words, "link": "/practice/\(m.ods)/indicator/\(def.id)?ruleset=\(rs.id)"]
+                    return ["text": text, "money": money, "rag": rag, "ragWords": words, "link": "/practice/\(m.ods)/indicator/\(def.id)?ruleset=\(rs.id)"]
                 }
                 let computable = byPractice.allSatisfy { $0.1.completeness.computable }
                 let n = byPractice.reduce(0) { $0 + $1.1.numerator }, d = byPractice.reduce(0) { $0 + $1.1.denominator }
