@@ -26,7 +26,7 @@ indirect enum Resolved: Sendable {
     case constant(Value)
     case field(Int, Member)
     case register(Int)
-    case age, sex, birth, registrationStart
+    case age, sex, birth, registrationStart, ethnicity
     case shift(Resolved, amount: Int, unit: Expression.DateUnit)
     case compare(Resolved, Expression.Comparison, Resolved)
     case isNull(Resolved, negated: Bool)
@@ -142,6 +142,7 @@ public struct CompiledRuleset: Sendable {
                 case "PAT_AGE": return .age
                 case "PAT_SEX": return .sex
                 case "PAT_DOB": return .birth
+                case "PAT_ETHNICITY": return .ethnicity
                 default: return .registrationStart
                 }
             case .shift(let inner, let amount, let unit):

@@ -135,6 +135,9 @@ public struct Explainer {
                 case "REG_DAT": return "registered since: \(ev.registrationStart(p).map { "\($0)" } ?? "not registered")"
                 case "PAT_DOB": return "born: \(population.birthDates[p])"
                 case "PAT_SEX": return "sex: \(population.sexes[p].letter)"
+                case "PAT_ETHNICITY":
+                    let e = population.ethnicity[p]
+                    return e < 0 ? "ethnicity: none recorded" : "ethnicity: \(population.codes[e])"
                 default: return registerIndex[name].map { "\(name): \(scratch.registers[$0] ? "on the register" : "not on the register")" }
                 }
             }

@@ -250,6 +250,10 @@ struct PatientEvaluator {
         case .sex: return s.sex
         case .birth: return .day(population.birthDates[p])
         case .registrationStart: return s.registrationStart
+        case .ethnicity:
+            // The ethnic category the extract gives for the patient, as its concept id (null when none is recorded).
+            let e = population.ethnicity[p]
+            return e < 0 ? .null : .number(Double(population.codes[e]))
         case .shift(let inner, let amount, let unit):
             if s.shiftedFor[Int(index)] != p {
                 if case .birth = nodes[Int(inner)], unit != .days {

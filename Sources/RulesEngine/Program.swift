@@ -6,7 +6,7 @@ enum ProgramNode: Sendable, Hashable {
     case constant(Value)
     case field(Int32, Resolved.Member)
     case register(Int32)
-    case age, sex, birth, registrationStart
+    case age, sex, birth, registrationStart, ethnicity
     case shift(Int32, amount: Int32, unit: Expression.DateUnit)
     case compare(Int32, Expression.Comparison, Int32)
     case isNull(Int32, negated: Bool)
@@ -48,6 +48,7 @@ struct Program: Sendable {
         case .sex: node = .sex
         case .birth: node = .birth
         case .registrationStart: node = .registrationStart
+        case .ethnicity: node = .ethnicity
         case .shift(let inner, let amount, let unit): node = .shift(add(inner), amount: Int32(amount), unit: unit)
         case .compare(.field(let f, .date), let op, .constant(.day(let d))): node = .fieldDateCompare(field: Int32(f), op, d)
         case .compare(.age, let op, .constant(.number(let n))): node = .ageCompare(op, n)
@@ -85,7 +86,7 @@ struct Program: Sendable {
         case .compare(let a, _, let b), .and(let a, let b), .or(let a, let b):
             self.fields(readBy: a, into: &fields)
             self.fields(readBy: b, into: &fields)
-        case .constant, .register, .age, .sex, .birth, .registrationStart, .ageCompare, .birthCompare, .sexIs:
+        case .constant, .register, .age, .sex, .birth, .registrationStart, .ethnicity, .ageCompare, .birthCompare, .sexIs:
             break
         }
     }

@@ -158,6 +158,7 @@ final class ReferencePatient {
         case "PAT_AGE": return .number(Double(population.birthDates[row].age(on: evaluator.ageOn)))
         case "PAT_SEX": return .text(population.sexes[row].letter)
         case "PAT_DOB": return .day(population.birthDates[row])
+        case "PAT_ETHNICITY": return population.ethnicity[row] < 0 ? .null : .number(Double(population.codes[population.ethnicity[row]]))
         default: return registrationStart.map { .day($0) } ?? .null  // REG_DAT
         }
     }

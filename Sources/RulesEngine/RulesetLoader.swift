@@ -23,7 +23,7 @@ public struct RulesetError: Error, Sendable, CustomStringConvertible {
 /// never end in Select or Reject, and cycles between fields.
 public struct RulesetLoader: Sendable {
     /// Names the engine provides for every patient.
-    static let builtins: Set<String> = ["PAT_AGE", "PAT_SEX", "PAT_DOB", "REG_DAT", "PPSD", "PPED", "ACHV_DAT"]
+    static let builtins: Set<String> = ["PAT_AGE", "PAT_SEX", "PAT_DOB", "PAT_ETHNICITY", "REG_DAT", "PPSD", "PPED", "ACHV_DAT"]
 
     public let library: ClusterLibrary
 

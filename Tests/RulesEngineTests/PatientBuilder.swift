@@ -12,6 +12,8 @@ struct PatientBuilder: Sendable {
     var registered: String = "2000-01-01"
     var deregistered: String? = nil
     var died: String? = nil
+    /// The extract's ethnicity column (a concept id), nil when blank.
+    var ethnicity: UInt64? = nil
     /// (cluster, date, value, value2)
     var events: [(String, String, Float, Float)] = []
     var medications: [(String, String)] = []
@@ -31,6 +33,13 @@ struct PatientBuilder: Sendable {
     /// A record with an explicit concept id (for codes that must sit in two clusters at once).
     func concept(_ id: UInt64, on date: String, _ value: Float = .nan, _ value2: Float = .nan) -> PatientBuilder {
         with("#\(id)", on: date, value, value2)
+    }
+
+    /// With the extract's ethnicity column set.
+    func ethnic(_ concept: UInt64) -> PatientBuilder {
+        var copy = self
+        copy.ethnicity = concept
+        return copy
     }
 
     func bp(_ systolic: Float, _ diastolic: Float, on date: String, cluster: String = "BP_COD") -> PatientBuilder {
@@ -88,7 +97,7 @@ enum Fixtures {
             p.sexes.append(b.sex)
             p.deathDates.append(b.died.map { Day(iso: $0)! } ?? .distantFuture)
             p.lsoa.append(-1)
-            p.ethnicity.append(-1)
+            p.ethnicity.append(b.ethnicity.map { p.codes.intern($0) } ?? -1)
             p.registrations.append(Registration(start: Day(iso: b.registered)!, end: b.deregistered.map { Day(iso: $0)! } ?? .distantFuture))
             p.registrationOffsets.append(Int32(p.registrations.count))
             let events = b.events.map { e in

@@ -106,7 +106,7 @@ struct RandomPractice {
             p.sexes.append(rng.pick([Sex.male, .female, .female, .male, .indeterminate, .unknown]))
             p.deathDates.append(rng.chance(0.03) ? rng.pick(days) : .distantFuture)
             p.lsoa.append(-1)
-            p.ethnicity.append(-1)
+            p.ethnicity.append(rng.chance(0.5) ? p.codes.intern(rng.pick(concepts)) : -1)
             // Most registered throughout; some joined late, left, or came back.
             let joined = rng.chance(0.8) ? born.adding(days: rng.int(0...3_000)) : rng.pick(days)
             if rng.chance(0.1) { p.registrations.append(Registration(start: born, end: rng.pick(days))) }
