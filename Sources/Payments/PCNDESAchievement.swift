@@ -1,3 +1,4 @@
+import Foundation
 import RulesEngine
 
 /// A PCN's Network Contract DES achievement on one achievement date, from its member practices' results:
@@ -71,5 +72,25 @@ public struct PCNDESAchievement: Sendable {
         unverified += ruleset.indicators.filter { !$0.verified }.map { "\($0.id) points and thresholds" }
         return PCNDESAchievement(pcn: pcn, ruleset: ruleset.id, listSize: listSize, results: IIFPayment.pcn(inputs, listSize: listSize, figures: figures),
                                  contributions: contributions, registerSizes: registers, fields: fields, unverified: unverified)
+    }
+}
+
+/// A PCN's DES achievement as plain JSON-ready values (for `qofd compute` and the reports).
+public enum PCNDESOutput {
+    public static func object(_ a: PCNDESAchievement) -> [String: Any] {
+        func round(_ x: Double?, _ places: Double = 10_000) -> Any { x.map { ($0 * places).rounded() / places } ?? NSNull() }
+        return [
+            "pcn": a.pcn, "ruleset": a.ruleset, "listSize": a.listSize, "points": round(a.points), "maxPoints": a.maxPoints,
+            "pounds": round(a.pounds, 100), "unverified": a.unverified,
+            "indicators": a.results.map { r -> [String: Any] in
+                [
+                    "id": r.id, "denominator": r.denominator, "numerator": r.numerator, "achievement": round(r.achievement),
+                    "points": round(r.points), "maxPoints": r.maxPoints, "listSizeAdjustment": round(r.listSizeAdjustment),
+                    "prevalenceAdjustment": round(r.prevalenceAdjustment), "pounds": round(r.pounds, 100), "computable": r.computable,
+                    "registerSize": a.registerSizes[r.id] ?? 0, "fields": a.fields[r.id] ?? [:],
+                    "practices": (a.contributions[r.id] ?? []).map { ["ods": $0.practice, "denominator": $0.denominator, "numerator": $0.numerator] },
+                ]
+            },
+        ]
     }
 }

@@ -63,5 +63,16 @@ extension Monitoring {
             if r.chance(0.04) { add(&p, "NOCX_COD", on: recent(&r, months: 240), kind: .procedure, &r) }
             if r.chance(0.72) { add(&p, "SMEAR_COD", on: recent(&r, months: age < 50 ? 42 : 66), kind: .procedure, &r) }
         }
+        // Urgent suspected lower-GI cancer referrals (about 1 % of adults 40+ a year; IIF CAN-04), most with a FIT
+        // result in the 21 days before, some with one too early, and a few with none.
+        if age >= 40, r.chance(0.012) {
+            let referral = recent(&r)
+            add(&p, "GICANREF_COD", on: referral, kind: .procedure, &r)
+            if r.chance(0.74) {
+                add(&p, "FAECIMM_COD", on: referral.adding(days: -r.int(0...21)), value: Double(r.int(10...400)), unit: "ug/g", &r)
+            } else if r.chance(0.4) {
+                add(&p, "FAECIMM_COD", on: referral.adding(days: -r.int(22...90)), value: Double(r.int(10...400)), unit: "ug/g", &r)
+            }
+        }
     }
 }

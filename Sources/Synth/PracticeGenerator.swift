@@ -59,6 +59,7 @@ struct PracticeGenerator {
         "DOAC_COD": "opensafely-direct-acting-oral-anticoagulants-doac", "VKA_COD": "opensafely-warfarin",
         "ANTIPLT_COD": "opensafely-antiplatelets", "LBB_COD": "opensafely-beta-blocker-medications",
         "FBS_COD": "ardens-glucose-fasting-level", "ECOG_COD": "reducehf-echocardiography-result",
+        "GICANREF_COD": "phc-2ww-referral-colorectal",
     ]
 
     func code(_ cluster: String, _ r: inout SynthRandom) -> UInt64? {

@@ -68,6 +68,7 @@ struct ComputeCommand: ParsableCommand {
         if format == "json" {
             var data = try output.json()
             if payments { data = try withPayments(data, results: results, ruleset: compiled.ruleset) }
+            if compiled.ruleset.kind == .des { data = try withPCNs(data, results: results, ruleset: compiled.ruleset) }
             print(String(decoding: data, as: UTF8.self))
         } else if format == "cqrs" {
             print(CQRSFiles.values(results, ruleset: compiled.ruleset, achievementDate: compiled.achievementDate), terminator: "")
@@ -96,6 +97,21 @@ extension ComputeCommand {
             practices[i]["payment"] = try JSONSerialization.jsonObject(with: encoder.encode(payment))
         }
         object["practices"] = practices
+        return try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
+    }
+}
+
+extension ComputeCommand {
+    /// A DES ruleset pays PCNs: adds a `pcns` array, one PCN for each PCN code among the extracts, with the
+    /// counts summed over its practices given here and the IIF points and pounds (see deploy/compute-output.md).
+    func withPCNs(_ data: Data, results: [PracticeResult], ruleset: Ruleset) throws -> Data {
+        let figures = try IIFNationalFigures.loadIfPresent(year: ruleset.id, directory: rules.nationalDirectory.map { URL(fileURLWithPath: $0) })
+        guard var object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else { return data }
+        let byPCN = Dictionary(grouping: results.filter { $0.pcn != nil }, by: { $0.pcn! })
+        object["pcns"] = byPCN.keys.sorted().map { code -> [String: Any] in
+            let members = byPCN[code]!.map { PCNDESAchievement.Member(practice: $0.ods, listSize: $0.listSize, indicators: $0.indicators) }
+            return PCNDESOutput.object(PCNDESAchievement.compute(pcn: code, members: members, ruleset: ruleset, figures: figures))
+        }
         return try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
     }
 }
