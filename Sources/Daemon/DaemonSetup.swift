@@ -52,13 +52,17 @@ extension ExtractProcessor {
         }
         let nationalDirectory = c.nationalDirectory.map { URL(fileURLWithPath: $0) }
         let figures: [String: NationalFigures]
-        do { figures = try ExtractProcessor.nationalFigures(for: chosen, directory: nationalDirectory) } catch let error as PaymentError {
+        var iif: [String: IIFNationalFigures] = [:]
+        do {
+            figures = try ExtractProcessor.nationalFigures(for: chosen, directory: nationalDirectory)
+            for r in chosen where r.kind == .des { iif[r.id] = try IIFNationalFigures.loadIfPresent(year: r.id, directory: nationalDirectory) }
+        } catch let error as PaymentError {
             throw ConfigurationError(option: "national_dir", message: error.description)
         }
         return ExtractProcessor(
             directories: dirs, rulesets: chosen, library: library, worker: worker, leaseSeconds: c.leaseSeconds, maxAttempts: c.maxAttempts,
             storePatientOutcomes: c.storePatientOutcomes, reportsDirectory: URL(fileURLWithPath: c.reports),
-            nationalDirectory: nationalDirectory, nationalFigures: figures, logger: logger)
+            nationalDirectory: nationalDirectory, nationalFigures: figures, iifFigures: iif, logger: logger)
     }
 }
 

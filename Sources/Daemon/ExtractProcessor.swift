@@ -56,6 +56,8 @@ public struct ExtractProcessor: Sendable {
     public let logger: Logger
     /// National payment figures per ruleset, read once (rulesets without them are stored without pounds).
     public let nationalFigures: [String: NationalFigures]
+    /// The IIF figures of each DES ruleset that has them (PCN pounds).
+    public let iifFigures: [String: IIFNationalFigures]
     /// Rulesets compiled for an achievement date, made once per date (every extract of a week shares them).
     let compiledCache = CompiledRulesetCache()
     public static let engineVersion = "qofd-0.1.0"
@@ -63,13 +65,17 @@ public struct ExtractProcessor: Sendable {
     public init(
         directories: Directories, rulesets: [Ruleset], library: ClusterLibrary, worker: String, leaseSeconds: Int = 120,
         maxAttempts: Int = 5, storePatientOutcomes: Bool = true, reportsDirectory: URL? = nil, nationalDirectory: URL? = nil,
-        nationalFigures: [String: NationalFigures]? = nil, loader: ExtractLoader = ExtractLoader(), logger: Logger = Logger(label: "qofd.pipeline")
+        nationalFigures: [String: NationalFigures]? = nil, iifFigures: [String: IIFNationalFigures]? = nil, loader: ExtractLoader = ExtractLoader(),
+        logger: Logger = Logger(label: "qofd.pipeline")
     ) {
         self.reportsDirectory = reportsDirectory
         // Without figures given (tests, the demo), read them here; a broken file then means no pounds for its ruleset
         // (`make`, which the daemon uses, reads them with `nationalFigures(for:directory:)` and stops instead).
         self.nationalFigures = nationalFigures ?? Dictionary(uniqueKeysWithValues: rulesets.compactMap { r in
             (try? NationalFigures.loadIfPresent(year: r.id, directory: nationalDirectory))?.map { (r.id, $0) }
+        })
+        self.iifFigures = iifFigures ?? Dictionary(uniqueKeysWithValues: rulesets.filter { $0.kind == .des }.compactMap { r in
+            (try? IIFNationalFigures.loadIfPresent(year: r.id, directory: nationalDirectory))?.map { (r.id, $0) }
         })
         self.directories = directories
         self.rulesets = rulesets
@@ -251,7 +257,7 @@ public struct ExtractProcessor: Sendable {
         let counts = (population.patientCount, population.events.count, population.medications.count)
         // A lease lost while evaluating cancels this task: nothing is stored (the new owner stores it).
         if Task.isCancelled { throw LeaseLost(extractID: id) }
-        let (runs, archiveName) = try await conn.withTransaction { c in
+        let (runs, archiveName, pcnRuns) = try await conn.withTransaction { c in
             let ids = try records.map { try RunStore.store($0, in: c) }
             let archiveName = try ExtractQueue.complete(id, worker: worker, patients: counts.0, events: counts.1, medications: counts.2, in: c)
             // A declared achievement whose figures this run changed goes back to the practice.
@@ -259,7 +265,8 @@ public struct ExtractProcessor: Sendable {
                 try DeclarationStore.checkForChanges(
                     .init(practice: r.practice.ods, ruleset: r.rulesetID, achievementDate: r.achievementDate), actor: "qofd \(worker)", in: c)
             }
-            return (ids, archiveName)
+            let pcnRuns = try refreshPCNs(after: records, in: c)
+            return (ids, archiveName, pcnRuns)
         }
         try move(directory, to: archiveDirectory(for: identity.practice.ods), as: archiveName)
         if check.problems.rowProblemTotal > 0 {
@@ -276,6 +283,7 @@ public struct ExtractProcessor: Sendable {
         }
         await writeReports(practice: identity.practice.ods, for: compiledRulesets.map { ($0.ruleset, $0.achievementDate) }, onlyIfChanged: true,
                            using: conn)
+        for p in pcnRuns { await writeReports(practice: p.pcn, for: [(p.ruleset, p.achievementDate)], using: conn) }
         logger.info("extract processed", metadata: metadata.merging(["runs": "\(runs.count)", "patients": "\(counts.0)"]) { a, _ in a })
         return .processed(extractID: id, runs: runs, patients: counts.0)
     }

@@ -44,16 +44,18 @@ public struct Maintenance: Sendable {
             let worker = processor.worker
             let records = due.map { processor.record(for: $0, population: population, extractID: id) }
             do {
-                try await conn.withTransaction { c in
+                let pcnRuns = try await conn.withTransaction { c in
                     for r in records {
                         try RunStore.store(r, in: c)
                         try DeclarationStore.checkForChanges(
                             .init(practice: r.practice.ods, ruleset: r.rulesetID, achievementDate: r.achievementDate), actor: "qofd \(worker)", in: c)
                     }
+                    return try processor.refreshPCNs(after: records, in: c)
                 }
                 added += records.count
                 logger.info("recomputed the latest extract with changed rules or code lists", metadata: ["practice": "\(ods)", "runs": "\(records.count)"])
                 await processor.writeReports(practice: ods, for: due.map { ($0.ruleset, $0.achievementDate) }, using: conn)
+                for p in pcnRuns { await processor.writeReports(practice: p.pcn, for: [(p.ruleset, p.achievementDate)], using: conn) }
             } catch let error as PostgresError where error.sqlState == "23505" {
                 // Another worker stored the same runs first.
             }
