@@ -36,6 +36,8 @@ extension DeclarationStore {
         public var practiceName: String
         public var declaredBy: String
         public var declaredAt: String
+        /// The subject is a PCN (its Network Contract DES), not a practice.
+        public var isPCN: Bool
     }
 
     /// Every declaration awaiting commissioner approval, oldest first.
@@ -43,7 +45,7 @@ extension DeclarationStore {
         try conn.query(
             """
             SELECT st.practice_ods, st.ruleset_id, st.achievement_date, coalesce(o.name, st.practice_ods), d.declared_by,
-                   to_char(d.declared_at AT TIME ZONE 'Europe/London', 'YYYY-MM-DD HH24:MI')
+                   to_char(d.declared_at AT TIME ZONE 'Europe/London', 'YYYY-MM-DD HH24:MI'), o.kind = 'pcn'
             FROM declaration_state st JOIN declaration d ON d.id = st.declaration_id LEFT JOIN organisation o ON o.ods_code = st.practice_ods
             WHERE st.state = 'awaiting_commissioner_approval'
             ORDER BY d.declared_at, st.practice_ods, st.ruleset_id
@@ -52,7 +54,8 @@ extension DeclarationStore {
             let d = try r.decode(2, as: PostgresDate.self)
             guard let day = Day(year: d.year, month: d.month, day: d.day) else { return nil }
             return Waiting(subject: Subject(practice: try r.decode(0), ruleset: try r.decode(1), achievementDate: day),
-                           practiceName: try r.decode(3), declaredBy: try r.decode(4), declaredAt: try r.decode(5))
+                           practiceName: try r.decode(3), declaredBy: try r.decode(4), declaredAt: try r.decode(5),
+                           isPCN: try r.decode(6, as: Bool?.self) ?? false)
         }
     }
 

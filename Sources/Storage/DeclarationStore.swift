@@ -169,6 +169,15 @@ public enum DeclarationStore {
         guard let snapshot = try latestSnapshot(s, in: conn) else {
             throw Refused(description: "cannot declare: no computed run for \(s.practice) \(s.ruleset) on \(s.achievementDate)")
         }
+        // The Network Contract DES pays the PCN: the PCN declares the summed figures, never a member practice its own.
+        let subjectKind = try conn.query(
+            """
+            SELECT o.kind, c.ruleset_family FROM computation_run c JOIN organisation o ON o.ods_code = c.practice_ods WHERE c.id = \(snapshot.runID)
+            """
+        ).first.map { (try $0.decode(0, as: String.self), try $0.decode(1, as: String?.self)) }
+        if let (kind, family) = subjectKind, family == "des", kind != "pcn" {
+            throw Refused(description: "cannot declare: the Network Contract DES is declared by the PCN for its member practices together, not by a practice")
+        }
         if let seenRun, seenRun != snapshot.runID {
             throw Refused(description: "the figures changed since you opened this page (a newer run arrived); review them and declare again")
         }

@@ -31,6 +31,13 @@ public struct Viewer: Sendable {
     /// May this viewer approve or return the practice's declaration? A commissioner with the approve right.
     public func mayApprove(practice ods: String) -> Bool { user.right == .approve && user.role == .commissioner && mayView(practice: ods) }
 
+    /// May this viewer declare the PCN's Network Contract DES achievement? The PCN's nominated person: a PCN lead
+    /// account with the declare right, for its own PCN.
+    public func mayDeclare(pcn ods: String) -> Bool { user.right == .declare && user.role == .pcn && user.scope == ods }
+
+    /// May this viewer approve or return the PCN's declaration? A commissioner with the approve right.
+    public func mayApprove(pcn ods: String) -> Bool { user.right == .approve && user.role == .commissioner }
+
     /// Small-number suppression applies to anything shown beyond the practice itself.
     public func seesBeyondPractice(_ ods: String) -> Bool { !(user.role == .practice && user.scope == ods) }
 }

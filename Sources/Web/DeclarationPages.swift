@@ -14,18 +14,39 @@ extension WebApp {
         case declare, approve, `return`
     }
 
-    func declarationPage(_ viewer: Viewer, ods: String, request: Request) async throws -> Response {
+    /// Who declares: a practice (QOF) or a PCN (the Network Contract DES, for its members together).
+    enum Declarer: Sendable {
+        case practice, pcn
+
+        /// The pages' address for the subject.
+        func base(_ ods: String) -> String { self == .pcn ? "/pcn/\(ods)" : "/practice/\(ods)" }
+
+        /// The rulesets this kind of subject declares.
+        func declares(_ r: Ruleset) -> Bool { self == .pcn ? r.kind == .des : r.kind == .qof }
+    }
+
+    func mayDeclare(_ viewer: Viewer, _ declarer: Declarer, _ ods: String) -> Bool {
+        declarer == .pcn ? viewer.mayDeclare(pcn: ods) : viewer.mayDeclare(practice: ods)
+    }
+
+    func mayApprove(_ viewer: Viewer, _ declarer: Declarer, _ ods: String) -> Bool {
+        declarer == .pcn ? viewer.mayApprove(pcn: ods) : viewer.mayApprove(practice: ods)
+    }
+
+    func declarationPage(_ viewer: Viewer, ods: String, declarer: Declarer = .practice, request: Request) async throws -> Response {
         let inputs = await inputs()
-        guard let rs = chosenRuleset(Self.query(request, "ruleset"), inputs.rulesets) else {
+        let offered = inputs.rulesets.filter(declarer.declares)
+        guard let rs = Self.query(request, "ruleset").flatMap({ id in offered.first { $0.id == id } }) ?? chosenRuleset(nil, offered) else {
             return message(.notFound, "Unknown ruleset", "No such ruleset is configured.", viewer: viewer)
         }
         let done = Self.query(request, "done").flatMap(DeclarationAction.init(rawValue:))
         let date = Self.query(request, "date").flatMap(Day.init(iso:))
-        return try await declarationPage(viewer, ods: ods, ruleset: rs, date: date, rulesets: inputs.rulesets, done: done, problem: nil)
+        return try await declarationPage(viewer, ods: ods, declarer: declarer, ruleset: rs, date: date, rulesets: offered, done: done, problem: nil)
     }
 
     /// The page for the latest run on `date` (the latest achievement date when nil).
-    func declarationPage(_ viewer: Viewer, ods: String, ruleset rs: Ruleset, date: Day?, rulesets: [Ruleset], done: DeclarationAction?, problem: String?,
+    func declarationPage(_ viewer: Viewer, ods: String, declarer: Declarer, ruleset rs: Ruleset, date: Day?, rulesets: [Ruleset],
+                         done: DeclarationAction?, problem: String?,
                          status: HTTPResponse.Status = .ok) async throws -> Response {
         let loaded = try await database.run { conn -> (StoredFigures, String, DeclarationStore.State, DeclarationStore.Declared?, String?,
                                                         [DeclarationStore.AuditEntry])? in
@@ -41,12 +62,13 @@ extension WebApp {
         let definitions = Dictionary(rs.indicators.map { ($0.id, $0.describe) }, uniquingKeysWith: { a, _ in a })
         let missing = figures.indicators.filter { !$0.completeness.computable || $0.completeness.status == .missing }
         let partial = figures.indicators.filter { $0.completeness.computable && $0.completeness.status != .complete && $0.completeness.status != .missing }
-        let mayDeclare = viewer.mayDeclare(practice: ods), mayApprove = viewer.mayApprove(practice: ods)
+        let mayDeclare = self.mayDeclare(viewer, declarer, ods), mayApprove = self.mayApprove(viewer, declarer, ods)
         let openToDeclare = state == .awaitingPracticeDeclaration || state == .returned
         var context: [String: Any] = [
             "title": "Declaration of \(rs.id) for \(name)", "ods": ods, "name": name, "ruleset": rs.id, "rulesetTitle": rs.title,
-            // Achievement is declared for QOF (and DES) years; vaccination programmes are claimed item by item.
-            "rulesets": rulesets.filter { !$0.isProgramme }.map { ["id": $0.id, "current": $0.id == rs.id] },
+            // A practice declares QOF years, a PCN the DES; vaccination programmes are claimed item by item.
+            "rulesets": rulesets.map { ["id": $0.id, "current": $0.id == rs.id] }, "base": declarer.base(ods),
+            "dashboard": declarer == .pcn ? "/pcn/\(ods)" : "/practice/\(ods)?ruleset=\(rs.id)",
             "achievementDate": figures.achievementDate.description, "run": String(figures.runID), "listSize": figures.listSize,
             "state": state.words, "stateTag": Self.tag(state),
             "pointsAchieved": Format.points(figures.pointsAchieved), "pointsAvailable": Format.points(figures.pointsAvailable),
@@ -80,7 +102,9 @@ extension WebApp {
         }
         context["hasTrail"] = !trail.isEmpty
         if !mayDeclare && openToDeclare {
-            context["whoDeclares"] = "Declaring needs an account with the declare right for \(ods) (an administrator gives it with qofd user add … --right declare)."
+            context["whoDeclares"] = declarer == .pcn
+                ? "The PCN's nominated person declares: an account of the PCN lead role for \(ods) with the declare right (qofd user add … --role pcn --scope \(ods) --right declare)."
+                : "Declaring needs an account with the declare right for \(ods) (an administrator gives it with qofd user add … --right declare)."
         }
         if !mayApprove && state == .awaitingCommissionerApproval {
             context["whoApproves"] = "Awaiting a commissioner with the approve right."
@@ -92,16 +116,17 @@ extension WebApp {
 
     /// A declaration form posted: checks the right and that the figures are still the ones shown, then
     /// takes the step through the workflow; back to the page with what happened.
-    func declarationAction(_ viewer: Viewer, ods: String, form: [String: String]) async throws -> Response {
+    func declarationAction(_ viewer: Viewer, ods: String, declarer: Declarer = .practice, form: [String: String]) async throws -> Response {
         let inputs = await inputs()
-        guard let rs = inputs.rulesets.first(where: { $0.id == form["ruleset"] }), let action = form["action"].flatMap(DeclarationAction.init(rawValue:)),
+        let offered = inputs.rulesets.filter(declarer.declares)
+        guard let rs = offered.first(where: { $0.id == form["ruleset"] }), let action = form["action"].flatMap(DeclarationAction.init(rawValue:)),
             let date = form["achievement_date"].flatMap(Day.init(iso:))
         else { return message(.badRequest, "Incomplete form", "The form did not say what to do. Go back, reload the page and try again.", viewer: viewer) }
-        let allowed = action == .declare ? viewer.mayDeclare(practice: ods) : viewer.mayApprove(practice: ods)
+        let allowed = action == .declare ? mayDeclare(viewer, declarer, ods) : mayApprove(viewer, declarer, ods)
         let actor = viewer.user.username
         guard allowed else {
             try await database.run { conn in try WebAccounts.audit(actor: actor, action: "web-refused-\(action.rawValue)", practice: ods, in: conn) }
-            let needs = action == .declare ? "the declare right for this practice" : "a commissioner's approve right"
+            let needs = action == .declare ? "the declare right for this \(declarer == .pcn ? "PCN" : "practice")" : "a commissioner's approve right"
             return message(.forbidden, "Not allowed", "Your account cannot \(action.rawValue) this achievement: that needs \(needs).", viewer: viewer)
         }
         let s = DeclarationStore.Subject(practice: ods, ruleset: rs.id, achievementDate: date)
@@ -119,10 +144,10 @@ extension WebApp {
         } catch let refused as DeclarationStore.Refused {
             let problem = refused.description.replacingOccurrences(of: " (--reason)", with: "")
                 .replacingOccurrences(of: "or declare with --accept-incomplete to accept", with: "or tick the box to accept")
-            return try await declarationPage(viewer, ods: ods, ruleset: rs, date: date, rulesets: inputs.rulesets, done: nil,
+            return try await declarationPage(viewer, ods: ods, declarer: declarer, ruleset: rs, date: date, rulesets: offered, done: nil,
                                              problem: problem.prefix(1).uppercased() + problem.dropFirst() + ".", status: .conflict)
         }
-        return .redirect(to: "/practice/\(ods)/declaration?ruleset=\(rs.id)&date=\(date)&done=\(action.rawValue)", type: .normal)
+        return .redirect(to: "\(declarer.base(ods))/declaration?ruleset=\(rs.id)&date=\(date)&done=\(action.rawValue)", type: .normal)
     }
 
     static func trimmed(_ s: String?) -> String? {
@@ -154,7 +179,7 @@ extension WebApp {
         switch action {
         case .declare: return "Declared. The figures are frozen and wait for the commissioner's approval."
         case .approve: return "Approved."
-        case .return: return "Returned to the practice with your reason."
+        case .return: return "Returned with your reason."
         }
     }
 }

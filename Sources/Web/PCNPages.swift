@@ -112,6 +112,7 @@ extension WebApp {
             }
             context["flu"] = f
         }
+        if let des = try await desSection(pcn: ods, rulesets: inputs.rulesets) { context["des"] = des }
         return page("pcn", context, viewer: viewer)
     }
 

@@ -19,9 +19,9 @@ extension WebApp {
         }
         let visible = practices.filter { viewer.mayView(practice: $0["ods"]!) }
         // A commissioner who approves sees first what waits for them.
-        let awaiting = waiting.filter { viewer.mayApprove(practice: $0.subject.practice) }.map { w -> [String: String] in
+        let awaiting = waiting.filter { $0.isPCN ? viewer.mayApprove(pcn: $0.subject.practice) : viewer.mayApprove(practice: $0.subject.practice) }.map { w -> [String: String] in
             ["ods": w.subject.practice, "name": w.practiceName, "ruleset": w.subject.ruleset, "date": w.subject.achievementDate.description,
-             "by": w.declaredBy, "at": w.declaredAt]
+             "by": w.declaredBy, "at": w.declaredAt, "base": w.isPCN ? "/pcn/\(w.subject.practice)" : "/practice/\(w.subject.practice)"]
         }
         return page("home", ["title": "Practices and PCNs", "practices": visible, "pcns": pcns, "hasPCNs": !pcns.isEmpty,
                              "approver": approver, "awaiting": awaiting, "hasAwaiting": !awaiting.isEmpty], viewer: viewer)
@@ -32,8 +32,9 @@ extension WebApp {
         if let id { return rulesets.first { $0.id == id } }
         let today = todayInEngland()
         let qof = rulesets.filter { $0.kind == .qof }
-        return qof.first { $0.payPeriodStart <= today && today <= $0.payPeriodEnd }
-            ?? qof.max { $0.payPeriodEnd < $1.payPeriodEnd } ?? rulesets.first
+        let pool = qof.isEmpty ? rulesets : qof
+        return pool.first { $0.payPeriodStart <= today && today <= $0.payPeriodEnd }
+            ?? pool.max { $0.payPeriodEnd < $1.payPeriodEnd } ?? rulesets.first
     }
 
     func dashboard(_ viewer: Viewer, ods: String, request: Request) async throws -> Response {
@@ -59,6 +60,7 @@ extension WebApp {
             "title": "\(org.name) dashboard", "ods": ods, "name": org.name, "pcn": org.pcn as Any, "ruleset": rs.id, "rulesetTitle": rs.title,
             "daysLeft": Format.daysLeft(to: rs.payPeriodEnd, today: today), "patientAccess": viewer.mayViewPatients(of: ods),
             "rulesets": inputs.rulesets.map { ["id": $0.id, "current": $0.id == rs.id] }, "vaccination": rs.isProgramme,
+            "des": rs.kind == .des, "showPoints": rs.kind == .qof,
         ]
         guard let figures else {
             // No run of the current QOF year yet: open the newest QOF year the practice has figures for instead.
@@ -92,7 +94,7 @@ extension WebApp {
             let withTarget = figures.indicators.filter { $0.completeness.computable && ($0.target ?? definitions[$0.id]?.target?.percent) != nil }
             context["cohortCount"] = withTarget.count
             context["cohortsAtTarget"] = withTarget.filter { r in r.achievement.map { $0 >= (r.target ?? definitions[r.id]!.target!.percent) } ?? false }.count
-        } else {
+        } else if rs.kind == .qof {
             // Quick wins: the fewest patients between today and the next point, where the figure can be computed.
             let wins = figures.indicators.filter { $0.completeness.computable && ($0.patientsForNextPoint ?? 0) > 0 }
                 .sorted { ($0.patientsForNextPoint!, -($0.poundsAtStake ?? 0), $0.id) < ($1.patientsForNextPoint!, -($1.poundsAtStake ?? 0), $1.id) }
@@ -105,7 +107,7 @@ extension WebApp {
         }
         context["pointsAchieved"] = Format.points(figures.pointsAchieved)
         context["pointsAvailable"] = Format.points(figures.pointsAvailable)
-        if figures.paymentYear != nil, !rs.isProgramme {
+        if figures.paymentYear != nil, rs.kind == .qof {
             context["hasPounds"] = true
             context["pounds"] = Format.pounds(figures.pounds ?? 0)
             context["poundsAvailable"] = Format.pounds(figures.poundsAvailable ?? 0)

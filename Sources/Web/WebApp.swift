@@ -113,6 +113,17 @@ public final class WebApp: Sendable {
                 try await self.pcnPage(viewer, ods: context.parameters.get("ods")!, request: request)
             }
         }
+        router.get("pcn/{ods}/declaration") { request, context in
+            await self.guarded(request, pcn: context.parameters.get("ods")) { viewer in
+                try await self.declarationPage(viewer, ods: context.parameters.get("ods")!, declarer: .pcn, request: request)
+            }
+        }
+        router.post("pcn/{ods}/declaration") { request, context in
+            let form = await Self.form(request)
+            return await self.guarded(request, pcn: context.parameters.get("ods"), form: form) { viewer in
+                try await self.declarationAction(viewer, ods: context.parameters.get("ods")!, declarer: .pcn, form: form)
+            }
+        }
         router.get("pcn/{ods}/inequalities") { request, context in
             await self.guarded(request, pcn: context.parameters.get("ods")) { viewer in
                 try await self.inequalitiesPage(viewer, practice: nil, pcn: context.parameters.get("ods")!, request: request)
@@ -163,7 +174,7 @@ public final class WebApp: Sendable {
     static func roleWords(_ u: WebAccounts.User) -> String {
         switch u.role {
         case .practice: return "practice \(u.scope ?? "")\(u.patientAccess ? ", patient access" : "")\(u.right == .declare ? ", declares" : "")"
-        case .pcn: return "PCN lead \(u.scope ?? "")\(u.patientAccess ? ", patient access" : "")"
+        case .pcn: return "PCN lead \(u.scope ?? "")\(u.patientAccess ? ", patient access" : "")\(u.right == .declare ? ", declares" : "")"
         case .commissioner: return "commissioner\(u.patientAccess ? ", patient access" : "")\(u.right == .approve ? ", approves" : "")"
         }
     }

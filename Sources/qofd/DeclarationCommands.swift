@@ -6,7 +6,10 @@ import Storage
 /// Which achievement a declaration command is about.
 struct SubjectOptions: ParsableArguments {
     @Option(help: "The practice's ODS code.")
-    var practice: String
+    var practice: String?
+
+    @Option(help: "The PCN's ODS code instead, for a PCN's Network Contract DES achievement (e.g. --ruleset des-2025-26).")
+    var pcn: String?
 
     @Option(help: "Ruleset id.")
     var ruleset: String = "qof-2025-26"
@@ -21,7 +24,10 @@ struct SubjectOptions: ParsableArguments {
         get throws {
             let date = achievementDate ?? ruleset.split(separator: "-").last.map { "20\($0)-03-31" } ?? ""
             guard date.count == 10, let day = Day(iso: date) else { throw ValidationError("--achievement-date must be YYYY-MM-DD") }
-            return .init(practice: practice.uppercased(), ruleset: ruleset, achievementDate: day)
+            guard let subject = (practice ?? pcn)?.uppercased(), (practice == nil) != (pcn == nil) else {
+                throw ValidationError("give --practice ODS or --pcn ODS (one of them)")
+            }
+            return .init(practice: subject, ruleset: ruleset, achievementDate: day)
         }
     }
 }
@@ -83,7 +89,7 @@ struct ReturnCommand: AsyncParsableCommand {
             try await Migrator().migrate(on: conn)
             try await conn.withTransaction { c in try DeclarationStore.returnToPractice(s, by: by, reason: reason, in: c) }
         }
-        print("Returned \(s.practice) \(s.ruleset) \(s.achievementDate) to the practice.")
+        print("Returned \(s.practice) \(s.ruleset) \(s.achievementDate) to the declarer.")
     }
 }
 

@@ -22,7 +22,8 @@ struct UserAdd: AsyncParsableCommand {
             --password-file or standard input, never from the command line; it is stored as a bcrypt hash. \
             Omit both for an account that signs in only through a trusted proxy (web_auth: proxy). \
             --right gives a part in the declaration workflow on the web: declare (a practice account, for its \
-            practice) or approve (a commissioner: approve or return declarations); an account holds one at most, \
+            practice's QOF; a PCN lead account, the PCN's nominated person, for the PCN's Network Contract DES) or \
+            approve (a commissioner: approve or return declarations); an account holds one at most, \
             and saving an account without --right takes its right away.
             """)
 
@@ -44,8 +45,8 @@ struct UserAdd: AsyncParsableCommand {
         let scope = self.scope?.uppercased()
         let right = try self.right.map { text in
             guard let r = WebAccounts.DeclarationRight(rawValue: text) else { throw ValidationError("--right must be declare or approve") }
-            guard r.fits(role), !(r == .declare && role == .pcn) else {
-                throw ValidationError(r == .declare ? "only a practice account may declare (--role practice)" : "only a commissioner may approve (--role commissioner)")
+            guard r.fits(role) else {
+                throw ValidationError(r == .declare ? "a commissioner cannot declare (--role practice or pcn)" : "only a commissioner may approve (--role commissioner)")
             }
             return r
         }
