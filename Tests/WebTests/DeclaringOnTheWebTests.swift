@@ -115,3 +115,39 @@ struct DeclaringOnTheWebTests {
         #expect(p.terminationStatus != 0 && message.contains("only a commissioner may approve"))
     }
 }
+
+extension DeclaringOnTheWebTests {
+    @Test("the PCN page shows the PCN's DES figures with each practice's counts; the PCN's nominated person declares them and a commissioner approves")
+    func pcnDeclaresTheDES() async throws {
+        let f = try await WebFixture.shared.value
+        let page = "/pcn/\(f.pcn)/declaration?ruleset=des-2025-26"
+        let lead = try Session(f, user: "pcnlead")
+        let pcnPage = lead.get("/pcn/\(f.pcn)")
+        #expect(pcnPage.status == 200 && pcnPage.body.contains("id=\"pcn-des\"") && pcnPage.body.contains("id=\"des-unverified\""))
+        #expect(f.practices.allSatisfy { pcnPage.body.contains("(\($0))</th>") }, "each member practice's column")
+        #expect(pcnPage.body.contains("CAN-04") && pcnPage.body.contains("HI-03"))
+        // A PCN lead without the declare right sees who may declare; the PCN's nominated person declares.
+        #expect(lead.get(page).body.contains("id=\"who-declares\""))
+        let declarer = try Session(f, user: "pcndeclarer")
+        let form = declarer.get(page)
+        #expect(form.status == 200 && form.body.contains("id=\"declare-form\""))
+        let fields = ["csrf", "run", "achievement_date"].compactMap { name in Self.field(name, in: form.body).map { (name, $0) } }
+        var declare = Dictionary(uniqueKeysWithValues: fields).merging(["action": "declare", "ruleset": "des-2025-26"]) { $1 }
+        if form.body.contains("id=\"accept_incomplete\"") { declare["accept_incomplete"] = "yes" }
+        #expect(declarer.post("/pcn/\(f.pcn)/declaration", declare).status == 303)
+        #expect(declarer.get(page).body.contains("awaiting commissioner approval"))
+        // A practice's declarer cannot declare the PCN's DES, nor their own practice's DES figures.
+        let practiceDeclarer = try Session(f, user: "declarer2")
+        #expect(practiceDeclarer.get(page).status == 403)
+        let approver = try Session(f, user: "approver")
+        #expect(approver.get("/").body.contains("/pcn/\(f.pcn)/declaration?ruleset=des-2025-26"))
+        let sha = try #require(Self.field("sha", in: approver.get(page).body))
+        let approve = ["csrf": try #require(approver.csrf()), "action": "approve", "ruleset": "des-2025-26", "achievement_date": declare["achievement_date"]!, "sha": sha]
+        #expect(approver.post("/pcn/\(f.pcn)/declaration", approve).status == 303)
+        #expect(approver.get(page).body.contains("id=\"state\">approved"))
+        let conn = try await PostgresConnection.connect(f.conninfo)
+        let trail = try await conn.withTransaction { c in try DeclarationStore.auditTrail(practice: f.pcn, in: c) }
+        await conn.close()
+        #expect(trail.filter { ["declare", "approve"].contains($0.action) }.map(\.actor) == ["pcndeclarer", "approver"])
+    }
+}

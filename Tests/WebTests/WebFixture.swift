@@ -9,10 +9,10 @@ import TestSupport
 import Web
 
 /// A synthetic PCN of two practices, each sending five extracts (the last year end, then four through
-/// the year), processed by a real `qofd serve` with its web view for four kinds of ruleset (QOF 2025/26,
-/// QOF 2024/25 with income protection for the first practice, flu and shingles), and accounts: a practice user with patient access, one
+/// the year), processed by a real `qofd serve` with its web view for QOF 2025/26, QOF 2024/25 (income protection
+/// for the first practice), flu, shingles and the Network Contract DES 2025/26, and accounts: a practice user with patient access, one
 /// without, a PCN lead with patient access, a commissioner without; for declaring, the second practice's declarer and an approving
-/// commissioner. Built once for the web tests.
+/// commissioner, and the PCN's nominated person (declares the PCN's Network Contract DES). Built once for the web tests.
 final class WebFixture: Sendable {
     let conninfo: String
     let daemon: DaemonProcess
@@ -58,12 +58,13 @@ final class WebFixture: Sendable {
         p.waitUntilExit()
         guard p.terminationStatus == 0 else { throw FixtureError("qofd user add failed") }
         let conn = try await PostgresConnection.connect(conninfo)
-        let (first, second, hash) = (practices[0], practices[1], WebApp.hashPassword(password, cost: 4))
+        let (first, second, pcn, hash) = (practices[0], practices[1], self.pcn, WebApp.hashPassword(password, cost: 4))
         try await conn.withTransaction { c in
             for (name, role, scope, patients, right) in [
                 ("practice1", WebAccounts.Role.practice, first, true, nil), ("practice2", .practice, second, false, nil),
                 ("commissioner", .commissioner, nil, false, nil),
                 ("declarer2", .practice, second, false, .declare), ("approver", .commissioner, nil, false, .approve),
+                ("pcndeclarer", .pcn, pcn, false, .declare),
             ] as [(String, WebAccounts.Role, String?, Bool, WebAccounts.DeclarationRight?)] {
                 try WebAccounts.save(.init(username: name, role: role, scope: scope, patientAccess: patients, right: right, passwordHash: hash), in: c)
             }
@@ -85,7 +86,7 @@ final class WebFixture: Sendable {
             quarantine: \(base.path)/quarantine
             poll_interval: 1
             listen: 127.0.0.1:\(port)
-            rulesets: [qof-2025-26, qof-2024-25, flu-2025-26, shingles-2025-26]
+            rulesets: [qof-2025-26, qof-2024-25, flu-2025-26, shingles-2025-26, des-2025-26]
             national_dir: \(national.path)
             """.utf8).write(to: config)
         daemon = try DaemonProcess(config: config, environment: [:], notify: nil, port: port, log: base.appending(path: "log"))

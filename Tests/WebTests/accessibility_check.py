@@ -48,6 +48,8 @@ PAGES = {
         ("pcn-inequalities", f"/pcn/{pcn}/inequalities?ruleset=flu-2025-26&indicator=FLU_65PLUS"),
     ],
     "declarer2": [("declaration-declarer", f"/practice/{practice2}/declaration?ruleset=qof-2025-26")],
+    "pcndeclarer": [("pcn-declaration", f"/pcn/{pcn}/declaration?ruleset=des-2025-26"),
+                    ("dashboard-des", f"/pcn/{pcn}")],
     "approver": [
         ("home-approver", "/"),
         ("declaration-approver", f"/practice/{practice2}/declaration?ruleset=qof-2025-26"),

@@ -129,8 +129,10 @@ try:
     deadline = time.time() + 20
     csv_files = []
     while time.time() < deadline:
-        csv_files = [f for f in os.listdir(downloads) if f.endswith(".csv")]
-        if csv_files:
+        # Done when the file is there with its content and Chromium has no partial download left.
+        names = os.listdir(downloads)
+        csv_files = [f for f in names if f.endswith(".csv") and os.path.getsize(os.path.join(downloads, f)) > 0]
+        if csv_files and not any(f.endswith(".crdownload") for f in names):
             break
         time.sleep(0.2)
     check(csv_files, "the worklist downloads as CSV")
