@@ -84,3 +84,37 @@ struct CommandLineTests {
         #expect(lines.count >= 11 && lines.allSatisfy { $0.hasPrefix("<6>qofd.migrate: applied migration") }, "\(migrate.err)")
     }
 }
+
+extension CommandLineTests {
+    @Test("qofd compute --ruleset des-2025-26 gives each PCN its summed counts, IIF points and pounds, flagged unverified")
+    func computeDES() throws {
+        let base = TestFolders.make("cli-des")
+        var o = Synthesizer.Options()
+        o.seed = 12
+        o.practices = 2
+        o.patients = 8_000
+        let written = try Synthesizer(library: try ClusterLibrary.bundled()).write(o, to: base)
+        let result = try Self.qofd(["compute", "--ruleset", "des-2025-26"] + written.flatMap { ["--extract", $0.directory.path] })
+        #expect(result.status == 0, "\(result.err)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(result.out.utf8)) as? [String: Any])
+        let practices = try #require(json["practices"] as? [[String: Any]])
+        let pcns = try #require(json["pcns"] as? [[String: Any]])
+        #expect(pcns.count == 1 && pcns[0]["pcn"] as? String == written[0].practice.pcnODS)
+        let pcn = pcns[0]
+        #expect(pcn["listSize"] as? Int == practices.compactMap { $0["listSize"] as? Int }.reduce(0, +))
+        let can04 = try #require((pcn["indicators"] as? [[String: Any]])?.first { $0["id"] as? String == "CAN-04" })
+        let memberDenominators = practices.compactMap { p in (p["indicators"] as? [[String: Any]])?.first { $0["id"] as? String == "CAN-04" }?["denominator"] as? Int }
+        #expect(can04["denominator"] as? Int == memberDenominators.reduce(0, +) && memberDenominators.count == 2)
+        #expect(can04["pounds"] is Double && (can04["practices"] as? [[String: Any]])?.count == 2)
+        #expect((pcn["unverified"] as? [String])?.contains("point_value") == true)
+    }
+
+    @Test("qofd declare --pcn declares a PCN's DES; --practice and --pcn together are refused")
+    func declarePCN() async throws {
+        let url = try await TestDatabase.fresh(migrated: true)
+        let both = try Self.qofd(["declare", "--practice", "A81001", "--pcn", "U12345", "--ruleset", "des-2025-26", "--by", "PM", "--database-url", url])
+        #expect(both.status != 0 && both.err.contains("one of them"), "\(both.err)")
+        let none = try Self.qofd(["declare", "--pcn", "u12345", "--ruleset", "des-2025-26", "--by", "CD", "--database-url", url])
+        #expect(none.status != 0 && none.err.contains("no computed run for U12345"), "\(none.err)")
+    }
+}
