@@ -121,6 +121,23 @@ struct DemoCommand: AsyncParsableCommand {
             lines.append("   \(compiled.ruleset.title), PCN of \(sizes.count) practices: aged 65+ \(num) of \(den) vaccinated"
                          + (den > 0 ? String(format: " (%.1f%%)", 100 * Double(num) / Double(den)) : ""))
         }
+        // The Network Contract DES: the PCN's own stored run (its members summed).
+        for compiled in rulesets where compiled.ruleset.kind == .des {
+            let pcns = try await conn.withTransaction { c in try PracticeHistory.pcns(in: c) }
+            for pcn in pcns {
+                guard let f = try await conn.withTransaction({ c in
+                    try StoredFigures.latestRunID(practice: pcn.ods, ruleset: compiled.ruleset.id, on: compiled.achievementDate, in: c)
+                        .flatMap { try StoredFigures.load(run: $0, in: c) }
+                }) else { continue }
+                let parts = f.indicators.map { i in
+                    "\(i.id) " + (i.completeness.computable ? i.achievement.map { String(format: "%.1f%%", $0) } ?? "-" : "n/c")
+                }
+                lines.append("")
+                lines.append("   \(compiled.ruleset.title), \(pcn.name) (\(pcn.ods)): \(parts.joined(separator: ", ")); "
+                             + String(format: "%.2f of %.0f points", f.pointsAchieved, f.pointsAvailable)
+                             + (f.pounds.map { String(format: ", £%.2f (indicative: national figures unverified)", $0) } ?? ""))
+            }
+        }
         lines.append("")
         lines.append("   n/c: cannot be computed with the shipped code lists (see `qofd clusters check`).")
         return lines.joined(separator: "\n")
