@@ -22,6 +22,9 @@ public enum DeclarationStore {
             case .returned: return "returned to the practice"
             }
         }
+
+        /// The words for a PCN's declaration (the Network Contract DES), where the PCN declares.
+        public func words(pcn: Bool) -> String { pcn ? words.replacingOccurrences(of: "practice", with: "PCN") : words }
     }
 
     /// Which achievement: a practice, a ruleset, an achievement date.

@@ -70,7 +70,7 @@ extension WebApp {
             "rulesets": rulesets.map { ["id": $0.id, "current": $0.id == rs.id] }, "base": declarer.base(ods),
             "dashboard": declarer == .pcn ? "/pcn/\(ods)" : "/practice/\(ods)?ruleset=\(rs.id)",
             "achievementDate": figures.achievementDate.description, "run": String(figures.runID), "listSize": figures.listSize,
-            "state": state.words, "stateTag": Self.tag(state),
+            "state": state.words(pcn: declarer == .pcn), "stateTag": Self.tag(state),
             "pointsAchieved": Format.points(figures.pointsAchieved), "pointsAvailable": Format.points(figures.pointsAvailable),
             "canDeclare": mayDeclare && openToDeclare, "canApprove": mayApprove && state == .awaitingCommissionerApproval,
             "needsAccept": !figures.incomplete.isEmpty,
@@ -97,8 +97,8 @@ extension WebApp {
             ] as [String: Any]
         }
         context["trail"] = trail.map { e -> [String: Any] in
-            ["at": e.at, "actor": e.actor, "action": Self.actionWords(e.action), "from": e.from.flatMap(DeclarationStore.State.init(rawValue:))?.words ?? "",
-             "to": e.to.flatMap(DeclarationStore.State.init(rawValue:))?.words ?? "", "note": e.note ?? ""]
+            ["at": e.at, "actor": e.actor, "action": Self.actionWords(e.action), "from": e.from.flatMap(DeclarationStore.State.init(rawValue:))?.words(pcn: declarer == .pcn) ?? "",
+             "to": e.to.flatMap(DeclarationStore.State.init(rawValue:))?.words(pcn: declarer == .pcn) ?? "", "note": e.note ?? ""]
         }
         context["hasTrail"] = !trail.isEmpty
         if !mayDeclare && openToDeclare {

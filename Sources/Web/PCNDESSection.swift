@@ -17,7 +17,7 @@ extension WebApp {
                 return (m.practice, try PracticeHistory.organisation(m.practice, on: figures.achievementDate, in: conn)?.name ?? m.practice, f)
             }
             let state = try DeclarationStore.state(.init(practice: pcn, ruleset: rs.id, achievementDate: figures.achievementDate), in: conn)
-            return (figures, members, state.words)
+            return (figures, members, state.words(pcn: true))
         }
         guard let (figures, members, state) = loaded else { return nil }
         let definitions = Dictionary(rs.indicators.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })

@@ -36,7 +36,7 @@ extension DemoCommand {
         let first = practices[0]
         let accounts: [(WebAccounts.User, String)] = [
             (.init(username: "practice", role: .practice, scope: first.ods, patientAccess: true, right: .declare, passwordHash: nil), password()),
-            (.init(username: "pcnlead", role: .pcn, scope: first.pcnODS, patientAccess: true, passwordHash: nil), password()),
+            (.init(username: "pcnlead", role: .pcn, scope: first.pcnODS, patientAccess: true, right: .declare, passwordHash: nil), password()),
             (.init(username: "commissioner", role: .commissioner, scope: nil, patientAccess: false, right: .approve, passwordHash: nil), password()),
         ]
         try await conn.withTransaction { c in
@@ -57,7 +57,7 @@ extension DemoCommand {
 
             Web view: http://127.0.0.1:\(port)/   (Ctrl-C to stop)
               practice      \(accounts[0].1)   sees \(first.ods), with patient worklists and explanations; declares
-              pcnlead       \(accounts[1].1)   sees PCN \(first.pcnODS ?? "-") and its practices, with patients
+              pcnlead       \(accounts[1].1)   sees PCN \(first.pcnODS ?? "-") and its practices, with patients; declares the PCN's DES
               commissioner  \(accounts[2].1)   sees every practice, aggregate figures only; approves or returns declarations
             """)
         fflush(nil)

@@ -43,6 +43,8 @@ struct ReportCommand: AsyncParsableCommand {
             try await Migrator().migrate(on: conn)
             var practices = explicit
             if let pcn { practices += try await ResultsQuery.members(of: pcn, on: day, in: conn) }
+            // The Network Contract DES is the PCN's own achievement: its report is the PCN's, beside its members'.
+            if let pcn, rs.kind == .des { practices.append(pcn) }
             if all { practices += try await PracticeHistory.practicesWithRuns(ruleset: rs.id, achievementDate: day, in: conn) }
             var files: [URL] = []
             var missing: [String] = []
