@@ -13,7 +13,7 @@ struct ReportCommand: AsyncParsableCommand {
         commandName: "report", abstract: "Write declaration reports (HTML, CSV, JSON, FHIR MeasureReport) from the stored results.")
 
     @Option(help: "A practice (repeatable).") var practice: [String] = []
-    @Option(help: "Every member practice of this PCN on the achievement date.") var pcn: String?
+    @Option(help: "Every member practice of this PCN on the achievement date (and, for a DES ruleset, the PCN's own report).") var pcn: String?
     @Flag(help: "Every practice with results.") var all = false
     @Option(help: "Ruleset id.") var ruleset: String = "qof-2025-26"
     @Option(help: "Achievement date YYYY-MM-DD.") var achievementDate: String = "2026-03-31"
