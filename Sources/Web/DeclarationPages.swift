@@ -69,6 +69,7 @@ extension WebApp {
             // A practice declares QOF years, a PCN the DES; vaccination programmes are claimed item by item.
             "rulesets": rulesets.map { ["id": $0.id, "current": $0.id == rs.id] }, "base": declarer.base(ods),
             "dashboard": declarer == .pcn ? "/pcn/\(ods)" : "/practice/\(ods)?ruleset=\(rs.id)",
+            "crumbs": Format.crumbs(("\(name) (\(ods))", declarer == .pcn ? "/pcn/\(ods)" : "/practice/\(ods)?ruleset=\(rs.id)")),
             "achievementDate": figures.achievementDate.description, "run": String(figures.runID), "listSize": figures.listSize,
             "state": state.words(pcn: declarer == .pcn), "stateTag": Self.tag(state),
             "pointsAchieved": Format.points(figures.pointsAchieved), "pointsAvailable": Format.points(figures.pointsAvailable),

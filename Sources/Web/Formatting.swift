@@ -34,6 +34,11 @@ enum Format {
         return a > indicator.lowerThreshold ? ("amber", "Between thresholds") : ("red", "At or below lower threshold")
     }
 
+    /// The breadcrumb trail to a page: Home, then each step (label, address).
+    static func crumbs(_ steps: (String, String)...) -> [[String: String]] {
+        [["label": "Home", "href": "/"]] + steps.map { ["label": $0.0, "href": $0.1] }
+    }
+
     static func daysLeft(to end: Day, today: Day) -> String {
         let n = Int(end.daysSinceEpoch - today.daysSinceEpoch)
         if n > 0 { return "\(n) day\(n == 1 ? "" : "s") left to the period end (\(end))" }

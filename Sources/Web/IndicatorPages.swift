@@ -79,6 +79,7 @@ extension WebApp {
                 title: "Rule funnel of \(id)", rows: steps.map { ($0.field.isEmpty ? $0.label : $0.field, Double($0.count), String($0.count)) },
                 scale: Double(max(1, r.registerSize))),
             "patientAccess": viewer.mayViewPatients(of: ods),
+            "crumbs": Format.crumbs(("\(name) (\(ods))", "/practice/\(ods)?ruleset=\(rs.id)")),
         ]
         if viewer.mayViewPatients(of: ods) {
             let filter = Self.query(request, "q") ?? ""
@@ -173,6 +174,7 @@ extension WebApp {
         var context: [String: Any] = [
             "title": "Explain a patient", "ods": ods, "name": ods, "ruleset": rs.id, "patient": patient,
             "indicators": rs.indicators.map { ["id": $0.id, "selected": $0.id == indicator] },
+            "crumbs": Format.crumbs(("Practice \(ods)", "/practice/\(ods)?ruleset=\(rs.id)")),
         ]
         guard !patient.isEmpty else { return page("patient", context, viewer: viewer) }
         guard let (run, _, name) = try await latest(ods, rs) else {
@@ -180,6 +182,7 @@ extension WebApp {
             return page("patient", context, viewer: viewer)
         }
         context["name"] = name
+        context["crumbs"] = Format.crumbs(("\(name) (\(ods))", "/practice/\(ods)?ruleset=\(rs.id)"))
         let snapshot: PracticeSnapshot
         do { snapshot = try await self.snapshot(for: run, configured: rs, inputs: inputs) } catch {
             context["error"] = "The patients behind these figures cannot be shown: \(error)."

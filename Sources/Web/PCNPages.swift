@@ -84,7 +84,8 @@ extension WebApp {
                     "sums": sums, "pcnSum": pcnSum, "notComputable": notComputable.isEmpty ? "" : notComputable.joined(separator: ", "),
                     "unverified": Set(present.flatMap(\.unverifiedFigures)).sorted().joined(separator: ", ")]
         }
-        var context: [String: Any] = ["title": "\(name)", "ods": ods, "name": name, "practiceCount": members.count, "fluRuleset": flu?.id ?? ""]
+        var context: [String: Any] = ["title": "\(name)", "ods": ods, "name": name, "practiceCount": members.count, "fluRuleset": flu?.id ?? "",
+                                      "crumbs": Format.crumbs()]
         if let qof, !qofFigures.isEmpty { context["qof"] = table(qof, qofFigures) }
         if let flu, !fluFigures.isEmpty {
             let cohorts = Dictionary(uniqueKeysWithValues: (season?.cohorts ?? []).map { ($0.id, $0) })
@@ -163,8 +164,8 @@ extension WebApp {
         var context: [String: Any] = [
             "title": "Inequalities, \(subject)", "subject": "\(indicatorID), \(subject)",
             "action": practice.map { "/practice/\($0)/inequalities" } ?? "/pcn/\(pcn ?? "")/inequalities",
-            "backLink": practice.map { "/practice/\($0)?ruleset=\(rs.id)" } ?? "/pcn/\(pcn ?? "")",
-            "backLabel": practice.map { "Practice \($0)" } ?? "PCN \(pcn ?? "")",
+            "crumbs": Format.crumbs((practice.map { "Practice \($0)" } ?? "PCN \(pcn ?? "")",
+                                     practice.map { "/practice/\($0)?ruleset=\(rs.id)" } ?? "/pcn/\(pcn ?? "")")),
             "rulesets": inputs.rulesets.map { ["id": $0.id, "current": $0.id == rs.id] },
             "indicators": rs.indicators.map { ["id": $0.id, "describe": $0.describe, "selected": $0.id == indicatorID] },
             "suppressed": suppressed,

@@ -61,6 +61,7 @@ extension WebApp {
             "daysLeft": Format.daysLeft(to: rs.payPeriodEnd, today: today), "patientAccess": viewer.mayViewPatients(of: ods),
             "rulesets": inputs.rulesets.map { ["id": $0.id, "current": $0.id == rs.id] }, "vaccination": rs.isProgramme,
             "des": rs.kind == .des, "showPoints": rs.kind == .qof,
+            "crumbs": org.pcn.flatMap { viewer.mayView(pcn: $0) ? Format.crumbs(("PCN \($0)", "/pcn/\($0)")) : nil } ?? Format.crumbs(),
         ]
         guard let figures else {
             // No run of the current QOF year yet: open the newest QOF year the practice has figures for instead.

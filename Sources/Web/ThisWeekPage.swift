@@ -20,6 +20,7 @@ extension WebApp {
             "achievementDate": run.achievementDate.description, "daysLeft": Format.daysLeft(to: rs.payPeriodEnd, today: today),
             "patientAccess": viewer.mayViewPatients(of: ods),
             "yearEnd": run.achievementDate >= rs.payPeriodEnd,
+            "crumbs": Format.crumbs(("\(name) (\(ods))", "/practice/\(ods)?ruleset=\(rs.id)")),
         ]
         if !figures.notComputable.isEmpty { context["notComputable"] = figures.notComputable.joined(separator: ", ") }
         // Aggregates only without patient access: what each indicator still needs, and what a patient is worth.

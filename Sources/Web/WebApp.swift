@@ -135,6 +135,11 @@ public final class WebApp: Sendable {
 
     func page(_ template: String, _ context: [String: Any], viewer: Viewer?, status: HTTPResponse.Status = .ok) -> Response {
         var c = context
+        // NHS.UK breadcrumbs: the trail on wide screens, a back link to the last step on a phone.
+        if let crumbs = c["crumbs"] as? [[String: String]], let last = crumbs.last {
+            c["hasCrumbs"] = true
+            c["back"] = last
+        }
         if let viewer {
             c["viewer"] = ["username": viewer.user.username, "roleWords": Self.roleWords(viewer.user), "csrf": viewer.csrfToken]
             c["csrf"] = viewer.csrfToken
