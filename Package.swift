@@ -78,6 +78,13 @@ let package = Package(
             swiftSettings: strict
         ),
         // QOF payment arithmetic and the versioned national figures it needs.
+        // QRISK3-2017 (LGPL-3 with ClinRisk's additional terms: see Sources/QRISK3/NOTICE.md), coefficients as data.
+        .target(
+            name: "QRISK3",
+            exclude: ["LICENSE-LGPL-3", "LICENSE-GPL-3", "NOTICE.md"],
+            resources: [.process("Resources")],
+            swiftSettings: strict
+        ),
         .target(
             name: "Payments",
             dependencies: ["RulesEngine", "Clusters", .product(name: "Yams", package: "Yams")],
@@ -242,6 +249,12 @@ let package = Package(
         .testTarget(
             name: "PaymentsTests",
             dependencies: ["Payments", "RulesEngine", "Clusters", "Clinical", "TestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "QRISK3Tests",
+            dependencies: ["QRISK3"],
+            resources: [.copy("qrisk3-2017-test-rows.csv"), .copy("qrisk3-2019-test-rows.csv")],
             swiftSettings: strict
         ),
         .testTarget(
