@@ -78,6 +78,13 @@ let package = Package(
             swiftSettings: strict
         ),
         // QOF payment arithmetic and the versioned national figures it needs.
+        // Population health: frailty (the eFI estimate, as data), and later risk and segmentation.
+        .target(
+            name: "Stratification",
+            dependencies: ["Clinical", "Clusters", .product(name: "Yams", package: "Yams")],
+            resources: [.process("Resources")],
+            swiftSettings: strict
+        ),
         // QRISK3-2017 (LGPL-3 with ClinRisk's additional terms: see Sources/QRISK3/NOTICE.md), coefficients as data.
         .target(
             name: "QRISK3",
@@ -249,6 +256,11 @@ let package = Package(
         .testTarget(
             name: "PaymentsTests",
             dependencies: ["Payments", "RulesEngine", "Clusters", "Clinical", "TestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "StratificationTests",
+            dependencies: ["Stratification", "Clinical", "Clusters"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -1,0 +1,79 @@
+import Clinical
+
+/// One patient's frailty on a date: recorded (the latest eFI score or frailty code in the record) or
+/// estimated (eFI deficits counted from the record). Always says which.
+public struct FrailtyAssessment: Sendable, Hashable {
+    public enum Source: String, Sendable, Codable { case recorded, estimated }
+    public var source: Source
+    public var category: FrailtyCategory
+    /// The eFI score (0 to 1): recorded with an eFI score code, or the estimate; nil for a category code alone.
+    public var score: Double?
+    /// The deficits found (estimates only), by label.
+    public var deficits: [String]
+    /// The day of the recorded code (recorded only).
+    public var recordedOn: Day?
+}
+
+/// Assesses the frailty of a practice's patients aged 65 and over with a `FrailtyModel`. The practice's code
+/// table is read once: each code's deficits are looked up, not searched for, per record.
+public struct FrailtyAssessor: Sendable {
+    public let model: FrailtyModel
+    let population: Population
+    /// Per code of the population: the deficits it counts for (bit i = model.deficits[i]).
+    let deficitBits: [UInt64]
+    /// Per code: 0 none, 1 eFI score, 2 mild, 3 moderate, 4 severe.
+    let recordedKind: [UInt8]
+
+    public init(model: FrailtyModel, population: Population) {
+        precondition(model.deficits.count <= 64, "at most 64 coded deficits")
+        self.model = model
+        self.population = population
+        var bits = [UInt64](), kinds = [UInt8]()
+        for concept in population.codes.concepts {
+            var b: UInt64 = 0
+            for (i, d) in model.deficits.enumerated() where d.concepts.contains(concept) { b |= 1 << UInt64(i) }
+            bits.append(b)
+            var kind: UInt8 = 0
+            if model.recordedScore.contains(concept) { kind = 1 }
+            for (n, (_, set)) in model.recordedCategories.enumerated() where set.contains(concept) { kind = UInt8(2 + n) }
+            kinds.append(kind)
+        }
+        deficitBits = bits
+        recordedKind = kinds
+    }
+
+    /// The patient's frailty on `day`; nil under the model's minimum age.
+    public func assess(_ p: Int, on day: Day) -> FrailtyAssessment? {
+        guard population.birthDates[p].age(on: day) >= model.minimumAge else { return nil }
+        let events = population.events[Int(population.eventOffsets[p])..<Int(population.eventOffsets[p + 1])]
+        // Recorded: the latest eFI score (a usable 0–1 value) or frailty category code up to the day.
+        var latest: (day: Day, kind: UInt8, value: Float)?
+        var found: UInt64 = 0
+        for e in events where e.date <= day {
+            found |= deficitBits[Int(e.code)]
+            let kind = recordedKind[Int(e.code)]
+            guard kind != 0, !(kind == 1 && !(e.value >= 0 && e.value <= 1)) else { continue }
+            if latest == nil || e.date >= latest!.day { latest = (e.date, kind, e.value) }
+        }
+        if let r = latest {
+            let category: FrailtyCategory = r.kind == 1 ? model.category(Double(r.value)) : [.mild, .moderate, .severe][Int(r.kind) - 2]
+            return FrailtyAssessment(source: .recorded, category: category, score: r.kind == 1 ? Double(r.value) : nil, deficits: [], recordedOn: r.day)
+        }
+        var labels = model.deficits.indices.filter { found & (1 << UInt64($0)) != 0 }.map { model.deficits[$0].label }
+        if polypharmacy(p, on: day) { labels.append(model.polypharmacyLabel) }
+        let score = Double(labels.count) / Double(model.deficitCount)
+        return FrailtyAssessment(source: .estimated, category: model.category(score), score: score, deficits: labels, recordedOn: nil)
+    }
+
+    /// At least the model's number of different medicines issued in its window up to the day.
+    func polypharmacy(_ p: Int, on day: Day) -> Bool {
+        let from = day.adding(months: -model.polypharmacyMonths)
+        var seen = Set<Int32>()
+        for m in population.medications[Int(population.medicationOffsets[p])..<Int(population.medicationOffsets[p + 1])]
+        where m.date > from && m.date <= day {
+            seen.insert(m.code)
+            if seen.count >= model.polypharmacyMedicines { return true }
+        }
+        return false
+    }
+}
