@@ -81,7 +81,7 @@ let package = Package(
         // Population health: frailty (the eFI estimate, as data), and later risk and segmentation.
         .target(
             name: "Stratification",
-            dependencies: ["Clinical", "Clusters", .product(name: "Yams", package: "Yams")],
+            dependencies: ["Clinical", "Clusters", "QRISK3", .product(name: "Yams", package: "Yams")],
             resources: [.process("Resources")],
             swiftSettings: strict
         ),
@@ -260,7 +260,7 @@ let package = Package(
         ),
         .testTarget(
             name: "StratificationTests",
-            dependencies: ["Stratification", "Clinical", "Clusters"],
+            dependencies: ["Stratification", "QRISK3", "Clinical", "Clusters"],
             swiftSettings: strict
         ),
         .testTarget(
