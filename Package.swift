@@ -260,7 +260,7 @@ let package = Package(
         ),
         .testTarget(
             name: "StratificationTests",
-            dependencies: ["Stratification", "QRISK3", "Clinical", "Clusters"],
+            dependencies: ["Stratification", "QRISK3", "Clinical", "Clusters", "Extracts", "Synth", "ReferenceData"],
             swiftSettings: strict
         ),
         .testTarget(
