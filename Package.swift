@@ -81,7 +81,7 @@ let package = Package(
         // Population health: frailty (the eFI estimate, as data), and later risk and segmentation.
         .target(
             name: "Stratification",
-            dependencies: ["Clinical", "Clusters", "QRISK3", .product(name: "Yams", package: "Yams")],
+            dependencies: ["Clinical", "Clusters", "QRISK3", .product(name: "Yams", package: "Yams"), .product(name: "Crypto", package: "swift-crypto")],
             resources: [.process("Resources")],
             swiftSettings: strict
         ),
@@ -109,6 +109,7 @@ let package = Package(
                 "Postgres",
                 "Clinical",
                 "RulesEngine",
+                "Stratification",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -145,7 +146,7 @@ let package = Package(
         .target(
             name: "Daemon",
             dependencies: [
-                "Clinical", "Extracts", "RulesEngine", "Storage", "Postgres", "Clusters", "Payments", "Reports", "Web",
+                "Clinical", "Extracts", "RulesEngine", "Storage", "Postgres", "Clusters", "Payments", "Reports", "Web", "Stratification", "ReferenceData",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -250,7 +251,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DaemonTests",
-            dependencies: ["Daemon", "Storage", "Postgres", "RulesEngine", "Clusters", "Synth", "ReferenceData", "Extracts", "Clinical", "Reports", "Web", "TestSupport"],
+            dependencies: ["Daemon", "Storage", "Postgres", "RulesEngine", "Clusters", "Synth", "ReferenceData", "Extracts", "Clinical", "Reports", "Web", "Stratification", "TestSupport"],
             swiftSettings: strict
         ),
         .testTarget(

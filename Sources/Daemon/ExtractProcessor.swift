@@ -254,6 +254,7 @@ public struct ExtractProcessor: Sendable {
                            metadata: metadata.merging(["dataTo": "\(population.dataTo)"]) { a, _ in a })
         }
         let records = try await OffPool.run { [self] in compiledRulesets.map { record(for: $0, population: population, extractID: id) } }
+        let populationSummary = try await OffPool.run { PopulationStep.summary(population) }
         let counts = (population.patientCount, population.events.count, population.medications.count)
         // A lease lost while evaluating cancels this task: nothing is stored (the new owner stores it).
         if Task.isCancelled { throw LeaseLost(extractID: id) }
@@ -266,6 +267,9 @@ public struct ExtractProcessor: Sendable {
                     .init(practice: r.practice.ods, ruleset: r.rulesetID, achievementDate: r.achievementDate), actor: "qofd \(worker)", in: c)
             }
             let pcnRuns = try refreshPCNs(after: records, in: c)
+            if let (summary, models) = populationSummary {
+                try PopulationStore.store(summary, extractID: id, practice: identity.practice.ods, asOf: population.dataTo, modelsSHA256: models, in: c)
+            }
             return (ids, archiveName, pcnRuns)
         }
         try move(directory, to: archiveDirectory(for: identity.practice.ods), as: archiveName)

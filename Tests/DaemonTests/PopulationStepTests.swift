@@ -1,0 +1,42 @@
+import Clinical
+import Daemon
+import Extracts
+import Foundation
+import Postgres
+import Storage
+import Testing
+import TestSupport
+
+/// Each processed extract stores its population summary beside its runs: every registered patient in exactly
+/// one segment (the segments add up to the run's list size), a frailty for everyone 65+, QRISK3 bands within
+/// those aged 25–84.
+@Suite("Population summary stored with each extract")
+struct PopulationStepTests {
+    @Test("segments add up to the list; frailty covers the 65+; QRISK3 bands stay within 25–84; stored once per extract")
+    func storedWithTheRuns() async throws {
+        let conn = try await TestDatabase.connect(migrated: true)
+        let site = try ExtractProcessorTests.site(practices: 1, patients: 3_000, seed: 19)
+        let p = ExtractProcessor(directories: site.directories, rulesets: [ExtractProcessorTests.ruleset], library: ExtractProcessorTests.library, worker: "t")
+        let dir = try #require(p.pending().first)
+        let population = try #require(ExtractLoader().load(dir).population)
+        _ = try await p.process(dir, using: conn)
+        let ods = site.written[0].practice.ods
+        let (run, counts) = try #require(try await conn.withTransaction { c in try PopulationStore.latest(practice: ods, in: c) })
+        let listSize = try await conn.query("SELECT list_size FROM computation_run WHERE practice_ods = \(ods) ORDER BY id DESC LIMIT 1")[0].decode(0, as: Int.self)
+        #expect(run.listSize == listSize && run.asOf == population.dataTo)
+        func total(_ measure: String, dimension: String = "all") -> Int {
+            counts.filter { $0.measure == measure && $0.dimension == dimension }.reduce(0) { $0 + $1.value }
+        }
+        #expect(total("segment") == listSize, "every registered patient in exactly one segment")
+        for d in ["imd_quintile", "ethnic_group", "sex", "age_band"] { #expect(total("segment", dimension: d) == listSize, "\(d)") }
+        let registered = population.patientIDs.indices.filter { population.isRegisteredAndAlive($0, on: population.dataTo) }
+        let over65 = registered.filter { population.birthDates[$0].age(on: population.dataTo) >= 65 }.count
+        #expect(total("frailty") == over65 && over65 > 0)
+        let adults = registered.filter { (25...84).contains(population.birthDates[$0].age(on: population.dataTo)) }.count
+        #expect(total("qrisk3") > 0 && total("qrisk3") <= adults)
+        #expect(counts.contains { $0.measure == "frailty" && $0.category.hasPrefix("recorded") })
+        #expect(counts.contains { $0.measure == "frailty" && $0.category.hasPrefix("estimated") })
+        #expect(try await conn.query("SELECT count(*) FROM population_run")[0].decode(0, as: Int.self) == 1)
+        await conn.close()
+    }
+}
