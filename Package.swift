@@ -132,7 +132,7 @@ let package = Package(
         .target(
             name: "Web",
             dependencies: [
-                "Clinical", "Clusters", "Extracts", "RulesEngine", "Storage", "Postgres", "Payments", "ReferenceData",
+                "Clinical", "Clusters", "Extracts", "RulesEngine", "Storage", "Postgres", "Payments", "ReferenceData", "Stratification", "QRISK3",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),

@@ -108,6 +108,16 @@ public final class WebApp: Sendable {
                 try await self.declarationAction(viewer, ods: context.parameters.get("ods")!, form: form)
             }
         }
+        router.get("practice/{ods}/population") { request, context in
+            await self.guarded(request, practice: context.parameters.get("ods")) { viewer in
+                try await self.populationPage(viewer, practice: context.parameters.get("ods")!, pcn: nil)
+            }
+        }
+        router.get("pcn/{ods}/population") { request, context in
+            await self.guarded(request, pcn: context.parameters.get("ods")) { viewer in
+                try await self.populationPage(viewer, practice: nil, pcn: context.parameters.get("ods")!)
+            }
+        }
         router.get("pcn/{ods}") { request, context in
             await self.guarded(request, pcn: context.parameters.get("ods")) { viewer in
                 try await self.pcnPage(viewer, ods: context.parameters.get("ods")!, request: request)

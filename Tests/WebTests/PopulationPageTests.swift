@@ -1,0 +1,28 @@
+import Foundation
+import Postgres
+import Testing
+import TestSupport
+
+/// The population health pages read the summaries stored with each extract: the practice's own page shows
+/// its counts as stored; the PCN's adds its members and suppresses small numbers; the QRISK3 disclaimer and
+/// "population use only" are on the page.
+@Suite("Population health pages")
+struct PopulationPageTests {
+    @Test("the practice page shows the stored list size and segments; the PCN page is suppressed; the QRISK3 disclaimer is shown")
+    func pages() async throws {
+        let f = try await WebFixture.shared.value
+        let ods = f.practices[0]
+        let conn = try await PostgresConnection.connect(f.conninfo)
+        let stored = try await conn.query(
+            "SELECT list_size FROM population_run WHERE practice_ods = \(ods) ORDER BY as_of DESC, id DESC LIMIT 1")[0].decode(0, as: Int.self)
+        await conn.close()
+        let practice = try Session(f, user: "practice1").get("/practice/\(ods)/population")
+        #expect(practice.status == 200 && practice.body.contains("id=\"list-size\">\(stored)<"))
+        #expect(practice.body.contains("id=\"segments\"") && practice.body.contains("Generally well") && practice.body.contains("id=\"qrisk-disclaimer\""))
+        #expect(practice.body.contains("https://qrisk.org") && practice.body.contains("not for an individual"))
+        #expect(!practice.body.contains("id=\"suppression\""), "a practice sees its own counts")
+        let pcn = try Session(f, user: "pcnlead").get("/pcn/\(f.pcn)/population")
+        #expect(pcn.status == 200 && pcn.body.contains("id=\"suppression\"") && pcn.body.contains("id=\"frailty\""))
+        #expect(try Session(f, user: "practice2").get("/practice/\(ods)/population").status == 403)
+    }
+}
