@@ -168,6 +168,7 @@ let package = Package(
                 "Extracts",
                 "Clusters",
                 "ReferenceData",
+                "Stratification",
                 "Synth",
                 "RulesEngine",
                 "Payments",

@@ -14,7 +14,8 @@ import TestSupport
 struct PopulationStepTests {
     @Test("segments add up to the list; frailty covers the 65+; QRISK3 bands stay within 25–84; stored once per extract")
     func storedWithTheRuns() async throws {
-        let conn = try await TestDatabase.connect(migrated: true)
+        let url = try await TestDatabase.fresh(migrated: true)
+        let conn = try await PostgresConnection.connect(url)
         let site = try ExtractProcessorTests.site(practices: 1, patients: 3_000, seed: 19)
         let p = ExtractProcessor(directories: site.directories, rulesets: [ExtractProcessorTests.ruleset], library: ExtractProcessorTests.library, worker: "t")
         let dir = try #require(p.pending().first)
@@ -38,5 +39,13 @@ struct PopulationStepTests {
         #expect(counts.contains { $0.measure == "frailty" && $0.category.hasPrefix("estimated") })
         #expect(try await conn.query("SELECT count(*) FROM population_run")[0].decode(0, as: Int.self) == 1)
         await conn.close()
+        // The command prints the same stored figures.
+        let cli = try CommandLineTests.qofd(["population", "--practice", ods.lowercased(), "--json", "--database-url", url])
+        #expect(cli.status == 0, "\(cli.err)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(cli.out.utf8)) as? [String: Any])
+        #expect(json["listSize"] as? Int == listSize)
+        let segments = (json["counts"] as? [[String: Any]] ?? []).filter { $0["measure"] as? String == "segment" }
+        #expect(segments.compactMap { $0["patients"] as? Int }.reduce(0, +) == listSize)
+        #expect(try CommandLineTests.qofd(["population", "--practice", "Y99999", "--database-url", url]).status == 1)
     }
 }
