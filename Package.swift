@@ -101,7 +101,7 @@ let package = Package(
         // CQRS extract layouts: write per-field values and achieved points, read values back.
         .target(name: "CQRS", dependencies: ["RulesEngine", "Clinical"], swiftSettings: strict),
         // Declaration reports: HTML, CSV, JSON, FHIR MeasureReport.
-        .target(name: "Reports", dependencies: ["RulesEngine", "Storage", "Postgres", "Clinical"], swiftSettings: strict),
+        .target(name: "Reports", dependencies: ["RulesEngine", "Storage", "Postgres", "Clinical", "QRISK3"], swiftSettings: strict),
         // Schema migrations and the database side of qofd.
         .target(
             name: "Storage",

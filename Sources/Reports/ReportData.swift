@@ -80,10 +80,34 @@ public struct ReportData: Sendable, Codable {
     public var rulesetKind: String = "qof"
     /// Whether the run has pounds at all (national figures exist for it).
     public var hasPounds: Bool = true
+    /// The population summary of the extract the run was made from (nil for runs without one).
+    public var population: Population? = nil
+
+    /// A short population health summary: counts over the whole list, from the summary stored with the extract.
+    public struct Population: Sendable, Codable, Hashable {
+        public struct Line: Sendable, Codable, Hashable {
+            public var label: String
+            public var patients: Int
+        }
+        public var asOf: String
+        public var listSize: Int
+        public var segments: [Line]
+        public var frailty: [Line]
+        public var qrisk3: [Line]
+    }
 
     /// Indicators whose figure cannot be computed, and those with any missing code list.
     public var notComputable: [String] { indicators.filter { !$0.completeness.computable }.map(\.id) }
     public var incomplete: [String] { indicators.filter { $0.completeness.status == .missing }.map(\.id) }
+
+    /// The summary stored with the extract (immutable, so a declared report reads the same figures again).
+    static func population(extract: Int64, in conn: isolated PostgresConnection) throws -> Population? {
+        guard let (run, counts) = try PopulationStore.forExtract(extract, in: conn) else { return nil }
+        func lines(_ measure: String) -> [Population.Line] {
+            counts.filter { $0.measure == measure && $0.dimension == "all" }.map { Population.Line(label: $0.category, patients: $0.value) }
+        }
+        return Population(asOf: run.asOf.description, listSize: run.listSize, segments: lines("segment"), frailty: lines("frailty"), qrisk3: lines("qrisk3"))
+    }
 
     /// Builds the report for a practice's latest run (`declared`: the declared run, whose snapshot hash it carries).
     /// Every figure is read as the pipeline stored it; nothing is recomputed here.
@@ -135,7 +159,7 @@ public struct ReportData: Sendable, Codable {
             lastYearPounds: figures.lastYearPounds, aspiration: figures.aspiration, balance: figures.balance,
             snapshotSHA256: snapshotSHA256, indicators: indicators, subjects: subjects, poundsAtStake: figures.poundsAtStake,
             poundsNotAssessed: figures.poundsNotAssessed, unverifiedFigures: figures.unverifiedFigures, rulesetKind: ruleset.kind.rawValue,
-            hasPounds: figures.paymentYear != nil)
+            hasPounds: figures.paymentYear != nil, population: try figures.extractID.flatMap { try Self.population(extract: $0, in: conn) })
     }
 }
 

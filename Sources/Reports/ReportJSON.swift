@@ -37,6 +37,11 @@ extension ReportData {
             ("indicators", .array(indicators)), ("subjects", subjects), ("poundsAtStake", .number(poundsAtStake)),
             ("poundsNotAssessed", .number(poundsNotAssessed)), ("unverifiedFigures", .array(unverifiedFigures.map { .string($0) })),
             ("rulesetKind", .string(rulesetKind)), ("hasPounds", .bool(hasPounds)),
+            ("population", population.map { p in
+                func lines(_ l: [Population.Line]) -> JSONValue { .array(l.map { .object([("label", .string($0.label)), ("patients", .int($0.patients))]) }) }
+                return .object([("asOf", .string(p.asOf)), ("listSize", .int(p.listSize)), ("segments", lines(p.segments)),
+                                ("frailty", lines(p.frailty)), ("qrisk3", lines(p.qrisk3))])
+            } ?? .null),
         ])
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import RulesEngine
+import QRISK3
 
 /// Renders a `ReportData` as a self-contained HTML page (no external assets, A4 print styles), a flat
 /// CSV, JSON, or a FHIR R4 MeasureReport.
@@ -121,6 +122,7 @@ public enum ReportRenderer {
             </table>
             <p class="note">Bars: achievement; the solid line is the lower threshold, the dashed line the upper. † figures or rules not yet verified against the published source (see the qofd README). Pounds are estimates from the national figures qofd holds.</p>
             </section>
+            \(populationSection(d))
             </main>
             </body>
             </html>
@@ -150,6 +152,21 @@ public enum ReportRenderer {
     }
 
     /// What the figures cannot say: indicators on missing code lists, and unverified national figures.
+    /// The population summary of the run's extract, when there is one: for planning, with ClinRisk's disclaimer.
+    static func populationSection(_ d: ReportData) -> String {
+        guard let p = d.population else { return "" }
+        func list(_ lines: [ReportData.Population.Line]) -> String {
+            lines.map { "\(escape($0.label)) \($0.patients)" }.joined(separator: " · ")
+        }
+        return """
+            <section aria-labelledby="population"><h2 id="population">Population (from this extract, \(escape(p.asOf)))</h2>
+            <p>Segments of the \(p.listSize) registered patients: \(list(p.segments)).</p>
+            <p>Frailty, aged 65+: \(list(p.frailty)). QRISK3-2017 ten-year risk, aged 25–84 without CVD: \(list(p.qrisk3)).</p>
+            <p class="note">For population planning, not an individual's care. \(escape(QRISK3.disclaimer))</p>
+            </section>
+            """
+    }
+
     static func completenessNotice(_ d: ReportData) -> String {
         var items: [String] = []
         if !d.notComputable.isEmpty {

@@ -43,13 +43,24 @@ public enum PopulationStore {
         return id
     }
 
+    /// The summary stored with an extract (the newest, if the models changed since).
+    public static func forExtract(_ extractID: Int64, in conn: isolated PostgresConnection) throws -> (Run, [PopulationSummary.Count])? {
+        guard let id = try conn.query("SELECT id FROM population_run WHERE extract_id = \(extractID) ORDER BY id DESC LIMIT 1").first?.decode(0, as: Int64.self)
+        else { return nil }
+        return try load(id, in: conn)
+    }
+
     /// The practice's latest summary (by the date it describes, then the newest).
     public static func latest(practice: String, in conn: isolated PostgresConnection) throws -> (Run, [PopulationSummary.Count])? {
+        guard let id = try conn.query(
+            "SELECT id FROM population_run WHERE practice_ods = \(practice) ORDER BY as_of DESC, id DESC LIMIT 1"
+        ).first?.decode(0, as: Int64.self) else { return nil }
+        return try load(id, in: conn)
+    }
+
+    static func load(_ id: Int64, in conn: isolated PostgresConnection) throws -> (Run, [PopulationSummary.Count])? {
         guard let r = try conn.query(
-            """
-            SELECT id, practice_ods, as_of::text, list_size, models_sha256 FROM population_run
-            WHERE practice_ods = \(practice) ORDER BY as_of DESC, id DESC LIMIT 1
-            """
+            "SELECT id, practice_ods, as_of::text, list_size, models_sha256 FROM population_run WHERE id = \(id)"
         ).first else { return nil }
         let run = Run(id: try r.decode(0), practice: try r.decode(1), asOf: Day(iso: try r.decode(2, as: String.self)) ?? .distantPast,
                       listSize: try r.decode(3), modelsSHA256: try r.decode(4))

@@ -3,6 +3,7 @@ import Daemon
 import Extracts
 import Foundation
 import Postgres
+import Reports
 import Storage
 import Testing
 import TestSupport
@@ -38,6 +39,14 @@ struct PopulationStepTests {
         #expect(counts.contains { $0.measure == "frailty" && $0.category.hasPrefix("recorded") })
         #expect(counts.contains { $0.measure == "frailty" && $0.category.hasPrefix("estimated") })
         #expect(try await conn.query("SELECT count(*) FROM population_run")[0].decode(0, as: Int.self) == 1)
+        // The report carries the summary of its run's extract, with ClinRisk's disclaimer.
+        let report = try #require(try await conn.withTransaction { c in
+            try ReportData.load(practice: ods, ruleset: ExtractProcessorTests.ruleset, achievementDate: Day(year: 2026, month: 3, day: 31)!, in: c)
+        })
+        let summary = try #require(report.population)
+        #expect(summary.listSize == listSize && summary.segments.reduce(0) { $0 + $1.patients } == listSize)
+        let html = ReportRenderer.html(report)
+        #expect(html.contains("Population (from this extract") && html.contains("qrisk.org"))
         await conn.close()
         // The command prints the same stored figures.
         let cli = try CommandLineTests.qofd(["population", "--practice", ods.lowercased(), "--json", "--database-url", url])
