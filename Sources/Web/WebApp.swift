@@ -113,6 +113,21 @@ public final class WebApp: Sendable {
                 try await self.populationPage(viewer, practice: context.parameters.get("ods")!, pcn: nil)
             }
         }
+        router.get("practice/{ods}/cohorts") { request, context in
+            await self.guarded(request, practice: context.parameters.get("ods")) { viewer in
+                try await self.cohortsPage(viewer, ods: context.parameters.get("ods")!)
+            }
+        }
+        router.get("practice/{ods}/cohort/{id}") { request, context in
+            await self.guarded(request, practice: context.parameters.get("ods"), patients: true) { viewer in
+                try await self.cohortPage(viewer, ods: context.parameters.get("ods")!, id: context.parameters.get("id") ?? "", csv: false)
+            }
+        }
+        router.get("practice/{ods}/cohort/{id}/patients.csv") { request, context in
+            await self.guarded(request, practice: context.parameters.get("ods"), patients: true) { viewer in
+                try await self.cohortPage(viewer, ods: context.parameters.get("ods")!, id: context.parameters.get("id") ?? "", csv: true)
+            }
+        }
         router.get("pcn/{ods}/population") { request, context in
             await self.guarded(request, pcn: context.parameters.get("ods")) { viewer in
                 try await self.populationPage(viewer, practice: nil, pcn: context.parameters.get("ods")!)

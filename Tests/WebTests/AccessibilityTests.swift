@@ -24,7 +24,7 @@ struct AccessibilityTests {
         try #require(p.terminationStatus == 0, "accessibility check failed: \(errors.suffix(3000))")
         let findings = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         let visits = findings["visits"] as? [[String: Any]] ?? []
-        #expect(visits.count >= 46, "every page at both widths (\(visits.count) visits)")
+        #expect(visits.count >= 50, "every page at both widths (\(visits.count) visits)")
         #expect(Set(visits.compactMap { $0["width"] as? Int }) == [1366, 390])
         for v in visits {
             let page = "\(v["page"] ?? "?") at \(v["width"] ?? "?") px"

@@ -26,3 +26,27 @@ struct PopulationPageTests {
         #expect(try Session(f, user: "practice2").get("/practice/\(ods)/population").status == 403)
     }
 }
+
+extension PopulationPageTests {
+    @Test("cohorts to act on: counts for the practice, the patients with why for patient access (audited), CSV export; refused without access")
+    func cohorts() async throws {
+        let f = try await WebFixture.shared.value
+        let ods = f.practices[0]
+        let s = try Session(f, user: "practice1")
+        let list = s.get("/practice/\(ods)/cohorts")
+        #expect(list.status == 200 && list.body.contains("id=\"cohorts\"") && list.body.contains("/practice/\(ods)/cohort/qrisk3-no-statin"))
+        let page = s.get("/practice/\(ods)/cohort/qrisk3-no-statin")
+        #expect(page.status == 200 && page.body.contains("id=\"cohort\"") && page.body.contains("qrisk.org"))
+        let count = Int(page.body.range(of: #"<p>(\d+) patients on"#, options: .regularExpression).map { page.body[$0].dropFirst(3).prefix { $0.isNumber } } ?? "") ?? -1
+        let csv = s.get("/practice/\(ods)/cohort/qrisk3-no-statin/patients.csv")
+        #expect(csv.status == 200 && csv.body.hasPrefix("\u{FEFF}patient_id,nhs_number,date_of_birth,age,cohort,why"))
+        #expect(csv.body.split(separator: "\r\n").count - 1 == count, "the export holds every patient the page counts")
+        #expect(try Session(f, user: "practice2").get("/practice/\(ods)/cohort/qrisk3-no-statin").status == 403)
+        #expect(s.get("/practice/\(ods)/cohort/no-such-cohort").status == 404)
+        let conn = try await PostgresConnection.connect(f.conninfo)
+        let audited = try await conn.query("SELECT count(*) FROM audit_log WHERE actor = 'practice1' AND action IN ('web-view-cohort', 'web-export-cohort')")[0]
+            .decode(0, as: Int.self)
+        await conn.close()
+        #expect(audited >= 2)
+    }
+}

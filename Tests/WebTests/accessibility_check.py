@@ -41,6 +41,8 @@ PAGES = {
         ("inequalities", f"/practice/{practice1}/inequalities?ruleset=qof-2025-26&indicator=HYP008"),
         ("reports", "/reports"),
         ("population", f"/practice/{practice1}/population"),
+        ("cohorts", f"/practice/{practice1}/cohorts"),
+        ("cohort", f"/practice/{practice1}/cohort/qrisk3-no-statin"),
         ("declaration-viewer", f"/practice/{practice1}/declaration?ruleset=qof-2025-26"),
         ("not-your-practice", f"/practice/{practice2}"),
     ],
