@@ -216,7 +216,7 @@ let package = Package(
         .executableTarget(
             name: "icb-benchmark",
             dependencies: [
-                "Extracts", "Clinical", "Clusters", "ReferenceData", "Synth", "RulesEngine", "Storage", "Postgres", "PostgresCluster", "Daemon",
+                "Extracts", "Clinical", "Clusters", "ReferenceData", "Synth", "RulesEngine", "Storage", "Postgres", "PostgresCluster", "Daemon", "Stratification",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Benchmarks/ICBBenchmark",

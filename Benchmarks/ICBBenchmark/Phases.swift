@@ -6,8 +6,10 @@ import Extracts
 import Foundation
 import Logging
 import Postgres
+import ReferenceData
 import RulesEngine
 import Storage
+import Stratification
 
 /// One phase of qofd's work, run in a child process so that its time and peak memory are its own.
 /// Prints one JSON line: seconds and, for evaluation, the counts the SQL references are checked against.
@@ -86,6 +88,18 @@ enum Phase {
                 }
             }
             return ["seconds": seconds, "counts": counts]
+        case "stratify":
+            // The population health step alone: segments, frailty, QRISK3 and Core20PLUS5 for every patient.
+            let populations = read(dirs)
+            let stratifier = try PopulationStratifier(library: library, ethnicGroups: try EthnicGroups.bundled())
+            let deprivation = try Deprivation.imd2025AcceptingLSOA2011()
+            let sizes = Slots<Int>(populations.count)
+            let start = ContinuousClock.now
+            DispatchQueue.concurrentPerform(iterations: populations.count) { i in
+                sizes.set(i, stratifier.summarise(populations[i], on: populations[i].dataTo, decile: { deprivation.areas[$0]?.decile }).listSize)
+            }
+            let seconds = (ContinuousClock.now - start) / .seconds(1)
+            return ["seconds": seconds, "patients": sizes.items.compactMap { $0 }.reduce(0, +)]
         case "store":
             // As the daemon stores: per practice, read and evaluate (not timed), then one transaction with
             // COPY (timed); two workers. The figure is the time the workers spent storing, per worker.
@@ -126,6 +140,7 @@ enum Phase {
                 directories: .init(inbox: data, archive: base.appending(path: "archive"), quarantine: base.appending(path: "quarantine")),
                 rulesets: [all["qof-2025-26"]!, all["flu-2025-26"]!], library: library, worker: "bench",
                 reportsDirectory: ProcessInfo.processInfo.environment["ICB_NO_REPORTS"] == nil ? base.appending(path: "reports") : nil,
+                populationSummary: ProcessInfo.processInfo.environment["ICB_NO_POPULATION"] == nil,
                 logger: Logger(label: "bench"))
             let start = ContinuousClock.now
             let busy = machineBusySeconds()

@@ -56,6 +56,8 @@ public struct ExtractProcessor: Sendable {
     public let logger: Logger
     /// National payment figures per ruleset, read once (rulesets without them are stored without pounds).
     public let nationalFigures: [String: NationalFigures]
+    /// Whether each extract's population health summary is made and stored (segments, frailty, QRISK3, Core20PLUS5).
+    public let populationSummary: Bool
     /// The IIF figures of each DES ruleset that has them (PCN pounds).
     public let iifFigures: [String: IIFNationalFigures]
     /// Rulesets compiled for an achievement date, made once per date (every extract of a week shares them).
@@ -65,7 +67,8 @@ public struct ExtractProcessor: Sendable {
     public init(
         directories: Directories, rulesets: [Ruleset], library: ClusterLibrary, worker: String, leaseSeconds: Int = 120,
         maxAttempts: Int = 5, storePatientOutcomes: Bool = true, reportsDirectory: URL? = nil, nationalDirectory: URL? = nil,
-        nationalFigures: [String: NationalFigures]? = nil, iifFigures: [String: IIFNationalFigures]? = nil, loader: ExtractLoader = ExtractLoader(),
+        nationalFigures: [String: NationalFigures]? = nil, iifFigures: [String: IIFNationalFigures]? = nil, populationSummary: Bool = true,
+        loader: ExtractLoader = ExtractLoader(),
         logger: Logger = Logger(label: "qofd.pipeline")
     ) {
         self.reportsDirectory = reportsDirectory
@@ -77,6 +80,7 @@ public struct ExtractProcessor: Sendable {
         self.iifFigures = iifFigures ?? Dictionary(uniqueKeysWithValues: rulesets.filter { $0.kind == .des }.compactMap { r in
             (try? IIFNationalFigures.loadIfPresent(year: r.id, directory: nationalDirectory))?.map { (r.id, $0) }
         })
+        self.populationSummary = populationSummary
         self.directories = directories
         self.rulesets = rulesets
         self.library = library
@@ -254,7 +258,7 @@ public struct ExtractProcessor: Sendable {
                            metadata: metadata.merging(["dataTo": "\(population.dataTo)"]) { a, _ in a })
         }
         let records = try await OffPool.run { [self] in compiledRulesets.map { record(for: $0, population: population, extractID: id) } }
-        let populationSummary = try await OffPool.run { PopulationStep.summary(population) }
+        let populationSummary = self.populationSummary ? try await OffPool.run { PopulationStep.summary(population) } : nil
         let counts = (population.patientCount, population.events.count, population.medications.count)
         // A lease lost while evaluating cancels this task: nothing is stored (the new owner stores it).
         if Task.isCancelled { throw LeaseLost(extractID: id) }
