@@ -42,8 +42,9 @@ public struct FrailtyAssessor: Sendable {
         recordedKind = kinds
     }
 
-    /// The patient's frailty on `day`; nil under the model's minimum age.
-    public func assess(_ p: Int, on day: Day) -> FrailtyAssessment? {
+    /// The patient's frailty on `day`; nil under the model's minimum age. Without `labels` the deficits found
+    /// are counted, not named (the summary only needs the category).
+    public func assess(_ p: Int, on day: Day, labels withLabels: Bool = true) -> FrailtyAssessment? {
         guard population.birthDates[p].age(on: day) >= model.minimumAge else { return nil }
         let events = population.events[Int(population.eventOffsets[p])..<Int(population.eventOffsets[p + 1])]
         // Recorded: the latest eFI score (a usable 0–1 value) or frailty category code up to the day.
@@ -59,19 +60,26 @@ public struct FrailtyAssessor: Sendable {
             let category: FrailtyCategory = r.kind == 1 ? model.category(Double(r.value)) : [.mild, .moderate, .severe][Int(r.kind) - 2]
             return FrailtyAssessment(source: .recorded, category: category, score: r.kind == 1 ? Double(r.value) : nil, deficits: [], recordedOn: r.day)
         }
-        var labels = model.deficits.indices.filter { found & (1 << UInt64($0)) != 0 }.map { model.deficits[$0].label }
-        if polypharmacy(p, on: day) { labels.append(model.polypharmacyLabel) }
-        let score = Double(labels.count) / Double(model.deficitCount)
+        let poly = polypharmacy(p, on: day)
+        let count = found.nonzeroBitCount + (poly ? 1 : 0)
+        var labels: [String] = []
+        if withLabels {
+            labels = model.deficits.indices.filter { found & (1 << UInt64($0)) != 0 }.map { model.deficits[$0].label }
+            if poly { labels.append(model.polypharmacyLabel) }
+        }
+        let score = Double(count) / Double(model.deficitCount)
         return FrailtyAssessment(source: .estimated, category: model.category(score), score: score, deficits: labels, recordedOn: nil)
     }
 
     /// At least the model's number of different medicines issued in its window up to the day.
     func polypharmacy(_ p: Int, on day: Day) -> Bool {
+        let range = Int(population.medicationOffsets[p])..<Int(population.medicationOffsets[p + 1])
+        guard range.count >= model.polypharmacyMedicines else { return false }
         let from = day.adding(months: -model.polypharmacyMonths)
-        var seen = Set<Int32>()
-        for m in population.medications[Int(population.medicationOffsets[p])..<Int(population.medicationOffsets[p + 1])]
-        where m.date > from && m.date <= day {
-            seen.insert(m.code)
+        var seen: [Int32] = []
+        seen.reserveCapacity(model.polypharmacyMedicines)
+        for m in population.medications[range] where m.date > from && m.date <= day && !seen.contains(m.code) {
+            seen.append(m.code)
             if seen.count >= model.polypharmacyMedicines { return true }
         }
         return false

@@ -71,31 +71,60 @@ public struct PopulationStratifier: Sendable {
         let assessor = FrailtyAssessor(model: frailty, population: population)
         let segmenter = Segmenter(model: segmentation, population: population, frailty: assessor, ethnicGroups: ethnicGroups, decile: decile)
         let reader = QRISK3Reader(inputs: qriskInputs, model: qrisk, population: population, ethnicGroups: ethnicGroups)
-        let deciles = population.lsoaCodes.map(decile)
-        var tally: [String: Int] = [:]
+        // Categories and groups are numbered once; each patient adds to integer-keyed cells.
+        var categories: [(String, String)] = [], categoryIndex: [String: Int] = [:]
+        func category(_ measure: String, _ name: String) -> Int {
+            let key = measure + "\u{1}" + name
+            if let i = categoryIndex[key] { return i }
+            categories.append((measure, name))
+            categoryIndex[key] = categories.count - 1
+            return categories.count - 1
+        }
+        let segmentCategories = segmentation.segments.map { category("segment", $0.id) }
+        let frailtyCategories = Dictionary(uniqueKeysWithValues: [FrailtyAssessment.Source.recorded, .estimated].flatMap { source in
+            FrailtyCategory.allCases.map { ("\(source.rawValue) \($0.rawValue)", category("frailty", "\(source.rawValue) \($0.rawValue)")) }
+        })
+        let qriskCategories = ["under 10%", "10–20%", "20% or more"].map { ($0, category("qrisk3", $0)) }
+        let core20 = (yes: category("core20", "yes"), no: category("core20", "no"), unknown: category("core20", "unknown"))
+        let plusCategories = Dictionary(uniqueKeysWithValues: segmentation.plus.map { ($0.name, category("plus", $0.name)) })
+        let fiveCategories = Dictionary(uniqueKeysWithValues: segmentation.five.map { ($0.name, category("five", $0.name)) })
+        let dimensions = ["all", "imd_quintile", "ethnic_group", "sex", "age_band"]
+        var groups: [[String]] = Array(repeating: [], count: dimensions.count), groupIndex: [[String: Int]] = Array(repeating: [:], count: dimensions.count)
+        func group(_ d: Int, _ name: String) -> Int {
+            if let i = groupIndex[d][name] { return i }
+            groups[d].append(name)
+            groupIndex[d][name] = groups[d].count - 1
+            return groups[d].count - 1
+        }
+        let all = group(0, "")
+        let quintileOfArea = population.lsoaCodes.map { code in group(1, decile(code).map { String(($0 + 1) / 2) } ?? "unknown") }
+        let unknownQuintile = group(1, "unknown")
+        let ethnicOfCode = population.codes.concepts.map { c in group(2, ethnicGroups[c] ?? "not recorded") }
+        let notRecorded = group(2, "not recorded")
+        var cells: [Int: Int] = [:]
         var listSize = 0
         for p in population.patientIDs.indices where population.isRegisteredAndAlive(p, on: day) {
             listSize += 1
-            let area = population.lsoa[p]
-            let quintile = (area >= 0 ? deciles[Int(area)] : nil).map { String(($0 + 1) / 2) } ?? "unknown"
-            let e = population.ethnicity[p]
-            let ethnic = e >= 0 ? ethnicGroups[population.codes[e]] ?? "not recorded" : "not recorded"
-            let groups = [("all", ""), ("imd_quintile", quintile), ("ethnic_group", ethnic), ("sex", population.sexes[p].letter),
-                          ("age_band", PopulationSummary.ageBand(population.birthDates[p].age(on: day)))]
-            func count(_ measure: String, _ category: String) {
-                for (d, g) in groups { tally["\(measure)\u{1}\(category)\u{1}\(d)\u{1}\(g)", default: 0] += 1 }
+            let area = population.lsoa[p], e = population.ethnicity[p]
+            let g = [all, area >= 0 ? quintileOfArea[Int(area)] : unknownQuintile, e >= 0 ? ethnicOfCode[Int(e)] : notRecorded,
+                     group(3, population.sexes[p].letter), group(4, PopulationSummary.ageBand(population.birthDates[p].age(on: day)))]
+            func count(_ c: Int) {
+                for d in 0..<dimensions.count { cells[(c << 24) | (d << 16) | g[d], default: 0] += 1 }
             }
-            let s = segmenter.assign(p, on: day)
-            count("segment", segmentation.segments[s.segment].id)
-            if let f = assessor.assess(p, on: day) { count("frailty", "\(f.source.rawValue) \(f.category.rawValue)") }
-            if let r = reader.assess(p, on: day), let score = r.score { count("qrisk3", PopulationSummary.band(score)) }
-            count("core20", s.core20.map { $0 ? "yes" : "no" } ?? "unknown")
-            for g in s.plus { count("plus", g) }
-            for a in s.five { count("five", a) }
+            let f = assessor.assess(p, on: day, labels: false)
+            let s = segmenter.assign(p, on: day, frailty: .some(f?.category))
+            count(segmentCategories[s.segment])
+            if let f { count(frailtyCategories["\(f.source.rawValue) \(f.category.rawValue)"]!) }
+            if let r = reader.assess(p, on: day, words: false), let score = r.score {
+                count(qriskCategories.first { $0.0 == PopulationSummary.band(score) }!.1)
+            }
+            count(s.core20.map { $0 ? core20.yes : core20.no } ?? core20.unknown)
+            for name in s.plus { count(plusCategories[name]!) }
+            for name in s.five { count(fiveCategories[name]!) }
         }
-        let counts = tally.map { key, value -> PopulationSummary.Count in
-            let parts = key.split(separator: "\u{1}", omittingEmptySubsequences: false).map(String.init)
-            return PopulationSummary.Count(measure: parts[0], category: parts[1], dimension: parts[2], group: parts[3], value: value)
+        let counts = cells.map { key, value -> PopulationSummary.Count in
+            let (c, d, gi) = (key >> 24, (key >> 16) & 0xFF, key & 0xFFFF)
+            return PopulationSummary.Count(measure: categories[c].0, category: categories[c].1, dimension: dimensions[d], group: groups[d][gi], value: value)
         }.sorted { ($0.measure, $0.category, $0.dimension, $0.group) < ($1.measure, $1.category, $1.dimension, $1.group) }
         return PopulationSummary(listSize: listSize, counts: counts)
     }

@@ -79,13 +79,20 @@ public struct RiskAssessment: Sendable {
     public var recorded: (score: Double, on: Day)?
 }
 
-/// Reads QRISK3 inputs from a practice's records (each code's role looked up once per practice) and scores
-/// them with `QRISK3`. Population use only: see `QRISK3.disclaimer`.
+/// Reads QRISK3 inputs from a practice's records (each code's roles looked up once per practice, each patient's
+/// records read once) and scores them with `QRISK3`. Population use only: see `QRISK3.disclaimer`.
 public struct QRISK3Reader: Sendable {
     public let inputs: QRISK3InputModel
     public let model: QRISK3
     let population: Population
     let ethnicGroups: EthnicGroups
+    /// Per code of the population: its roles (bits, see `Role`).
+    let roles: [UInt32]
+    /// Per code: the QRISK3 ethnicity it gives as the ethnicity column (0 when none).
+    let ethnicityOfCode: [UInt8]
+
+    enum Role: Int { case cvd, bmi, totalCholesterol, hdl, systolic, smokeCurrent, smokeEx, smokeNever, recorded, firstCondition }
+
     /// The model's means (its centring values) used for a missing value, by sex.
     static let means: [QRISK3Input.Sex: (bmi: Double, ratio: Double, systolic: Double)] = [
         .female: (10 / 0.154946178197861.squareRoot(), 3.476326465606690, 123.130012512207030),
@@ -93,14 +100,29 @@ public struct QRISK3Reader: Sendable {
     ]
 
     public init(inputs: QRISK3InputModel, model: QRISK3, population: Population, ethnicGroups: EthnicGroups) {
+        precondition(inputs.conditions.count <= 32 - Role.firstCondition.rawValue, "too many QRISK3 conditions")
         self.inputs = inputs
         self.model = model
         self.population = population
         self.ethnicGroups = ethnicGroups
+        let sets: [(Role, Set<UInt64>)] = [(.cvd, inputs.cvd), (.bmi, inputs.values["bmi"]!.concepts), (.totalCholesterol, inputs.values["total_cholesterol"]!.concepts),
+                                           (.hdl, inputs.values["hdl_cholesterol"]!.concepts), (.systolic, inputs.values["systolic"]!.concepts),
+                                           (.smokeCurrent, inputs.smoking.current), (.smokeEx, inputs.smoking.ex), (.smokeNever, inputs.smoking.never),
+                                           (.recorded, inputs.recordedScore)]
+        roles = population.codes.concepts.map { c in
+            var r: UInt32 = 0
+            for (role, set) in sets where set.contains(c) { r |= 1 << UInt32(role.rawValue) }
+            for (i, condition) in inputs.conditions.enumerated() where condition.concepts?.contains(c) == true {
+                r |= 1 << UInt32(Role.firstCondition.rawValue + i)
+            }
+            return r
+        }
+        ethnicityOfCode = population.codes.concepts.map { c in UInt8(ethnicGroups.groups16[c].flatMap { inputs.ethnicity[$0] } ?? 0) }
     }
 
     /// The patient's assessment on `day`; nil outside the ages, for a sex QRISK3 has no model for, or with CVD.
-    public func assess(_ p: Int, on day: Day) -> RiskAssessment? {
+    /// Without `words` the defaulted inputs are not written out (the summary only counts scores).
+    public func assess(_ p: Int, on day: Day, words: Bool = true) -> RiskAssessment? {
         let age = population.birthDates[p].age(on: day)
         guard inputs.ages.contains(age) else { return nil }
         let sex: QRISK3Input.Sex
@@ -109,65 +131,76 @@ public struct QRISK3Reader: Sendable {
         case .male: sex = .male
         default: return nil
         }
-        let events = population.events[Int(population.eventOffsets[p])..<Int(population.eventOffsets[p + 1])].filter { $0.date <= day }
-        func concept(_ e: Event) -> UInt64 { population.codes[e.code] }
-        if events.contains(where: { inputs.cvd.contains(concept($0)) }) { return nil }
-        var defaulted: [String] = ["Townsend deprivation: not in the extract (not IMD), the national average used"]
-        func latest(_ key: String) -> (Double, Day)? {
-            guard let v = inputs.values[key] else { return nil }
-            let from = day.adding(months: -v.months)
-            return events.last { $0.date > from && v.concepts.contains(concept($0)) && v.range.contains(Double($0.value)) }
-                .map { (Double($0.value), $0.date) }
+        func window(_ key: String) -> (from: Day, range: ClosedRange<Double>) {
+            let v = inputs.values[key]!
+            return (day.adding(months: -v.months), v.range)
         }
-        let means = Self.means[sex]!
-        let bmi = latest("bmi")?.0 ?? { defaulted.append("BMI: none in 5 years, the model's mean used"); return means.bmi }()
-        var ratio = means.ratio
-        if let tc = latest("total_cholesterol"), let hdl = latest("hdl_cholesterol"), hdl.0 > 0 { ratio = tc.0 / hdl.0 } else {
-            defaulted.append("cholesterol/HDL ratio: no total and HDL cholesterol in 5 years, the model's mean used")
-        }
-        let systolicWindow = inputs.values["systolic"]!
-        let readings = events.filter {
-            $0.date > day.adding(months: -systolicWindow.months) && systolicWindow.concepts.contains(concept($0)) && systolicWindow.range.contains(Double($0.value))
-        }.map { Double($0.value) }
-        let systolic = readings.last ?? { defaulted.append("systolic blood pressure: none in 5 years, the model's mean used"); return means.systolic }()
-        var sd = 0.0
-        if readings.count >= 2 {
-            let mean = readings.reduce(0, +) / Double(readings.count)
-            sd = (readings.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(readings.count - 1)).squareRoot()
-        } else {
-            defaulted.append("systolic variability: fewer than two readings in 5 years, 0 used")
-        }
-        // Smoking: the latest status.
-        var smoking = QRISK3Input.Smoking.non
-        if let s = events.last(where: { let c = concept($0); return inputs.smoking.current.contains(c) || inputs.smoking.ex.contains(c) || inputs.smoking.never.contains(c) }) {
-            let c = concept(s)
-            if inputs.smoking.current.contains(c) {
-                smoking = .moderate
-                defaulted.append("smoking: current smoker, amount not recorded, counted as moderate (10–19 a day)")
-            } else if inputs.smoking.ex.contains(c) {
-                smoking = .ex
+        let (bmiFrom, bmiRange) = window("bmi"), (tcFrom, tcRange) = window("total_cholesterol"), (hdlFrom, hdlRange) = window("hdl_cholesterol")
+        let (sbpFrom, sbpRange) = window("systolic")
+        var bmi: Double?, tc: Double?, hdl: Double?, systolic: Double?, recorded: (Double, Day)?
+        var readings = 0, sum = 0.0, sumSquares = 0.0
+        var smoking: Role?, conditions: UInt32 = 0
+        for e in population.events[Int(population.eventOffsets[p])..<Int(population.eventOffsets[p + 1])] where e.date <= day {
+            let r = roles[Int(e.code)]
+            guard r != 0 else { continue }
+            if r & 1 != 0 { return nil }  // CVD: QRISK3 does not apply
+            let v = Double(e.value)
+            if r & (1 << 1) != 0, e.date > bmiFrom, bmiRange.contains(v) { bmi = v }
+            if r & (1 << 2) != 0, e.date > tcFrom, tcRange.contains(v) { tc = v }
+            if r & (1 << 3) != 0, e.date > hdlFrom, hdlRange.contains(v) { hdl = v }
+            if r & (1 << 4) != 0, e.date > sbpFrom, sbpRange.contains(v) {
+                systolic = v
+                readings += 1
+                sum += v
+                sumSquares += v * v
             }
+            if r & (1 << 5) != 0 { smoking = .smokeCurrent } else if r & (1 << 6) != 0 { smoking = .smokeEx } else if r & (1 << 7) != 0 { smoking = .smokeNever }
+            if r & (1 << 8) != 0, e.value >= 0, e.value <= 100 { recorded = (v, e.date) }
+            conditions |= r >> UInt32(Role.firstCondition.rawValue)
+        }
+        var defaulted: [String] = []
+        func note(_ text: @autoclosure () -> String) { if words { defaulted.append(text()) } }
+        note("Townsend deprivation: not in the extract (not IMD), the national average used")
+        let means = Self.means[sex]!
+        if bmi == nil { note("BMI: none in 5 years, the model's mean used") }
+        var ratio = means.ratio
+        if let tc, let hdl, hdl > 0 { ratio = tc / hdl } else { note("cholesterol/HDL ratio: no total and HDL cholesterol in 5 years, the model's mean used") }
+        if systolic == nil { note("systolic blood pressure: none in 5 years, the model's mean used") }
+        var sd = 0.0
+        if readings >= 2 {
+            let n = Double(readings)
+            sd = max(0, (sumSquares - sum * sum / n) / (n - 1)).squareRoot()
         } else {
-            defaulted.append("smoking: no status recorded, counted as a non-smoker")
+            note("systolic variability: fewer than two readings in 5 years, 0 used")
         }
-        var ethnicity = 1
+        var smokingLevel = QRISK3Input.Smoking.non
+        switch smoking {
+        case .smokeCurrent?:
+            smokingLevel = .moderate
+            note("smoking: current smoker, amount not recorded, counted as moderate (10–19 a day)")
+        case .smokeEx?: smokingLevel = .ex
+        case .smokeNever?: break
+        default: note("smoking: no status recorded, counted as a non-smoker")
+        }
         let e = population.ethnicity[p]
-        if e >= 0, let group = ethnicGroups.groups16[population.codes[e]], let q = inputs.ethnicity[group] { ethnicity = q } else {
-            defaulted.append("ethnicity: not recorded, counted as white or not stated")
+        var ethnicity = e >= 0 ? Int(ethnicityOfCode[Int(e)]) : 0
+        if ethnicity == 0 {
+            ethnicity = 1
+            note("ethnicity: not recorded, counted as white or not stated")
         }
-        var x = QRISK3Input(age: age, sex: sex, ethnicity: ethnicity, smoking: smoking, bmi: bmi, cholesterolRatio: ratio, systolic: systolic,
-                            systolicSD: sd, townsend: 0)
-        for c in inputs.conditions {
-            guard let concepts = c.concepts else {
-                defaulted.append("\(c.name): not looked for (\(c.note ?? "no code list"))")
+        var x = QRISK3Input(age: age, sex: sex, ethnicity: ethnicity, smoking: smokingLevel, bmi: bmi ?? means.bmi, cholesterolRatio: ratio,
+                            systolic: systolic ?? means.systolic, systolicSD: sd, townsend: 0)
+        for (i, c) in inputs.conditions.enumerated() {
+            guard c.concepts != nil else {
+                note("\(c.name): not looked for (\(c.note ?? "no code list"))")
                 continue
             }
-            let has = events.contains { concepts.contains(concept($0)) }
-            if has, let note = c.note { defaulted.append("\(c.name): \(note)") }
+            let has = conditions & (1 << UInt32(i)) != 0
+            if has, let n = c.note { note("\(c.name): \(n)") }
             switch c.name {
             case "atrialFibrillation": x.atrialFibrillation = has
             case "type1Diabetes": x.type1Diabetes = has
-            case "type2Diabetes": x.type2Diabetes = has && !x.type1Diabetes
+            case "type2Diabetes": x.type2Diabetes = has
             case "kidneyDisease": x.kidneyDisease = has
             case "rheumatoidArthritis": x.rheumatoidArthritis = has
             case "severeMentalIllness": x.severeMentalIllness = has
@@ -181,7 +214,7 @@ public struct QRISK3Reader: Sendable {
             default: continue
             }
         }
-        let recorded = events.last { inputs.recordedScore.contains(concept($0)) && $0.value >= 0 && $0.value <= 100 }.map { (Double($0.value), $0.date) }
+        if x.type1Diabetes { x.type2Diabetes = false }
         return RiskAssessment(input: x, score: model.score(x), defaulted: defaulted, recorded: recorded)
     }
 }

@@ -34,7 +34,8 @@ public struct Segmenter: Sendable {
         setsOfCode = population.codes.concepts.map { c in model.sets.indices.filter { model.sets[$0].contains(c) }.map(Int32.init) }
     }
 
-    public func assign(_ p: Int, on day: Day) -> SegmentAssignment {
+    /// `frailty`: the patient's frailty category when the caller has it already (nil inside: not assessed or none).
+    public func assign(_ p: Int, on day: Day, frailty known: FrailtyCategory?? = nil) -> SegmentAssignment {
         // The latest day each set was recorded, up to the date.
         var latest = [Day?](repeating: nil, count: model.sets.count)
         for e in population.events[Int(population.eventOffsets[p])..<Int(population.eventOffsets[p + 1])] where e.date <= day {
@@ -45,7 +46,7 @@ public struct Segmenter: Sendable {
             return c.resolved.flatMap { latest[$0] }.map { $0 <= diagnosed } ?? true
         }.count
         let age = population.birthDates[p].age(on: day)
-        var frailtyCategory: FrailtyCategory??
+        var frailtyCategory: FrailtyCategory?? = known
         func holds(_ c: SegmentCondition) -> Bool {
             switch c {
             case .any(let s): return latest[s] != nil
