@@ -81,9 +81,10 @@ public struct PopulationStratifier: Sendable {
             return categories.count - 1
         }
         let segmentCategories = segmentation.segments.map { category("segment", $0.id) }
-        let frailtyCategories = Dictionary(uniqueKeysWithValues: [FrailtyAssessment.Source.recorded, .estimated].flatMap { source in
-            FrailtyCategory.allCases.map { ("\(source.rawValue) \($0.rawValue)", category("frailty", "\(source.rawValue) \($0.rawValue)")) }
-        })
+        // [recorded, estimated][fit … severe]
+        let frailtyCategories = [FrailtyAssessment.Source.recorded, .estimated].map { source in
+            FrailtyCategory.allCases.map { category("frailty", "\(source.rawValue) \($0.rawValue)") }
+        }
         let qriskCategories = ["under 10%", "10–20%", "20% or more"].map { ($0, category("qrisk3", $0)) }
         let core20 = (yes: category("core20", "yes"), no: category("core20", "no"), unknown: category("core20", "unknown"))
         let plusCategories = Dictionary(uniqueKeysWithValues: segmentation.plus.map { ($0.name, category("plus", $0.name)) })
@@ -101,31 +102,47 @@ public struct PopulationStratifier: Sendable {
         let unknownQuintile = group(1, "unknown")
         let ethnicOfCode = population.codes.concepts.map { c in group(2, ethnicGroups[c] ?? "not recorded") }
         let notRecorded = group(2, "not recorded")
-        var cells: [Int: Int] = [:]
+        let sexGroups = Sex.allCases.map { group(3, $0.letter) }
+        let bandGroups = (0...130).map { group(4, PopulationSummary.ageBand($0)) }
+        // Every category is known now: cells are a flat array (category, dimension, group).
+        let width = max(1, groups.map(\.count).max() ?? 1)
+        var cells = [Int](repeating: 0, count: categories.count * dimensions.count * width)
         var listSize = 0
         for p in population.patientIDs.indices where population.isRegisteredAndAlive(p, on: day) {
             listSize += 1
             let area = population.lsoa[p], e = population.ethnicity[p]
-            let g = [all, area >= 0 ? quintileOfArea[Int(area)] : unknownQuintile, e >= 0 ? ethnicOfCode[Int(e)] : notRecorded,
-                     group(3, population.sexes[p].letter), group(4, PopulationSummary.ageBand(population.birthDates[p].age(on: day)))]
+            let age = min(130, max(0, population.birthDates[p].age(on: day)))
+            let g = (all, area >= 0 ? quintileOfArea[Int(area)] : unknownQuintile, e >= 0 ? ethnicOfCode[Int(e)] : notRecorded,
+                     sexGroups[Sex.allCases.firstIndex(of: population.sexes[p]) ?? 0], bandGroups[age])
             func count(_ c: Int) {
-                for d in 0..<dimensions.count { cells[(c << 24) | (d << 16) | g[d], default: 0] += 1 }
+                let base = c * dimensions.count * width
+                cells[base + g.0] += 1
+                cells[base + width + g.1] += 1
+                cells[base + 2 * width + g.2] += 1
+                cells[base + 3 * width + g.3] += 1
+                cells[base + 4 * width + g.4] += 1
             }
             let f = assessor.assess(p, on: day, labels: false)
             let s = segmenter.assign(p, on: day, frailty: .some(f?.category))
             count(segmentCategories[s.segment])
-            if let f { count(frailtyCategories["\(f.source.rawValue) \(f.category.rawValue)"]!) }
+            if let f { count(frailtyCategories[f.source == .recorded ? 0 : 1][FrailtyCategory.allCases.firstIndex(of: f.category)!]) }
             if let r = reader.assess(p, on: day, words: false), let score = r.score {
-                count(qriskCategories.first { $0.0 == PopulationSummary.band(score) }!.1)
+                count(score < 10 ? qriskCategories[0].1 : score < 20 ? qriskCategories[1].1 : qriskCategories[2].1)
             }
             count(s.core20.map { $0 ? core20.yes : core20.no } ?? core20.unknown)
             for name in s.plus { count(plusCategories[name]!) }
             for name in s.five { count(fiveCategories[name]!) }
         }
-        let counts = cells.map { key, value -> PopulationSummary.Count in
-            let (c, d, gi) = (key >> 24, (key >> 16) & 0xFF, key & 0xFFFF)
-            return PopulationSummary.Count(measure: categories[c].0, category: categories[c].1, dimension: dimensions[d], group: groups[d][gi], value: value)
-        }.sorted { ($0.measure, $0.category, $0.dimension, $0.group) < ($1.measure, $1.category, $1.dimension, $1.group) }
+        var counts: [PopulationSummary.Count] = []
+        for c in categories.indices {
+            for d in dimensions.indices {
+                for gi in groups[d].indices where cells[(c * dimensions.count + d) * width + gi] > 0 {
+                    counts.append(PopulationSummary.Count(measure: categories[c].0, category: categories[c].1, dimension: dimensions[d], group: groups[d][gi],
+                                                          value: cells[(c * dimensions.count + d) * width + gi]))
+                }
+            }
+        }
+        counts.sort { ($0.measure, $0.category, $0.dimension, $0.group) < ($1.measure, $1.category, $1.dimension, $1.group) }
         return PopulationSummary(listSize: listSize, counts: counts)
     }
 }

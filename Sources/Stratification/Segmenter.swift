@@ -36,10 +36,12 @@ public struct Segmenter: Sendable {
 
     /// `frailty`: the patient's frailty category when the caller has it already (nil inside: not assessed or none).
     public func assign(_ p: Int, on day: Day, frailty known: FrailtyCategory?? = nil) -> SegmentAssignment {
-        // The latest day each set was recorded, up to the date.
+        // The latest day each set was recorded, up to the date (only sets a record of the patient touches are written).
         var latest = [Day?](repeating: nil, count: model.sets.count)
         for e in population.events[Int(population.eventOffsets[p])..<Int(population.eventOffsets[p + 1])] where e.date <= day {
-            for s in setsOfCode[Int(e.code)] { latest[Int(s)] = e.date }
+            let sets = setsOfCode[Int(e.code)]
+            if sets.isEmpty { continue }
+            for s in sets { latest[Int(s)] = e.date }
         }
         let ltc = model.longTermConditions.filter { c in
             guard let diagnosed = latest[c.diagnosis] else { return false }
