@@ -93,6 +93,15 @@ public struct QRISK3Reader: Sendable {
 
     enum Role: Int { case cvd, bmi, totalCholesterol, hdl, systolic, smokeCurrent, smokeEx, smokeNever, recorded, firstCondition }
 
+    /// Which input each condition sets, by its name in the inputs file (nil: not an input QRISK3 has).
+    static let inputOfCondition: [String: any WritableKeyPath<QRISK3Input, Bool> & Sendable] = [
+        "atrialFibrillation": \.atrialFibrillation, "type1Diabetes": \.type1Diabetes, "type2Diabetes": \.type2Diabetes,
+        "kidneyDisease": \.kidneyDisease, "rheumatoidArthritis": \.rheumatoidArthritis, "severeMentalIllness": \.severeMentalIllness,
+        "treatedHypertension": \.treatedHypertension, "lupus": \.lupus, "migraine": \.migraine, "erectileDysfunction": \.erectileDysfunction,
+        "atypicalAntipsychotics": \.atypicalAntipsychotics, "corticosteroids": \.corticosteroids, "familyHistory": \.familyHistory,
+    ]
+    let conditionInputs: [(any WritableKeyPath<QRISK3Input, Bool> & Sendable)?]
+
     /// The model's means (its centring values) used for a missing value, by sex.
     static let means: [QRISK3Input.Sex: (bmi: Double, ratio: Double, systolic: Double)] = [
         .female: (10 / 0.154946178197861.squareRoot(), 3.476326465606690, 123.130012512207030),
@@ -117,6 +126,7 @@ public struct QRISK3Reader: Sendable {
             }
             return r
         }
+        conditionInputs = inputs.conditions.map { Self.inputOfCondition[$0.name] }
         ethnicityOfCode = population.codes.concepts.map { c in UInt8(ethnicGroups.groups16[c].flatMap { inputs.ethnicity[$0] } ?? 0) }
     }
 
@@ -197,22 +207,7 @@ public struct QRISK3Reader: Sendable {
             }
             let has = conditions & (1 << UInt32(i)) != 0
             if has, let n = c.note { note("\(c.name): \(n)") }
-            switch c.name {
-            case "atrialFibrillation": x.atrialFibrillation = has
-            case "type1Diabetes": x.type1Diabetes = has
-            case "type2Diabetes": x.type2Diabetes = has
-            case "kidneyDisease": x.kidneyDisease = has
-            case "rheumatoidArthritis": x.rheumatoidArthritis = has
-            case "severeMentalIllness": x.severeMentalIllness = has
-            case "treatedHypertension": x.treatedHypertension = has
-            case "lupus": x.lupus = has
-            case "migraine": x.migraine = has
-            case "erectileDysfunction": x.erectileDysfunction = has
-            case "atypicalAntipsychotics": x.atypicalAntipsychotics = has
-            case "corticosteroids": x.corticosteroids = has
-            case "familyHistory": x.familyHistory = has
-            default: continue
-            }
+            if let input = conditionInputs[i] { x[keyPath: input] = has }
         }
         if x.type1Diabetes { x.type2Diabetes = false }
         return RiskAssessment(input: x, score: model.score(x), defaulted: defaulted, recorded: recorded)

@@ -22,8 +22,10 @@ public struct Segmenter: Sendable {
     let ethnicGroups: EthnicGroups
     /// IMD decile of each of the population's areas (by `population.lsoa` index), nil when unknown.
     let deciles: [Int?]
-    /// Per code: the sets it belongs to.
-    let setsOfCode: [[Int32]]
+    /// Per code: the sets it belongs to, flat (`setOffsets[code]..<setOffsets[code + 1]` into `setList`), so reading
+    /// them costs no reference counting.
+    let setOffsets: [Int32]
+    let setList: [Int32]
 
     public init(model: SegmentationModel, population: Population, frailty: FrailtyAssessor?, ethnicGroups: EthnicGroups, decile: (String) -> Int?) {
         self.model = model
@@ -31,7 +33,13 @@ public struct Segmenter: Sendable {
         self.frailty = frailty
         self.ethnicGroups = ethnicGroups
         deciles = population.lsoaCodes.map(decile)
-        setsOfCode = population.codes.concepts.map { c in model.sets.indices.filter { model.sets[$0].contains(c) }.map(Int32.init) }
+        var offsets: [Int32] = [0], list: [Int32] = []
+        for c in population.codes.concepts {
+            for i in model.sets.indices where model.sets[i].contains(c) { list.append(Int32(i)) }
+            offsets.append(Int32(list.count))
+        }
+        setOffsets = offsets
+        setList = list
     }
 
     /// `frailty`: the patient's frailty category when the caller has it already (nil inside: not assessed or none).
@@ -39,9 +47,9 @@ public struct Segmenter: Sendable {
         // The latest day each set was recorded, up to the date (only sets a record of the patient touches are written).
         var latest = [Day?](repeating: nil, count: model.sets.count)
         for e in population.events[Int(population.eventOffsets[p])..<Int(population.eventOffsets[p + 1])] where e.date <= day {
-            let sets = setsOfCode[Int(e.code)]
-            if sets.isEmpty { continue }
-            for s in sets { latest[Int(s)] = e.date }
+            let from = Int(setOffsets[Int(e.code)]), to = Int(setOffsets[Int(e.code) + 1])
+            if from == to { continue }
+            for k in from..<to { latest[Int(setList[k])] = e.date }
         }
         let ltc = model.longTermConditions.filter { c in
             guard let diagnosed = latest[c.diagnosis] else { return false }
