@@ -63,6 +63,14 @@ extension Monitoring {
             if r.chance(0.04) { add(&p, "NOCX_COD", on: recent(&r, months: 240), kind: .procedure, &r) }
             if r.chance(0.72) { add(&p, "SMEAR_COD", on: recent(&r, months: age < 50 ? 42 : 66), kind: .procedure, &r) }
         }
+        // HDL cholesterol beside the total (for cholesterol ratios: QRISK3) and the palliative care register, from
+        // their own stream so the rest of the record is unchanged.
+        var h = SynthRandom.derived(FNV1a.hash(p.id), 0x4D1C)
+        if age >= 25, h.chance(cvd || has(.diabetes) || age >= 40 ? 0.6 : 0.15) {
+            add(&p, "HDLCCHOL_COD", on: recent(&h, months: 36), value: (min(3.0, max(0.5, h.normal(mean: 1.4, sd: 0.4))) * 10).rounded() / 10,
+                unit: "mmol/L", &h)
+        }
+        if h.chance(age >= 85 ? 0.03 : age >= 75 ? 0.01 : 0.001) { add(&p, "PALCARE_COD", on: recent(&h, months: 12), kind: .procedure, &h) }
         // Urgent suspected lower-GI cancer referrals (about 1 % of adults 40+ a year; IIF CAN-04), most with a FIT
         // result in the 21 days before, some with one too early, and a few with none.
         if age >= 40, r.chance(0.012) {
