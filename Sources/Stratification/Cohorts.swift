@@ -16,6 +16,22 @@ public enum CohortCondition: Sendable {
     case recordWithin(Set<UInt64>, months: Int)
     case ageUnder(Int)
     case ageAtLeast(Int)
+    case readings(Readings)
+    case noRecordEver(Set<UInt64>)
+    case medicineWithin(Set<UInt64>, months: Int)
+    indirect case anyOf([CohortCondition])
+
+    /// Counted readings: how many, how recent, above or below which values, how far apart.
+    public struct Readings: Sendable {
+        public var concepts: Set<UInt64>
+        public var months: Int
+        public var atLeast: Int
+        public var valueAtLeast: Double?
+        public var value2AtLeast: Double?
+        public var valueBelow: Double?
+        public var apartDays: Int?
+        public var latestOnly: Bool
+    }
 }
 
 /// A cohort to act on, as data: who meets every condition on the date.
@@ -24,21 +40,31 @@ public struct Cohort: Sendable {
     public var label: String
     public var source: String
     public var when: [CohortCondition]
+    /// "cohort" or "case finding".
+    public var group: String = "cohort"
+    /// Code lists the cohort names that qofd does not have: what they define stays empty (said on the page).
+    public var missingLists: [String] = []
 }
 
 /// The cohorts of a file (the shipped `cohorts.yaml`, or a site's own).
 public enum CohortFile {
+    /// The shipped cohorts and case-finding rules.
     public static func bundled(library: ClusterLibrary) throws -> [Cohort] {
-        guard let url = Bundle.module.url(forResource: "cohorts", withExtension: "yaml") else { throw FrailtyModelError("cohorts.yaml is missing from this build") }
-        return try parse(try String(contentsOf: url, encoding: .utf8), file: "cohorts.yaml", library: library)
+        try ["cohorts", "case-finding"].flatMap { name -> [Cohort] in
+            guard let url = Bundle.module.url(forResource: name, withExtension: "yaml") else { throw FrailtyModelError("\(name).yaml is missing from this build") }
+            return try parse(try String(contentsOf: url, encoding: .utf8), file: "\(name).yaml", library: library)
+        }
     }
 
     public static func parse(_ text: String, file: String, library: ClusterLibrary) throws -> [Cohort] {
         guard let root = try Yams.compose(yaml: text)?.mapping else { throw FrailtyModelError("\(file): not a mapping") }
+        var missing = Set<String>()
         func concepts(_ node: Node?) throws -> Set<UInt64> {
             guard let names = node?.sequence?.compactMap({ $0.scalar?.string }), !names.isEmpty else { throw FrailtyModelError("\(file): a list of clusters is expected") }
+            for n in names where library[n] == nil { missing.insert(n) }
             return names.compactMap { library[$0] }.reduce(into: Set<UInt64>()) { $0.formUnion($1.concepts) }
         }
+        func double(_ node: Node?) -> Double? { (node?.scalar?.string).flatMap { Double($0) } }
         func int(_ node: Node?) throws -> Int {
             guard let i = (node?.scalar?.string).flatMap({ Int($0) }) else { throw FrailtyModelError("\(file): a whole number is expected") }
             return i
@@ -60,6 +86,15 @@ public enum CohortFile {
             case "within": return .recordWithin(try concepts(v.mapping?["clusters"]), months: try int(v.mapping?["months"]))
             case "age_under": return .ageUnder(try int(v))
             case "age_at_least": return .ageAtLeast(try int(v))
+            case "readings":
+                let m = v.mapping
+                return .readings(.init(concepts: try concepts(m?["clusters"]), months: try int(m?["months"]), atLeast: try int(m?["at_least"]),
+                                       valueAtLeast: double(m?["value_at_least"]), value2AtLeast: double(m?["value2_at_least"]),
+                                       valueBelow: double(m?["value_below"]), apartDays: (m?["apart_days"]?.scalar?.string).flatMap { Int($0) },
+                                       latestOnly: m?["latest"]?.bool ?? false))
+            case "no_record_ever": return .noRecordEver(try concepts(v))
+            case "medicine_within": return .medicineWithin(try concepts(v.mapping?["clusters"]), months: try int(v.mapping?["months"]))
+            case "any_of": return .anyOf(try (v.sequence ?? []).map(condition))
             default: throw FrailtyModelError("\(file): unknown cohort condition \(key)")
             }
         }
@@ -67,7 +102,10 @@ public enum CohortFile {
             guard let id = k.scalar?.string, let m = v.mapping, let when = m["when"]?.sequence, !when.isEmpty else {
                 throw FrailtyModelError("\(file): each cohort needs an id and when")
             }
-            return Cohort(id: id, label: m["label"]?.scalar?.string ?? id, source: m["source"]?.scalar?.string ?? "", when: try when.map(condition))
+            missing = []
+            let conditions = try when.map(condition)
+            return Cohort(id: id, label: m["label"]?.scalar?.string ?? id, source: m["source"]?.scalar?.string ?? "", when: conditions,
+                          group: m["group"]?.scalar?.string ?? "cohort", missingLists: missing.sorted())
         }
     }
 }
@@ -100,41 +138,70 @@ public struct CohortFinder: Sendable {
     }
 
     func member(_ p: Int, _ cohort: Cohort, on day: Day) -> Member? {
+        var why: [String] = []
+        for c in cohort.when where !holds(c, p, on: day, why: &why) { return nil }
+        return Member(row: p, why: why)
+    }
+
+    /// Whether the condition holds for the patient on the day; adds what made it hold to `why`.
+    func holds(_ c: CohortCondition, _ p: Int, on day: Day, why: inout [String]) -> Bool {
         let events = population.events[Int(population.eventOffsets[p])..<Int(population.eventOffsets[p + 1])].filter { $0.date <= day }
         let age = population.birthDates[p].age(on: day)
-        var why: [String] = []
-        for c in cohort.when {
-            switch c {
-            case .segment(let ids):
-                let s = segmenter.model.segments[segmenter.assign(p, on: day).segment]
-                guard ids.contains(s.id) else { return nil }
-                why.append("segment: \(s.label.lowercased())")
-            case .qrisk3AtLeast(let x):
-                guard let r = qrisk.assess(p, on: day), let score = r.score, score >= x else { return nil }
-                why.append(String(format: "QRISK3 %.1f%%", score) + (r.defaulted.count > 1 ? " (\(r.defaulted.count - 1) inputs defaulted besides Townsend)" : ""))
-            case .noRecordWithin(let set, let months):
-                let from = day.adding(months: -months)
-                guard !events.contains(where: { $0.date > from && set.contains(population.codes[$0.code]) }) else { return nil }
-            case .noMedicineWithin(let set, let months):
-                let from = day.adding(months: -months)
-                let meds = population.medications[Int(population.medicationOffsets[p])..<Int(population.medicationOffsets[p + 1])]
-                guard !meds.contains(where: { $0.date > from && $0.date <= day && set.contains(population.codes[$0.code]) }) else { return nil }
-            case .noContactWithin(let months):
-                let from = day.adding(months: -months)
-                guard !events.contains(where: { $0.date > from }) else { return nil }
-                why.append("nothing coded since \(from.adding(days: 1))")
-            case .frailty(let categories):
-                guard let f = frailty.assess(p, on: day), categories.contains(f.category) else { return nil }
-                why.append("\(f.category.rawValue) frailty (\(f.source.rawValue)\(f.recordedOn.map { " \($0)" } ?? ""))")
-            case .anyRecord(let set):
-                guard events.contains(where: { set.contains(population.codes[$0.code]) }) else { return nil }
-            case .recordWithin(let set, let months):
-                let from = day.adding(months: -months)
-                guard events.contains(where: { $0.date > from && set.contains(population.codes[$0.code]) }) else { return nil }
-            case .ageUnder(let n): guard age < n else { return nil }
-            case .ageAtLeast(let n): guard age >= n else { return nil }
+        switch c {
+        case .segment(let ids):
+            let s = segmenter.model.segments[segmenter.assign(p, on: day).segment]
+            guard ids.contains(s.id) else { return false }
+            why.append("segment: \(s.label.lowercased())")
+        case .qrisk3AtLeast(let x):
+            guard let r = qrisk.assess(p, on: day), let score = r.score, score >= x else { return false }
+            why.append(String(format: "QRISK3 %.1f%%", score) + (r.defaulted.count > 1 ? " (\(r.defaulted.count - 1) inputs defaulted besides Townsend)" : ""))
+        case .noRecordWithin(let set, let months):
+            let from = day.adding(months: -months)
+            return !events.contains { $0.date > from && set.contains(population.codes[$0.code]) }
+        case .noMedicineWithin(let set, let months):
+            return medicines(p, set, within: months, on: day).isEmpty
+        case .noContactWithin(let months):
+            let from = day.adding(months: -months)
+            guard !events.contains(where: { $0.date > from }) else { return false }
+            why.append("nothing coded since \(from.adding(days: 1))")
+        case .frailty(let categories):
+            guard let f = frailty.assess(p, on: day), categories.contains(f.category) else { return false }
+            why.append("\(f.category.rawValue) frailty (\(f.source.rawValue)\(f.recordedOn.map { " \($0)" } ?? ""))")
+        case .anyRecord(let set): return events.contains { set.contains(population.codes[$0.code]) }
+        case .recordWithin(let set, let months):
+            let from = day.adding(months: -months)
+            return events.contains { $0.date > from && set.contains(population.codes[$0.code]) }
+        case .ageUnder(let n): return age < n
+        case .ageAtLeast(let n): return age >= n
+        case .noRecordEver(let set): return !events.contains { set.contains(population.codes[$0.code]) }
+        case .medicineWithin(let set, let months):
+            let issued = medicines(p, set, within: months, on: day)
+            guard let last = issued.last else { return false }
+            why.append("medicine issued \(last)")
+        case .readings(let r):
+            let from = day.adding(months: -r.months)
+            var all = events.filter { $0.date > from && r.concepts.contains(population.codes[$0.code]) }
+            if r.latestOnly, let last = all.last { all = [last] }
+            let counted = all.filter { e in
+                if let below = r.valueBelow { return !e.value.isNaN && Double(e.value) < below }
+                let first = r.valueAtLeast.map { !e.value.isNaN && Double(e.value) >= $0 } ?? false
+                let second = r.value2AtLeast.map { !e.value2.isNaN && Double(e.value2) >= $0 } ?? false
+                return first || second
             }
+            guard counted.count >= r.atLeast else { return false }
+            if let apart = r.apartDays, let a = counted.first, let b = counted.last, b.date.daysSinceEpoch - a.date.daysSinceEpoch < apart { return false }
+            why.append(counted.suffix(3).map { e in (e.value2.isNaN ? "\(e.value)" : "\(e.value)/\(e.value2)") + " on \(e.date)" }.joined(separator: ", "))
+        case .anyOf(let options):
+            for o in options where holds(o, p, on: day, why: &why) { return true }
+            return false
         }
-        return Member(row: p, why: why)
+        return true
+    }
+
+    /// The days medicines of the set were issued in the months up to the day, in order.
+    func medicines(_ p: Int, _ set: Set<UInt64>, within months: Int, on day: Day) -> [Day] {
+        let from = day.adding(months: -months)
+        return population.medications[Int(population.medicationOffsets[p])..<Int(population.medicationOffsets[p + 1])]
+            .filter { $0.date > from && $0.date <= day && set.contains(population.codes[$0.code]) }.map(\.date)
     }
 }

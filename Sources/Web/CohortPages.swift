@@ -25,7 +25,9 @@ extension WebApp {
         let suppressed = viewer.seesBeyondPractice(ods)
         let rows = PopulationLabels.cohorts.map { c -> [String: String] in
             let n = finder.members(c, on: day).count
-            return ["id": c.id, "label": c.label, "source": c.source, "count": suppressed ? Suppression.shown(n).map(String.init) ?? "*" : String(n)]
+            return ["id": c.id, "label": c.label, "source": c.source, "group": c.group,
+                    "missing": c.missingLists.isEmpty ? "" : "rests on code lists qofd does not ship (\(c.missingLists.joined(separator: ", "))): undercounts",
+                    "count": suppressed ? Suppression.shown(n).map(String.init) ?? "*" : String(n)]
         }
         return page("cohorts", [
             "title": "Cohorts to act on, \(ods)", "ods": ods, "asOf": day.description, "cohorts": rows, "patientAccess": viewer.mayViewPatients(of: ods),

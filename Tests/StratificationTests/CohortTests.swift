@@ -77,3 +77,51 @@ struct CohortTests {
         #expect(Self.members("complex-not-seen", people) == [0])
     }
 }
+
+/// Case finding at its boundaries: two raised clinic readings (140/85 or 135/90 counts, 139/89 does not) or one
+/// raised home reading; the latest HbA1c 48 against 47; non-diabetic hyperglycaemia without a test; an
+/// anticoagulant without atrial fibrillation; CKD resting on an eGFR list qofd does not ship, and saying so.
+@Suite("Case finding")
+struct CaseFindingTests {
+    typealias P = CohortTests.Person
+
+    @Test("possible hypertension: two raised clinic readings in 24 months, or one raised home reading, and no hypertension code")
+    func hypertension() {
+        let people = [P(events: [("BP_COD", "2025-01-10", 140), ("BP_COD", "2025-06-01", 120)]),                       // one raised: no
+                      P(events: [("BP_COD", "2025-01-10", 141), ("BP_COD", "2025-06-01", 125)]),                       // one raised: no
+                      P(events: [("BP_COD", "2024-01-10", 150), ("BP_COD", "2025-06-01", 145)]),                       // first outside 24 months: no
+                      P(events: [("HOMEBP_COD", "2025-06-01", 136)]),                                                  // home 136: yes
+                      P(events: [("HOMEBP_COD", "2025-06-01", 134)]),                                                  // home 134: no
+                      P(events: [("BP_COD", "2025-01-10", 142), ("BP_COD", "2025-06-01", 150), ("HYP_COD", "2025-07-01", .nan)])]  // on the register
+        // Diastolic is value2: readings carry only the systolic here, so 140 and over counts.
+        var twoRaised = P(events: [("BP_COD", "2025-01-10", 140), ("BP_COD", "2025-06-01", 150)])
+        twoRaised.born = "1970-01-01"
+        #expect(CohortTests.members("possible-hypertension", people + [twoRaised]) == [3, 6])
+    }
+
+    @Test("possible diabetes: the latest HbA1c 48 or more and no diabetes code")
+    func diabetes() {
+        let people = [P(events: [("IFCCHBAM_COD", "2025-06-01", 48)]), P(events: [("IFCCHBAM_COD", "2025-06-01", 47)]),
+                      P(events: [("IFCCHBAM_COD", "2025-01-01", 52), ("IFCCHBAM_COD", "2025-06-01", 45)]),
+                      P(events: [("IFCCHBAM_COD", "2025-06-01", 60), ("DM_COD", "2025-07-01", .nan)])]
+        #expect(CohortTests.members("possible-diabetes", people) == [0])
+    }
+
+    @Test("non-diabetic hyperglycaemia without an HbA1c in 12 months; an anticoagulant without atrial fibrillation")
+    func ndhAndAnticoagulant() {
+        let ndh = [P(events: [("NDH_COD", "2022-01-01", .nan)]), P(events: [("NDH_COD", "2022-01-01", .nan), ("IFCCHBAM_COD", "2025-09-01", 44)])]
+        #expect(CohortTests.members("ndh-no-test", ndh) == [0])
+        let doac = "opensafely-direct-acting-oral-anticoagulants-doac"
+        let anticoagulated = [P(medicines: [(doac, "2026-01-10")]), P(events: [("AFIB_COD", "2020-01-01", .nan)], medicines: [(doac, "2026-01-10")]),
+                              P(medicines: [(doac, "2025-06-01")])]
+        #expect(CohortTests.members("anticoagulant-no-diagnosis", anticoagulated) == [0])
+    }
+
+    @Test("possible CKD rests on an eGFR list qofd does not ship: nobody is found, and the cohort says which list is missing")
+    func ckdMissingList() throws {
+        let ckd = try #require(CohortTests.cohorts["possible-ckd"])
+        #expect(ckd.missingLists == ["EGFR_COD"] && ckd.group == "case finding")
+        #expect(CohortTests.cohorts["anticoagulant-no-diagnosis"]?.missingLists == ["VTE_COD"])
+        #expect(CohortTests.cohorts["qrisk3-no-statin"]?.missingLists == [])
+    }
+}
