@@ -80,7 +80,9 @@ struct ServeProcessTests {
         #expect(await eventually(10) { notify.messages.contains { $0.hasPrefix("WATCHDOG=1") } })
         #expect(notify.messages.contains { $0.contains("STATUS=") })
 
-        // /metrics parsed by the Prometheus client library's own parser.
+        // /metrics parsed by the Prometheus client library's own parser. An extract is counted once its reports are
+        // written, a moment after its runs are committed: wait for the count.
+        _ = await eventually(30) { ((try? Self.parsePrometheus(daemon.get("/metrics").1))?["qofd_extracts_processed_total"] ?? 0) == 3 }
         let (status, metrics) = daemon.get("/metrics")
         #expect(status == 200)
         let parsed = try Self.parsePrometheus(metrics)
