@@ -35,6 +35,8 @@ public struct DaemonConfiguration: Sendable, Equatable {
     /// Attempts at one extract before it is given up on and quarantined with the last error.
     public var maxAttempts = 5
     public var storePatientOutcomes: Bool
+    /// Make and store each extract's population health summary (segments, frailty, QRISK3, Core20PLUS5).
+    public var populationSummary = true
     /// Years of patient-level outcomes to keep (current and previous QOF year by default).
     public var patientOutcomeYears: Int
     /// The web view's sign-in: local accounts or a trusted proxy header.
@@ -44,7 +46,7 @@ public struct DaemonConfiguration: Sendable, Equatable {
         "database_url", "database_password_file", "state_dir", "inbox", "archive", "quarantine", "reports", "poll_interval",
         "recompute_at", "rulesets", "rules_dir", "clusters_dir", "listen", "log_level", "workers", "lease_seconds", "max_attempts",
         "store_patient_outcomes", "patient_outcome_years", "web_auth", "web_proxy_header", "web_secure_cookies", "web_session_minutes", "reference_dir",
-        "national_dir",
+        "national_dir", "population_summary",
     ]
 
     /// The defaults under a state directory.
@@ -143,6 +145,12 @@ public struct DaemonConfiguration: Sendable, Equatable {
                 throw ConfigurationError(option: "web_secure_cookies", message: "must be true or false")
             }
             c.web.secureCookies = b
+        }
+        if let s = values["population_summary"] {
+            guard let b = ["true": true, "yes": true, "false": false, "no": false][s.lowercased()] else {
+                throw ConfigurationError(option: "population_summary", message: "must be true or false")
+            }
+            c.populationSummary = b
         }
         if let s = values["store_patient_outcomes"] {
             guard let b = ["true": true, "yes": true, "false": false, "no": false][s.lowercased()] else {

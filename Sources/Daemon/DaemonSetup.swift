@@ -62,7 +62,7 @@ extension ExtractProcessor {
         return ExtractProcessor(
             directories: dirs, rulesets: chosen, library: library, worker: worker, leaseSeconds: c.leaseSeconds, maxAttempts: c.maxAttempts,
             storePatientOutcomes: c.storePatientOutcomes, reportsDirectory: URL(fileURLWithPath: c.reports),
-            nationalDirectory: nationalDirectory, nationalFigures: figures, iifFigures: iif, logger: logger)
+            nationalDirectory: nationalDirectory, nationalFigures: figures, iifFigures: iif, populationSummary: c.populationSummary, logger: logger)
     }
 }
 

@@ -147,6 +147,7 @@ struct DaemonConfigurationTests {
     @Test("an invalid configuration names the option", arguments: [
         ("poll_interval: fast\n", "poll_interval"), ("workers: 0\n", "workers"), ("listen: nowhere\n", "listen"),
         ("recompute_at: 25:00\n", "recompute_at"), ("inbox: relative/path\n", "inbox"), ("pol_interval: 5\n", "pol_interval"),
+        ("population_summary: sometimes\n", "population_summary"),
     ])
     func invalid(_ text: String, _ option: String) throws {
         let file = try write(text)
@@ -156,6 +157,12 @@ struct DaemonConfigurationTests {
         } catch let e as ConfigurationError {
             #expect(e.option == option)
         }
+    }
+
+    @Test("the population summary is on by default and can be turned off")
+    func populationSummarySetting() throws {
+        #expect(try DaemonConfiguration.load(file: nil, environment: [:], defaultStateDirectory: "/s").populationSummary)
+        #expect(try !DaemonConfiguration.load(file: try write("population_summary: false\n"), environment: [:], defaultStateDirectory: "/s").populationSummary)
     }
 
     @Test("the password comes from a file and is added to the connection string, never from the command line")
