@@ -24,6 +24,8 @@ CREATE TABLE population_count (
     PRIMARY KEY (run_id, measure, category, dimension, grp)
 );
 
+-- The roles' grants, replaced once for migrations 0013-0015: the reader may see who holds which right (0013);
+-- the daemon records which member runs a PCN run was summed from (0014) and stores population summaries (0015).
 CREATE OR REPLACE FUNCTION qofd_grant(daemon text, reader text) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
     EXECUTE format('GRANT USAGE ON SCHEMA public TO %I, %I', daemon, reader);

@@ -1,5 +1,4 @@
 import Clinical
-import Clusters
 import ReferenceData
 import Stratification
 
@@ -8,8 +7,7 @@ import Stratification
 enum PopulationStep {
     /// nil when the models cannot be read (then extracts are stored without a population summary, and the log says so).
     static let shared: Result<(PopulationStratifier, Deprivation), any Error> = Result {
-        (try PopulationStratifier(library: try ClusterLibrary.bundled(), ethnicGroups: try EthnicGroups.bundled()),
-         try Deprivation.imd2025AcceptingLSOA2011())
+        (try PopulationStratifier.shipped.get(), try Deprivation.imd2025AcceptingLSOA2011())
     }
 
     static func summary(_ population: Population) -> (PopulationSummary, String)? {

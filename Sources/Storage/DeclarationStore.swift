@@ -14,17 +14,18 @@ public enum DeclarationStore {
         case approved
         case returned
 
-        public var words: String {
+        public var words: String { words(pcn: false) }
+
+        /// The state in words, naming who declares: the practice, or the PCN for its Network Contract DES.
+        public func words(pcn: Bool) -> String {
+            let declarer = pcn ? "PCN" : "practice"
             switch self {
-            case .awaitingPracticeDeclaration: return "awaiting practice declaration"
+            case .awaitingPracticeDeclaration: return "awaiting \(declarer) declaration"
             case .awaitingCommissionerApproval: return "awaiting commissioner approval"
             case .approved: return "approved"
-            case .returned: return "returned to the practice"
+            case .returned: return "returned to the \(declarer)"
             }
         }
-
-        /// The words for a PCN's declaration (the Network Contract DES), where the PCN declares.
-        public func words(pcn: Bool) -> String { pcn ? words.replacingOccurrences(of: "practice", with: "PCN") : words }
     }
 
     /// Which achievement: a practice, a ruleset, an achievement date.

@@ -139,14 +139,14 @@ public struct CohortFinder: Sendable {
 
     func member(_ p: Int, _ cohort: Cohort, on day: Day) -> Member? {
         var why: [String] = []
-        for c in cohort.when where !holds(c, p, on: day, why: &why) { return nil }
+        let events = population.events[Int(population.eventOffsets[p])..<Int(population.eventOffsets[p + 1])].filter { $0.date <= day }
+        for c in cohort.when where !holds(c, p, events, on: day, why: &why) { return nil }
         return Member(row: p, why: why)
     }
 
-    /// Whether the condition holds for the patient on the day; adds what made it hold to `why`.
-    func holds(_ c: CohortCondition, _ p: Int, on day: Day, why: inout [String]) -> Bool {
-        let events = population.events[Int(population.eventOffsets[p])..<Int(population.eventOffsets[p + 1])].filter { $0.date <= day }
-        let age = population.birthDates[p].age(on: day)
+    /// Whether the condition holds for the patient (whose records up to the day are `events`); adds what made it
+    /// hold to `why`.
+    func holds(_ c: CohortCondition, _ p: Int, _ events: [Event], on day: Day, why: inout [String]) -> Bool {
         switch c {
         case .segment(let ids):
             let s = segmenter.model.segments[segmenter.assign(p, on: day).segment]
@@ -171,8 +171,8 @@ public struct CohortFinder: Sendable {
         case .recordWithin(let set, let months):
             let from = day.adding(months: -months)
             return events.contains { $0.date > from && set.contains(population.codes[$0.code]) }
-        case .ageUnder(let n): return age < n
-        case .ageAtLeast(let n): return age >= n
+        case .ageUnder(let n): return population.birthDates[p].age(on: day) < n
+        case .ageAtLeast(let n): return population.birthDates[p].age(on: day) >= n
         case .noRecordEver(let set): return !events.contains { set.contains(population.codes[$0.code]) }
         case .medicineWithin(let set, let months):
             let issued = medicines(p, set, within: months, on: day)
@@ -192,7 +192,7 @@ public struct CohortFinder: Sendable {
             if let apart = r.apartDays, let a = counted.first, let b = counted.last, b.date.daysSinceEpoch - a.date.daysSinceEpoch < apart { return false }
             why.append(counted.suffix(3).map { e in (e.value2.isNaN ? "\(e.value)" : "\(e.value)/\(e.value2)") + " on \(e.date)" }.joined(separator: ", "))
         case .anyOf(let options):
-            for o in options where holds(o, p, on: day, why: &why) { return true }
+            for o in options where holds(o, p, events, on: day, why: &why) { return true }
             return false
         }
         return true

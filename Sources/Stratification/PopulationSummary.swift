@@ -49,6 +49,8 @@ public struct PopulationStratifier: Sendable {
     public let qriskInputs: QRISK3InputModel
     public let qrisk: QRISK3
     public let ethnicGroups: EthnicGroups
+    /// The cohorts to act on and the case-finding rules, read with the same code lists.
+    public let cohorts: [Cohort]
     /// A fingerprint of the three model files, stored with each summary (a changed model means a new summary).
     public let modelsSHA256: String
 
@@ -57,6 +59,7 @@ public struct PopulationStratifier: Sendable {
         frailty = try FrailtyModel.bundled(library: library)
         qriskInputs = try QRISK3InputModel.bundled(library: library)
         qrisk = try QRISK3.bundled()
+        cohorts = try CohortFile.bundled(library: library).sorted { $0.id < $1.id }
         self.ethnicGroups = ethnicGroups
         var text = ""
         for name in ["segments", "frailty-efi", "qrisk3-inputs"] {
@@ -64,6 +67,11 @@ public struct PopulationStratifier: Sendable {
         }
         text += qrisk.name
         modelsSHA256 = SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// The models with the shipped code lists, made once per process: the pipeline and the web view share them.
+    public static let shipped: Result<PopulationStratifier, any Error> = Result {
+        try PopulationStratifier(library: try ClusterLibrary.bundled(), ethnicGroups: try EthnicGroups.bundled())
     }
 
     /// The summary of the patients registered and alive on `day`; `decile` gives an area's IMD decile.

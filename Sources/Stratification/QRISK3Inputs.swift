@@ -101,6 +101,9 @@ public struct QRISK3Reader: Sendable {
         "atypicalAntipsychotics": \.atypicalAntipsychotics, "corticosteroids": \.corticosteroids, "familyHistory": \.familyHistory,
     ]
     let conditionInputs: [(any WritableKeyPath<QRISK3Input, Bool> & Sendable)?]
+    /// The value inputs, looked up once: BMI, total cholesterol, HDL cholesterol, systolic.
+    let bmiValue: QRISK3InputModel.Value, totalCholesterolValue: QRISK3InputModel.Value, hdlValue: QRISK3InputModel.Value,
+        systolicValue: QRISK3InputModel.Value
 
     /// The model's means (its centring values) used for a missing value, by sex.
     static let means: [QRISK3Input.Sex: (bmi: Double, ratio: Double, systolic: Double)] = [
@@ -114,8 +117,10 @@ public struct QRISK3Reader: Sendable {
         self.model = model
         self.population = population
         self.ethnicGroups = ethnicGroups
-        let sets: [(Role, Set<UInt64>)] = [(.cvd, inputs.cvd), (.bmi, inputs.values["bmi"]!.concepts), (.totalCholesterol, inputs.values["total_cholesterol"]!.concepts),
-                                           (.hdl, inputs.values["hdl_cholesterol"]!.concepts), (.systolic, inputs.values["systolic"]!.concepts),
+        (bmiValue, totalCholesterolValue, hdlValue, systolicValue) =
+            (inputs.values["bmi"]!, inputs.values["total_cholesterol"]!, inputs.values["hdl_cholesterol"]!, inputs.values["systolic"]!)
+        let sets: [(Role, Set<UInt64>)] = [(.cvd, inputs.cvd), (.bmi, bmiValue.concepts), (.totalCholesterol, totalCholesterolValue.concepts),
+                                           (.hdl, hdlValue.concepts), (.systolic, systolicValue.concepts),
                                            (.smokeCurrent, inputs.smoking.current), (.smokeEx, inputs.smoking.ex), (.smokeNever, inputs.smoking.never),
                                            (.recorded, inputs.recordedScore)]
         roles = population.codes.concepts.map { c in
@@ -141,12 +146,9 @@ public struct QRISK3Reader: Sendable {
         case .male: sex = .male
         default: return nil
         }
-        func window(_ key: String) -> (from: Day, range: ClosedRange<Double>) {
-            let v = inputs.values[key]!
-            return (day.adding(months: -v.months), v.range)
-        }
-        let (bmiFrom, bmiRange) = window("bmi"), (tcFrom, tcRange) = window("total_cholesterol"), (hdlFrom, hdlRange) = window("hdl_cholesterol")
-        let (sbpFrom, sbpRange) = window("systolic")
+        func window(_ v: QRISK3InputModel.Value) -> (from: Day, range: ClosedRange<Double>) { (day.adding(months: -v.months), v.range) }
+        let (bmiFrom, bmiRange) = window(bmiValue), (tcFrom, tcRange) = window(totalCholesterolValue), (hdlFrom, hdlRange) = window(hdlValue)
+        let (sbpFrom, sbpRange) = window(systolicValue)
         var bmi: Double?, tc: Double?, hdl: Double?, systolic: Double?, recorded: (Double, Day)?
         var readings = 0, sum = 0.0, sumSquares = 0.0
         var smoking: Role?, conditions: UInt32 = 0

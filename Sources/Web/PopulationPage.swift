@@ -1,5 +1,4 @@
 import Clinical
-import Clusters
 import Foundation
 import Hummingbird
 import QRISK3
@@ -74,14 +73,8 @@ extension WebApp {
 
 /// The segmentation model the summaries were made with (for labels and order), read once.
 enum PopulationLabels {
+    /// The models the pipeline summarises with (the shipped code lists), shared with it.
+    static let stratifier: PopulationStratifier? = try? PopulationStratifier.shipped.get()
     static let segmentation: SegmentationModel? = stratifier?.segmentation
-    /// The models the pipeline summarises with (the shipped code lists), and the cohorts to act on.
-    static let stratifier: PopulationStratifier? = {
-        guard let library = try? Clusters.ClusterLibrary.bundled(), let ethnic = try? EthnicGroups.bundled() else { return nil }
-        return try? PopulationStratifier(library: library, ethnicGroups: ethnic)
-    }()
-    static let cohorts: [Cohort] = {
-        guard let library = try? Clusters.ClusterLibrary.bundled() else { return [] }
-        return ((try? CohortFile.bundled(library: library)) ?? []).sorted { $0.id < $1.id }
-    }()
+    static let cohorts: [Cohort] = stratifier?.cohorts ?? []
 }

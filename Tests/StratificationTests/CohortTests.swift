@@ -27,23 +27,10 @@ struct CohortTests {
     }
 
     static func members(_ cohort: String, _ people: [Person]) -> [Int] {
-        var b = PopulationBuilder(practice: PracticeInfo(ods: "A81001", name: "Test"), dataTo: day)
-        for (i, p) in people.enumerated() {
-            b.patientIDs.append("P\(i)")
-            b.nhsNumbers.append(0)
-            b.birthDates.append(Day(iso: p.born)!)
-            b.sexes.append(.female)
-            b.deathDates.append(.distantFuture)
-            b.lsoa.append(-1)
-            b.ethnicity.append(-1)
-            b.registrations.append(Registration(start: Day(iso: "2000-01-01")!, end: .distantFuture))
-            b.registrationOffsets.append(Int32(b.registrations.count))
-            b.events += p.events.map { Event(date: Day(iso: $0.1)!, code: b.codes.intern(code($0.0)), value: $0.2) }.sorted { $0.date < $1.date }
-            b.eventOffsets.append(Int32(b.events.count))
-            b.medications += p.medicines.map { Medication(date: Day(iso: $0.1)!, code: b.codes.intern(code($0.0))) }.sorted { $0.date < $1.date }
-            b.medicationOffsets.append(Int32(b.medications.count))
-        }
-        let finder = CohortFinder(stratifier: stratifier, population: try! b.build(), decile: { _ in nil })
+        let population = TestPopulation.build(people.map { p in
+            TestPerson(born: p.born, events: p.events.map { (code($0.0), $0.1, $0.2) }, medicines: p.medicines.map { (code($0.0), $0.1) })
+        })
+        let finder = CohortFinder(stratifier: stratifier, population: population, decile: { _ in nil })
         return finder.members(cohorts[cohort]!, on: day).map(\.row)
     }
 

@@ -25,23 +25,7 @@ struct FrailtyTests {
     }
 
     static func population(_ people: [Person]) -> Population {
-        var b = PopulationBuilder(practice: PracticeInfo(ods: "A81001", name: "Test"), dataTo: day)
-        for (i, p) in people.enumerated() {
-            b.patientIDs.append("P\(i)")
-            b.nhsNumbers.append(0)
-            b.birthDates.append(Day(iso: p.born)!)
-            b.sexes.append(.female)
-            b.deathDates.append(.distantFuture)
-            b.lsoa.append(-1)
-            b.ethnicity.append(-1)
-            b.registrations.append(Registration(start: Day(iso: "2000-01-01")!, end: .distantFuture))
-            b.registrationOffsets.append(Int32(b.registrations.count))
-            b.events += p.events.map { Event(date: Day(iso: $0.1)!, code: b.codes.intern($0.0), value: $0.2) }.sorted { $0.date < $1.date }
-            b.eventOffsets.append(Int32(b.events.count))
-            b.medications += p.medications.map { Medication(date: Day(iso: $0.1)!, code: b.codes.intern($0.0)) }.sorted { $0.date < $1.date }
-            b.medicationOffsets.append(Int32(b.medications.count))
-        }
-        return try! b.build()
+        TestPopulation.build(people.map { TestPerson(born: $0.born, events: $0.events, medicines: $0.medications) })
     }
 
     static func withDeficits(_ n: Int) -> Person {

@@ -33,22 +33,7 @@ struct QRISK3ReaderTests {
     }
 
     static func population(_ people: [Person]) -> Population {
-        var b = PopulationBuilder(practice: PracticeInfo(ods: "A81001", name: "Test"), dataTo: day)
-        for (i, p) in people.enumerated() {
-            b.patientIDs.append("P\(i)")
-            b.nhsNumbers.append(0)
-            b.birthDates.append(Day(iso: p.born)!)
-            b.sexes.append(p.sex)
-            b.deathDates.append(.distantFuture)
-            b.lsoa.append(-1)
-            b.ethnicity.append(p.ethnicity.map { b.codes.intern($0) } ?? -1)
-            b.registrations.append(Registration(start: Day(iso: "2000-01-01")!, end: .distantFuture))
-            b.registrationOffsets.append(Int32(b.registrations.count))
-            b.events += p.events.map { Event(date: Day(iso: $0.1)!, code: b.codes.intern($0.0), value: $0.2) }.sorted { $0.date < $1.date }
-            b.eventOffsets.append(Int32(b.events.count))
-            b.medicationOffsets.append(Int32(b.medications.count))
-        }
-        return try! b.build()
+        TestPopulation.build(people.map { TestPerson(born: $0.born, sex: $0.sex, ethnicity: $0.ethnicity, events: $0.events) })
     }
 
     static func read(_ people: [Person]) -> QRISK3Reader {

@@ -25,26 +25,7 @@ struct SegmentationTests {
     }
 
     static func population(_ people: [Person]) -> Population {
-        var b = PopulationBuilder(practice: PracticeInfo(ods: "A81001", name: "Test"), dataTo: day)
-        var areas: [String: Int32] = [:]
-        for (i, p) in people.enumerated() {
-            b.patientIDs.append("P\(i)")
-            b.nhsNumbers.append(0)
-            b.birthDates.append(Day(iso: p.born)!)
-            b.sexes.append(.female)
-            b.deathDates.append(.distantFuture)
-            if let l = p.lsoa {
-                if areas[l] == nil { areas[l] = Int32(b.lsoaCodes.count); b.lsoaCodes.append(l) }
-                b.lsoa.append(areas[l]!)
-            } else { b.lsoa.append(-1) }
-            b.ethnicity.append(-1)
-            b.registrations.append(Registration(start: Day(iso: "2000-01-01")!, end: .distantFuture))
-            b.registrationOffsets.append(Int32(b.registrations.count))
-            b.events += p.events.map { Event(date: Day(iso: $0.1)!, code: b.codes.intern(code($0.0))) }.sorted { $0.date < $1.date }
-            b.eventOffsets.append(Int32(b.events.count))
-            b.medicationOffsets.append(Int32(b.medications.count))
-        }
-        return try! b.build()
+        TestPopulation.build(people.map { p in TestPerson(born: p.born, lsoa: p.lsoa, events: p.events.map { (code($0.0), $0.1, .nan) }) })
     }
 
     static func segments(_ people: [Person], decile: @escaping (String) -> Int? = { _ in nil }) -> [String] {

@@ -10,18 +10,9 @@ struct AccessibilityTests {
     @Test("axe-core reports no serious or critical violation on any page at 1366 px or 390 px, and nothing overflows the screen")
     func everyPage() async throws {
         let f = try await WebFixture.shared.value
-        let script = try #require(Bundle.module.url(forResource: "accessibility_check", withExtension: "py"))
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", script.path, f.url, f.password, f.practices[0], f.practices[1], f.pcn, f.base.appending(path: "accessibility").path]
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        let errors = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        try #require(p.terminationStatus == 0, "accessibility check failed: \(errors.suffix(3000))")
+        let (status, data, errors) = try runBrowserScript(
+            "accessibility_check", [f.url, f.password, f.practices[0], f.practices[1], f.pcn, f.base.appending(path: "accessibility").path])
+        try #require(status == 0, "accessibility check failed: \(errors.suffix(3000))")
         let findings = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         let visits = findings["visits"] as? [[String: Any]] ?? []
         #expect(visits.count >= 50, "every page at both widths (\(visits.count) visits)")

@@ -136,3 +136,20 @@ struct Session {
         curl(["-m", "60", "-b", jar.path] + fields.flatMap { ["--data-urlencode", "\($0.key)=\($0.value)"] } + [fixture.url + path])
     }
 }
+
+/// Runs one of the bundled browser scripts with python3: its exit status, its standard output (the findings as
+/// JSON) and its standard error (the reason, when it fails).
+func runBrowserScript(_ name: String, _ arguments: [String]) throws -> (status: Int32, output: Data, errors: String) {
+    guard let script = Bundle.module.url(forResource: name, withExtension: "py") else { throw WebFixture.FixtureError("\(name).py is not bundled") }
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    p.arguments = ["python3", script.path] + arguments
+    let out = Pipe(), err = Pipe()
+    p.standardOutput = out
+    p.standardError = err
+    try p.run()
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    let errors = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    p.waitUntilExit()
+    return (p.terminationStatus, data, errors)
+}

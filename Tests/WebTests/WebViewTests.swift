@@ -12,19 +12,9 @@ struct WebViewTests {
     @Test("headless Chromium signs in, opens the dashboard, drills into an indicator, explains patients, exports a worklist")
     func browser() async throws {
         let f = try await WebFixture.shared.value
-        let script = try #require(Bundle.module.url(forResource: "browser_check", withExtension: "py"))
         let shots = f.base.appending(path: "screenshots")
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", script.path, f.url, "pcnlead", f.password, f.practices[0], f.pcn, shots.path]
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        let errors = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        try #require(p.terminationStatus == 0, "browser check failed: \(errors.suffix(3000))")
+        let (status, data, errors) = try runBrowserScript("browser_check", [f.url, "pcnlead", f.password, f.practices[0], f.pcn, shots.path])
+        try #require(status == 0, "browser check failed: \(errors.suffix(3000))")
         let findings = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
 
         // The practice carries its name from the extracts, though its account came first.
