@@ -70,9 +70,6 @@ extension DeclarationStore {
               AND action IN ('declare', 'approve', 'return', 'figures-changed', 'figures-changed-after-approval')
             ORDER BY id
             """
-        ).map { r in
-            AuditEntry(at: try r.decode(0), actor: try r.decode(1), action: try r.decode(2), practice: try r.decode(3), ruleset: try r.decode(4),
-                       achievementDate: try r.decode(5), from: try r.decode(6), to: try r.decode(7), note: try r.decode(8), sha256: try r.decode(9))
-        }
+        ).map(auditEntry)
     }
 }

@@ -316,9 +316,12 @@ public enum DeclarationStore {
                    achievement_date::text, from_state, to_state, note, snapshot_sha256
             FROM audit_log WHERE \(practice)::text IS NULL OR practice_ods = \(practice)::text ORDER BY id
             """
-        ).map { r in
-            AuditEntry(at: try r.decode(0), actor: try r.decode(1), action: try r.decode(2), practice: try r.decode(3), ruleset: try r.decode(4),
-                       achievementDate: try r.decode(5), from: try r.decode(6), to: try r.decode(7), note: try r.decode(8), sha256: try r.decode(9))
-        }
+        ).map(auditEntry)
+    }
+
+    /// An audit row as read by both trails (when, actor, action, subject, states, note, snapshot hash).
+    static func auditEntry(_ r: PostgresRow) throws -> AuditEntry {
+        AuditEntry(at: try r.decode(0), actor: try r.decode(1), action: try r.decode(2), practice: try r.decode(3), ruleset: try r.decode(4),
+                   achievementDate: try r.decode(5), from: try r.decode(6), to: try r.decode(7), note: try r.decode(8), sha256: try r.decode(9))
     }
 }

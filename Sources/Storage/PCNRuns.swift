@@ -54,11 +54,7 @@ public enum PCNRuns {
     /// which no member's figures changed stores nothing new). Returns the new run's id, or nil when unchanged.
     public static func storeIfChanged(_ run: RunRecord, in conn: isolated PostgresConnection) throws -> Int64? {
         // The fingerprint `RunStore.store` will record (last year's pounds included, as it reads them).
-        var lastYear: Double?
-        if run.payment != nil, let rs = run.ruleset {
-            lastYear = try PracticeHistory.yearEndPounds(practice: run.practice.ods, family: rs.family, on: rs.payPeriodEnd.adding(years: -1), in: conn)
-        }
-        let aspiration = lastYear.flatMap { p in run.aspirationPercent.map { p * $0 / 100 } }
+        let (lastYear, aspiration) = try RunStore.lastYear(of: run, in: conn)
         let fingerprint = RunStore.figuresFingerprint(run, lastYearPounds: lastYear, aspiration: aspiration)
         let latest = try conn.query(
             """

@@ -99,18 +99,21 @@ public enum RunStore {
     /// Stores one run with its registers, indicator results (with every payment figure and the completeness
     /// of its code lists), per-rule counts and (when present) per-patient outcomes, using COPY for the bulky
     /// parts. The figures stored here are the only ones any output shows. Returns the run id.
+    /// Last year's year-end pounds (same family, made before this run, so a declared report reads it again) and
+    /// the aspiration paid on them: stored with the run and part of its figures' fingerprint.
+    static func lastYear(of run: RunRecord, in conn: isolated PostgresConnection) throws -> (pounds: Double?, aspiration: Double?) {
+        var pounds: Double?
+        if run.payment != nil, let rs = run.ruleset {
+            pounds = try PracticeHistory.yearEndPounds(practice: run.practice.ods, family: rs.family, on: rs.payPeriodEnd.adding(years: -1), in: conn)
+        }
+        return (pounds, pounds.flatMap { p in run.aspirationPercent.map { p * $0 / 100 } })
+    }
+
     @discardableResult
     public static func store(_ run: RunRecord, in conn: isolated PostgresConnection, source: String = "extract") throws -> Int64 {
         let r = run.result
         let pay = run.payment
-        // Last year's year-end pounds (same family, made before this run, so a declared report reads it again)
-        // and the aspiration paid on them.
-        var lastYearPounds: Double?
-        if pay != nil, let rs = run.ruleset {
-            lastYearPounds = try PracticeHistory.yearEndPounds(
-                practice: run.practice.ods, family: rs.family, on: rs.payPeriodEnd.adding(years: -1), in: conn)
-        }
-        let aspiration = lastYearPounds.flatMap { p in run.aspirationPercent.map { p * $0 / 100 } }
+        let (lastYearPounds, aspiration) = try lastYear(of: run, in: conn)
         if let rs = run.ruleset, !rs.text.isEmpty {
             try conn.execute(
                 """
