@@ -37,6 +37,9 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var storePatientOutcomes: Bool
     /// Make and store each extract's population health summary (segments, frailty, QRISK3, Core20PLUS5).
     public var populationSummary = true
+    /// A directory of the site's own cohort and case-finding files (`.yaml`, the shipped cohorts' vocabulary),
+    /// shown beside the shipped ones.
+    public var cohortsDirectory: String?
     /// Years of patient-level outcomes to keep (current and previous QOF year by default).
     public var patientOutcomeYears: Int
     /// The web view's sign-in: local accounts or a trusted proxy header.
@@ -46,7 +49,7 @@ public struct DaemonConfiguration: Sendable, Equatable {
         "database_url", "database_password_file", "state_dir", "inbox", "archive", "quarantine", "reports", "poll_interval",
         "recompute_at", "rulesets", "rules_dir", "clusters_dir", "listen", "log_level", "workers", "lease_seconds", "max_attempts",
         "store_patient_outcomes", "patient_outcome_years", "web_auth", "web_proxy_header", "web_secure_cookies", "web_session_minutes", "reference_dir",
-        "national_dir", "population_summary",
+        "national_dir", "population_summary", "cohorts_dir",
     ]
 
     /// The defaults under a state directory.
@@ -139,6 +142,7 @@ public struct DaemonConfiguration: Sendable, Equatable {
         c.web.proxyHeader = values["web_proxy_header"] ?? c.web.proxyHeader
         c.web.referenceDirectory = values["reference_dir"]
         c.nationalDirectory = values["national_dir"]
+        c.cohortsDirectory = values["cohorts_dir"]
         c.web.sessionMinutes = try number("web_session_minutes", c.web.sessionMinutes)
         if let s = values["web_secure_cookies"] {
             guard let b = ["true": true, "yes": true, "false": false, "no": false][s.lowercased()] else {

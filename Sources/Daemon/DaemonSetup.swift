@@ -59,10 +59,23 @@ extension ExtractProcessor {
         } catch let error as PaymentError {
             throw ConfigurationError(option: "national_dir", message: error.description)
         }
+        // The population step reads the same code lists as the rules, and the site's cohorts; a broken cohort file stops start-up.
+        var population: PopulationStep?
+        if c.populationSummary {
+            do {
+                population = try PopulationStep(library: library, referenceDirectory: c.web.referenceDirectory.map { URL(fileURLWithPath: $0) },
+                                                cohortsDirectory: c.cohortsDirectory.map { URL(fileURLWithPath: $0) })
+            } catch let e as ConfigurationError {
+                throw e
+            } catch {
+                throw ConfigurationError(option: c.cohortsDirectory == nil ? "population_summary" : "cohorts_dir", message: "\(error)")
+            }
+        }
         return ExtractProcessor(
             directories: dirs, rulesets: chosen, library: library, worker: worker, leaseSeconds: c.leaseSeconds, maxAttempts: c.maxAttempts,
             storePatientOutcomes: c.storePatientOutcomes, reportsDirectory: URL(fileURLWithPath: c.reports),
-            nationalDirectory: nationalDirectory, nationalFigures: figures, iifFigures: iif, populationSummary: c.populationSummary, logger: logger)
+            nationalDirectory: nationalDirectory, nationalFigures: figures, iifFigures: iif, populationSummary: c.populationSummary,
+            population: population, logger: logger)
     }
 }
 

@@ -9,6 +9,7 @@ import Postgres
 import Reports
 import RulesEngine
 import Storage
+import Stratification
 import Synchronization
 
 /// Takes one extract from the inbox to the database: claim it (lease), check and read it, evaluate
@@ -56,8 +57,9 @@ public struct ExtractProcessor: Sendable {
     public let logger: Logger
     /// National payment figures per ruleset, read once (rulesets without them are stored without pounds).
     public let nationalFigures: [String: NationalFigures]
-    /// Whether each extract's population health summary is made and stored (segments, frailty, QRISK3, Core20PLUS5).
-    public let populationSummary: Bool
+    /// The population health step (segments, frailty, QRISK3, Core20PLUS5 of each extract, stored with its runs);
+    /// nil when turned off, or when its models cannot be read with these code lists (then the log says so).
+    public let population: PopulationStep?
     /// The IIF figures of each DES ruleset that has them (PCN pounds).
     public let iifFigures: [String: IIFNationalFigures]
     /// Rulesets compiled for an achievement date, made once per date (every extract of a week shares them).
@@ -68,7 +70,7 @@ public struct ExtractProcessor: Sendable {
         directories: Directories, rulesets: [Ruleset], library: ClusterLibrary, worker: String, leaseSeconds: Int = 120,
         maxAttempts: Int = 5, storePatientOutcomes: Bool = true, reportsDirectory: URL? = nil, nationalDirectory: URL? = nil,
         nationalFigures: [String: NationalFigures]? = nil, iifFigures: [String: IIFNationalFigures]? = nil, populationSummary: Bool = true,
-        loader: ExtractLoader = ExtractLoader(),
+        population: PopulationStep? = nil, loader: ExtractLoader = ExtractLoader(),
         logger: Logger = Logger(label: "qofd.pipeline")
     ) {
         self.reportsDirectory = reportsDirectory
@@ -80,7 +82,16 @@ public struct ExtractProcessor: Sendable {
         self.iifFigures = iifFigures ?? Dictionary(uniqueKeysWithValues: rulesets.filter { $0.kind == .des }.compactMap { r in
             (try? IIFNationalFigures.loadIfPresent(year: r.id, directory: nationalDirectory))?.map { (r.id, $0) }
         })
-        self.populationSummary = populationSummary
+        if !populationSummary {
+            self.population = nil
+        } else if let population {
+            self.population = population
+        } else {
+            do { self.population = try PopulationStep(library: library) } catch {
+                self.population = nil
+                logger.error("population health summaries are off: the models cannot be read", metadata: ["error": "\(error)"])
+            }
+        }
         self.directories = directories
         self.rulesets = rulesets
         self.library = library
@@ -258,7 +269,8 @@ public struct ExtractProcessor: Sendable {
                            metadata: metadata.merging(["dataTo": "\(population.dataTo)"]) { a, _ in a })
         }
         let records = try await OffPool.run { [self] in compiledRulesets.map { record(for: $0, population: population, extractID: id) } }
-        let populationSummary = self.populationSummary ? try await OffPool.run { PopulationStep.summary(population) } : nil
+        let step = self.population
+        let populationSummary = step == nil ? nil : try await OffPool.run { step?.summary(population, patientLevel: storePatientOutcomes) }
         let counts = (population.patientCount, population.events.count, population.medications.count)
         // A lease lost while evaluating cancels this task: nothing is stored (the new owner stores it).
         if Task.isCancelled { throw LeaseLost(extractID: id) }
@@ -272,7 +284,8 @@ public struct ExtractProcessor: Sendable {
             }
             let pcnRuns = try refreshPCNs(after: records, in: c)
             if let (summary, models) = populationSummary {
-                try PopulationStore.store(summary, extractID: id, practice: identity.practice.ods, asOf: population.dataTo, modelsSHA256: models, in: c)
+                try PopulationStore.store(summary, extractID: id, practice: identity.practice.ods, asOf: population.dataTo, modelsSHA256: models,
+                                          ids: population.patientIDs, in: c)
             }
             return (ids, archiveName, pcnRuns)
         }

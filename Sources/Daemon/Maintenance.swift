@@ -37,6 +37,16 @@ public struct Maintenance: Sendable {
             let existing = Set(try await conn.withTransaction { c in try PracticeHistory.computed(extract: id, in: c) }
                 .map { "\($0.rulesetSHA256)/\($0.clusterVersion)/\($0.achievementDate)" })
             guard let population = processor.loader.load(directory).population else { continue }
+            // A changed population model or code list: the extract's summary again, under the new fingerprint.
+            if let step = processor.population,
+                try await !conn.withTransaction({ c in try PopulationStore.exists(extractID: id, modelsSHA256: step.stratifier.modelsSHA256, in: c) })
+            {
+                let (summary, models) = step.summary(population, patientLevel: processor.storePatientOutcomes)
+                try await conn.withTransaction { c in
+                    _ = try PopulationStore.store(summary, extractID: id, practice: ods, asOf: population.dataTo, modelsSHA256: models,
+                                                  ids: population.patientIDs, in: c)
+                }
+            }
             let due = try processor.applicableRulesets(for: population.dataTo).filter {
                 !existing.contains("\($0.ruleset.sha256)/\($0.clusterVersion)/\($0.achievementDate)")
             }

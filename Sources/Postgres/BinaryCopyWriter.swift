@@ -13,6 +13,7 @@ public struct BinaryCopyWriter: ~Copyable {
     private static let capacity = 1 << 20
     private static let textOID: Int32 = 25
     private static let int4OID: Int32 = 23
+    private static let float8OID: Int32 = 701
 
     init(handle: OpaquePointer) {
         self.handle = handle
@@ -108,6 +109,15 @@ public struct BinaryCopyWriter: ~Copyable {
         for v in values {
             put32(4)
             put32(v)
+        }
+    }
+
+    /// A one-dimensional `float8[]` value (exact doubles: scores whose band must not move in rounding).
+    public mutating func appendFloat8Array(_ values: ArraySlice<Double>) throws {
+        try beginArray(of: Self.float8OID, count: values.count, elementBytes: 12 * values.count)
+        for v in values {
+            put32(8)
+            withUnsafeBytes(of: v.bitPattern.bigEndian) { for b in $0 { put(b) } }
         }
     }
 

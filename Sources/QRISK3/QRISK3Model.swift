@@ -154,19 +154,31 @@ public struct QRISK3: Sendable {
         else { return nil }
         let m = x.sex == .female ? female : male
         let age = Double(x.age) / 10, bmi = x.bmi / 10
-        var v = Array(repeating: 0.0, count: Self.variables.count)
-        // Transformed (fractional polynomials, scaled by 10) and centred.
-        for (i, raw) in [age, age, bmi, bmi].enumerated() { v[i] = (m.transforms[i]?.apply(raw) ?? raw) - m.centres[i] }
-        for (i, raw) in [x.cholesterolRatio, x.systolic, x.systolicSD, x.townsend].enumerated() { v[4 + i] = raw - m.centres[4 + i] }
-        let flags = [x.atrialFibrillation, x.atypicalAntipsychotics, x.corticosteroids, x.erectileDysfunction && x.sex == .male, x.migraine,
-                     x.rheumatoidArthritis, x.kidneyDisease, x.severeMentalIllness, x.lupus, x.treatedHypertension, x.type1Diabetes,
-                     x.type2Diabetes, x.familyHistory]
-        for (i, f) in flags.enumerated() { v[8 + i] = f ? 1 : 0 }
-        if x.smoking.rawValue >= 1 { v[20 + x.smoking.rawValue] = 1 }
-        var a = m.ethnicity[(0...9).contains(x.ethnicity) ? x.ethnicity : 1] + m.smoking[x.smoking.rawValue]
-        for (i, c) in m.terms { a += v[i] * c }
-        for (i, j, c) in m.interactions { a += v[i] * v[j] * c }
-        return 100 * (1 - pow(m.survivor10, exp(a)))
+        // The values live on the stack: this runs once per adult of a practice.
+        return withUnsafeTemporaryAllocation(of: Double.self, capacity: Self.variables.count) { v in
+            v.initialize(repeating: 0)
+            // Transformed (fractional polynomials, scaled by 10) and centred.
+            v[0] = (m.transforms[0]?.apply(age) ?? age) - m.centres[0]
+            v[1] = (m.transforms[1]?.apply(age) ?? age) - m.centres[1]
+            v[2] = (m.transforms[2]?.apply(bmi) ?? bmi) - m.centres[2]
+            v[3] = (m.transforms[3]?.apply(bmi) ?? bmi) - m.centres[3]
+            v[4] = x.cholesterolRatio - m.centres[4]
+            v[5] = x.systolic - m.centres[5]
+            v[6] = x.systolicSD - m.centres[6]
+            v[7] = x.townsend - m.centres[7]
+            // The conditions, in the order of `variables` from b_AF to fh_cvd.
+            func one(_ f: Bool) -> Double { f ? 1 : 0 }
+            (v[8], v[9], v[10], v[11]) = (one(x.atrialFibrillation), one(x.atypicalAntipsychotics), one(x.corticosteroids),
+                                          one(x.erectileDysfunction && x.sex == .male))
+            (v[12], v[13], v[14], v[15], v[16]) = (one(x.migraine), one(x.rheumatoidArthritis), one(x.kidneyDisease), one(x.severeMentalIllness),
+                                                   one(x.lupus))
+            (v[17], v[18], v[19], v[20]) = (one(x.treatedHypertension), one(x.type1Diabetes), one(x.type2Diabetes), one(x.familyHistory))
+            if x.smoking.rawValue >= 1 { v[20 + x.smoking.rawValue] = 1 }
+            var a = m.ethnicity[(0...9).contains(x.ethnicity) ? x.ethnicity : 1] + m.smoking[x.smoking.rawValue]
+            for (i, c) in m.terms { a += v[i] * c }
+            for (i, j, c) in m.interactions { a += v[i] * v[j] * c }
+            return 100 * (1 - pow(m.survivor10, exp(a)))
+        }
     }
 }
 

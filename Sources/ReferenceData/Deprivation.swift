@@ -68,6 +68,9 @@ extension Deprivation {
         return base.adding(lookup: text)
     }
 
+    /// `imd2025AcceptingLSOA2011()` read once per process (the pipeline's processors and the web view share it).
+    public static let bundledAcceptingLSOA2011: Result<Deprivation, any Error> = Result { try imd2025AcceptingLSOA2011() }
+
     /// IMD 2025 with 2011 LSOA codes mapped onto 2021 ones through the ONS lookup (an extract may
     /// carry either). A 2011 LSOA split into several 2021 LSOAs takes the most deprived of them.
     public static func imd2025AcceptingLSOA2011() throws -> Deprivation {

@@ -144,18 +144,21 @@ public enum StoredOutcomes {
         var out: [Int32] = []
         out.reserveCapacity(text.utf8.count / 4)
         var current: Int32 = 0
-        var inNumber = false
+        var inNumber = false, negative = false
         for b in text.utf8 {
             if b >= 48 && b <= 57 {
                 current = current &* 10 &+ Int32(b - 48)
                 inNumber = true
+            } else if b == 45 {  // "-": the population arrays' "none"
+                negative = true
             } else if inNumber {
-                out.append(current)
+                out.append(negative ? -current : current)
                 current = 0
                 inNumber = false
+                negative = false
             }
         }
-        if inNumber { out.append(current) }
+        if inNumber { out.append(negative ? -current : current) }
         return out
     }
 }

@@ -124,9 +124,7 @@ public struct CohortFinder: Sendable {
 
     public init(stratifier: PopulationStratifier, population: Population, decile: (String) -> Int?) {
         self.population = population
-        frailty = FrailtyAssessor(model: stratifier.frailty, population: population)
-        segmenter = Segmenter(model: stratifier.segmentation, population: population, frailty: frailty, ethnicGroups: stratifier.ethnicGroups, decile: decile)
-        qrisk = QRISK3Reader(inputs: stratifier.qriskInputs, model: stratifier.qrisk, population: population, ethnicGroups: stratifier.ethnicGroups)
+        (frailty, segmenter, qrisk) = stratifier.assessors(population, decile: decile)
     }
 
     /// The registered patients meeting every condition of the cohort on `day`.

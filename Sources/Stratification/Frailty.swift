@@ -24,19 +24,37 @@ public struct FrailtyAssessor: Sendable {
     /// Per code: 0 none, 1 eFI score, 2 mild, 3 moderate, 4 severe.
     let recordedKind: [UInt8]
 
-    public init(model: FrailtyModel, population: Population) {
-        precondition(model.deficits.count <= 64, "at most 64 coded deficits")
+    /// What each concept of the model means to it (its deficits, and which recorded frailty code it is), worked out
+    /// once per model: a practice's code table then costs one lookup per code.
+    public struct CodeIndex: Sendable {
+        let byConcept: [UInt64: (deficits: UInt64, kind: UInt8)]
+
+        public init(model: FrailtyModel) {
+            precondition(model.deficits.count <= 64, "at most 64 coded deficits")
+            var index: [UInt64: (deficits: UInt64, kind: UInt8)] = [:]
+            for (i, d) in model.deficits.enumerated() {
+                for c in d.concepts { index[c, default: (0, 0)].deficits |= 1 << UInt64(i) }
+            }
+            for c in model.recordedScore { index[c, default: (0, 0)].kind = 1 }
+            // A later category wins, as before: severe over moderate over mild.
+            for (n, (_, set)) in model.recordedCategories.enumerated() {
+                for c in set { index[c, default: (0, 0)].kind = UInt8(2 + n) }
+            }
+            byConcept = index
+        }
+    }
+
+    public init(model: FrailtyModel, population: Population, index: CodeIndex? = nil) {
         self.model = model
         self.population = population
+        let index = index ?? CodeIndex(model: model)
         var bits = [UInt64](), kinds = [UInt8]()
+        bits.reserveCapacity(population.codes.concepts.count)
+        kinds.reserveCapacity(population.codes.concepts.count)
         for concept in population.codes.concepts {
-            var b: UInt64 = 0
-            for (i, d) in model.deficits.enumerated() where d.concepts.contains(concept) { b |= 1 << UInt64(i) }
-            bits.append(b)
-            var kind: UInt8 = 0
-            if model.recordedScore.contains(concept) { kind = 1 }
-            for (n, (_, set)) in model.recordedCategories.enumerated() where set.contains(concept) { kind = UInt8(2 + n) }
-            kinds.append(kind)
+            let entry = index.byConcept[concept]
+            bits.append(entry?.deficits ?? 0)
+            kinds.append(entry?.kind ?? 0)
         }
         deficitBits = bits
         recordedKind = kinds

@@ -24,8 +24,26 @@ public struct PopulationSummary: Sendable {
         }
     }
 
+    /// Each counted patient's segment, frailty and QRISK3 (when asked for): what the worklists order by and
+    /// `population_patient` keeps, like patient outcomes.
+    public struct PatientLevel: Sendable {
+        /// The segmentation's segment ids in order (`segment` holds 1-based places in it).
+        public var segmentIDs: [String]
+        /// Rows of the population (its roster) of the patients counted.
+        public var rows: [Int32] = []
+        public var segment: [Int32] = []
+        /// 0 not assessed; 1–4 recorded fit, mild, moderate, severe; 5–8 the same estimated.
+        public var frailty: [Int32] = []
+        /// eFI score (0 to 1); -1 none.
+        public var frailtyScore: [Double] = []
+        /// Computed QRISK3 in percent; -1 not computed.
+        public var qrisk3: [Double] = []
+    }
+
     public var listSize: Int
+    /// Only cells holding someone, by measure and category, dimension, then group as first met (readers order them).
     public var counts: [Count]
+    public var patients: PatientLevel?
 
     /// The age bands breakdowns use.
     public static func ageBand(_ age: Int) -> String {
@@ -51,21 +69,42 @@ public struct PopulationStratifier: Sendable {
     public let ethnicGroups: EthnicGroups
     /// The cohorts to act on and the case-finding rules, read with the same code lists.
     public let cohorts: [Cohort]
-    /// A fingerprint of the three model files, stored with each summary (a changed model means a new summary).
+    /// A fingerprint of the three model files and the code lists, stored with each summary (a changed model or
+    /// code list means a new summary).
     public let modelsSHA256: String
+    /// What each concept means to each model, worked out once (a practice then looks each of its codes up once).
+    let frailtyIndex: FrailtyAssessor.CodeIndex
+    let segmentIndex: Segmenter.CodeIndex
+    let qriskIndex: QRISK3Reader.CodeIndex
 
-    public init(library: ClusterLibrary, ethnicGroups: EthnicGroups) throws {
+    /// `cohortFiles`: a site's own cohort and case-finding files (the same vocabulary as the shipped ones), added
+    /// after them; an id already taken is refused, naming the file.
+    public init(library: ClusterLibrary, ethnicGroups: EthnicGroups, cohortFiles: [URL] = []) throws {
         segmentation = try SegmentationModel.bundled(library: library)
         frailty = try FrailtyModel.bundled(library: library)
         qriskInputs = try QRISK3InputModel.bundled(library: library)
         qrisk = try QRISK3.bundled()
-        cohorts = try CohortFile.bundled(library: library).sorted { $0.id < $1.id }
+        var cohorts = try CohortFile.bundled(library: library)
+        for file in cohortFiles {
+            let text: String
+            do { text = try String(contentsOf: file, encoding: .utf8) } catch { throw FrailtyModelError("\(file.path): cannot be read") }
+            for c in try CohortFile.parse(text, file: file.lastPathComponent, library: library) {
+                guard !cohorts.contains(where: { $0.id == c.id }) else { throw FrailtyModelError("\(file.lastPathComponent): cohort \(c.id) is already defined") }
+                cohorts.append(c)
+            }
+        }
+        self.cohorts = cohorts.sorted { $0.id < $1.id }
         self.ethnicGroups = ethnicGroups
+        frailtyIndex = FrailtyAssessor.CodeIndex(model: frailty)
+        segmentIndex = Segmenter.CodeIndex(model: segmentation)
+        qriskIndex = QRISK3Reader.CodeIndex(inputs: qriskInputs)
         var text = ""
         for name in ["segments", "frailty-efi", "qrisk3-inputs"] {
             if let url = Bundle.module.url(forResource: name, withExtension: "yaml") { text += (try? String(contentsOf: url, encoding: .utf8)) ?? "" }
         }
         text += qrisk.name
+        // The code lists the models were read with (a site's imported release changes the counts).
+        for name in library.lists.keys.sorted() { text += "\n\(name)#\(library.lists[name]!.fingerprint)" }
         modelsSHA256 = SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
     }
 
@@ -74,11 +113,18 @@ public struct PopulationStratifier: Sendable {
         try PopulationStratifier(library: try ClusterLibrary.bundled(), ethnicGroups: try EthnicGroups.bundled())
     }
 
+    /// The frailty, segment and QRISK3 assessors of one practice's population, sharing the code indexes.
+    func assessors(_ population: Population, decile: (String) -> Int?) -> (FrailtyAssessor, Segmenter, QRISK3Reader) {
+        let assessor = FrailtyAssessor(model: frailty, population: population, index: frailtyIndex)
+        let segmenter = Segmenter(model: segmentation, population: population, frailty: assessor, ethnicGroups: ethnicGroups, decile: decile,
+                                  index: segmentIndex)
+        return (assessor, segmenter, QRISK3Reader(inputs: qriskInputs, model: qrisk, population: population, ethnicGroups: ethnicGroups, index: qriskIndex))
+    }
+
     /// The summary of the patients registered and alive on `day`; `decile` gives an area's IMD decile.
-    public func summarise(_ population: Population, on day: Day, decile: (String) -> Int?) -> PopulationSummary {
-        let assessor = FrailtyAssessor(model: frailty, population: population)
-        let segmenter = Segmenter(model: segmentation, population: population, frailty: assessor, ethnicGroups: ethnicGroups, decile: decile)
-        let reader = QRISK3Reader(inputs: qriskInputs, model: qrisk, population: population, ethnicGroups: ethnicGroups)
+    /// `patientLevel`: also each patient's segment, frailty and score.
+    public func summarise(_ population: Population, on day: Day, decile: (String) -> Int?, patientLevel: Bool = false) -> PopulationSummary {
+        let (assessor, segmenter, reader) = assessors(population, decile: decile)
         // Categories and groups are numbered once; each patient adds to integer-keyed cells.
         var categories: [(String, String)] = [], categoryIndex: [String: Int] = [:]
         func category(_ measure: String, _ name: String) -> Int {
@@ -95,8 +141,8 @@ public struct PopulationStratifier: Sendable {
         }
         let qriskCategories = ["under 10%", "10–20%", "20% or more"].map { ($0, category("qrisk3", $0)) }
         let core20 = (yes: category("core20", "yes"), no: category("core20", "no"), unknown: category("core20", "unknown"))
-        let plusCategories = Dictionary(uniqueKeysWithValues: segmentation.plus.map { ($0.name, category("plus", $0.name)) })
-        let fiveCategories = Dictionary(uniqueKeysWithValues: segmentation.five.map { ($0.name, category("five", $0.name)) })
+        let plusCategories = segmentation.plus.map { category("plus", $0.name) }
+        let fiveCategories = segmentation.five.map { category("five", $0.name) }
         let dimensions = ["all", "imd_quintile", "ethnic_group", "sex", "age_band"]
         var groups: [[String]] = Array(repeating: [], count: dimensions.count), groupIndex: [[String: Int]] = Array(repeating: [:], count: dimensions.count)
         func group(_ d: Int, _ name: String) -> Int {
@@ -116,6 +162,7 @@ public struct PopulationStratifier: Sendable {
         let width = max(1, groups.map(\.count).max() ?? 1)
         var cells = [Int](repeating: 0, count: categories.count * dimensions.count * width)
         var listSize = 0
+        var patients = patientLevel ? PopulationSummary.PatientLevel(segmentIDs: segmentation.segments.map(\.id)) : nil
         for p in population.patientIDs.indices where population.isRegisteredAndAlive(p, on: day) {
             listSize += 1
             let area = population.lsoa[p], e = population.ethnicity[p]
@@ -131,15 +178,21 @@ public struct PopulationStratifier: Sendable {
                 cells[base + 4 * width + g.4] += 1
             }
             let f = assessor.assess(p, on: day, labels: false)
-            let s = segmenter.assign(p, on: day, frailty: .some(f?.category))
+            let s = segmenter.place(p, on: day, frailty: .some(f?.category))
             count(segmentCategories[s.segment])
             if let f { count(frailtyCategories[f.source == .recorded ? 0 : 1][FrailtyCategory.allCases.firstIndex(of: f.category)!]) }
-            if let r = reader.assess(p, on: day, words: false), let score = r.score {
-                count(score < 10 ? qriskCategories[0].1 : score < 20 ? qriskCategories[1].1 : qriskCategories[2].1)
+            let risk = reader.assess(p, on: day, words: false)?.score
+            if let score = risk { count(score < 10 ? qriskCategories[0].1 : score < 20 ? qriskCategories[1].1 : qriskCategories[2].1) }
+            if patients != nil {
+                patients!.rows.append(Int32(p))
+                patients!.segment.append(Int32(s.segment + 1))
+                patients!.frailty.append(f.map { Int32(($0.source == .recorded ? 1 : 5) + FrailtyCategory.allCases.firstIndex(of: $0.category)!) } ?? 0)
+                patients!.frailtyScore.append(f?.score ?? -1)
+                patients!.qrisk3.append(risk ?? -1)
             }
             count(s.core20.map { $0 ? core20.yes : core20.no } ?? core20.unknown)
-            for name in s.plus { count(plusCategories[name]!) }
-            for name in s.five { count(fiveCategories[name]!) }
+            for (i, c) in plusCategories.enumerated() where s.plus & (1 << UInt64(i)) != 0 { count(c) }
+            for (i, c) in fiveCategories.enumerated() where s.five & (1 << UInt64(i)) != 0 { count(c) }
         }
         var counts: [PopulationSummary.Count] = []
         for c in categories.indices {
@@ -150,7 +203,6 @@ public struct PopulationStratifier: Sendable {
                 }
             }
         }
-        counts.sort { ($0.measure, $0.category, $0.dimension, $0.group) < ($1.measure, $1.category, $1.dimension, $1.group) }
-        return PopulationSummary(listSize: listSize, counts: counts)
+        return PopulationSummary(listSize: listSize, counts: counts, patients: patients)
     }
 }

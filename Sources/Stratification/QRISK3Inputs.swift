@@ -111,26 +111,36 @@ public struct QRISK3Reader: Sendable {
         .male: (10 / 0.149176135659218.squareRoot(), 4.300998687744141, 128.571578979492190),
     ]
 
-    public init(inputs: QRISK3InputModel, model: QRISK3, population: Population, ethnicGroups: EthnicGroups) {
-        precondition(inputs.conditions.count <= 32 - Role.firstCondition.rawValue, "too many QRISK3 conditions")
+    /// Each concept's roles in the inputs, worked out once per input model: a practice's code table then costs one
+    /// lookup per code.
+    public struct CodeIndex: Sendable {
+        let byConcept: [UInt64: UInt32]
+
+        public init(inputs: QRISK3InputModel) {
+            precondition(inputs.conditions.count <= 32 - Role.firstCondition.rawValue, "too many QRISK3 conditions")
+            var sets: [(Role, Set<UInt64>)] = [(.cvd, inputs.cvd), (.smokeCurrent, inputs.smoking.current), (.smokeEx, inputs.smoking.ex),
+                                               (.smokeNever, inputs.smoking.never), (.recorded, inputs.recordedScore)]
+            for (role, key) in [(Role.bmi, "bmi"), (.totalCholesterol, "total_cholesterol"), (.hdl, "hdl_cholesterol"), (.systolic, "systolic")] {
+                sets.append((role, inputs.values[key]?.concepts ?? []))
+            }
+            var index: [UInt64: UInt32] = [:]
+            for (role, set) in sets { for c in set { index[c, default: 0] |= 1 << UInt32(role.rawValue) } }
+            for (i, condition) in inputs.conditions.enumerated() {
+                for c in condition.concepts ?? [] { index[c, default: 0] |= 1 << UInt32(Role.firstCondition.rawValue + i) }
+            }
+            byConcept = index
+        }
+    }
+
+    public init(inputs: QRISK3InputModel, model: QRISK3, population: Population, ethnicGroups: EthnicGroups, index: CodeIndex? = nil) {
         self.inputs = inputs
         self.model = model
         self.population = population
         self.ethnicGroups = ethnicGroups
         (bmiValue, totalCholesterolValue, hdlValue, systolicValue) =
             (inputs.values["bmi"]!, inputs.values["total_cholesterol"]!, inputs.values["hdl_cholesterol"]!, inputs.values["systolic"]!)
-        let sets: [(Role, Set<UInt64>)] = [(.cvd, inputs.cvd), (.bmi, bmiValue.concepts), (.totalCholesterol, totalCholesterolValue.concepts),
-                                           (.hdl, hdlValue.concepts), (.systolic, systolicValue.concepts),
-                                           (.smokeCurrent, inputs.smoking.current), (.smokeEx, inputs.smoking.ex), (.smokeNever, inputs.smoking.never),
-                                           (.recorded, inputs.recordedScore)]
-        roles = population.codes.concepts.map { c in
-            var r: UInt32 = 0
-            for (role, set) in sets where set.contains(c) { r |= 1 << UInt32(role.rawValue) }
-            for (i, condition) in inputs.conditions.enumerated() where condition.concepts?.contains(c) == true {
-                r |= 1 << UInt32(Role.firstCondition.rawValue + i)
-            }
-            return r
-        }
+        let index = index ?? CodeIndex(inputs: inputs)
+        roles = population.codes.concepts.map { index.byConcept[$0] ?? 0 }
         conditionInputs = inputs.conditions.map { Self.inputOfCondition[$0.name] }
         ethnicityOfCode = population.codes.concepts.map { c in UInt8(ethnicGroups.groups16[c].flatMap { inputs.ethnicity[$0] } ?? 0) }
     }

@@ -18,12 +18,12 @@ extension WebApp {
     }
 
     func cohortsPage(_ viewer: Viewer, ods: String) async throws -> Response {
-        guard let stratifier = PopulationLabels.stratifier, let (population, day) = try await latestPopulation(ods) else {
+        guard let stratifier = await stratifier(), let (population, day) = try await latestPopulation(ods) else {
             return message(.notFound, "No extract", "No extract of \(ods) can be read yet.", viewer: viewer)
         }
         let finder = CohortFinder(stratifier: stratifier, population: population, decile: { self.deprivation.areas[$0]?.decile })
         let suppressed = viewer.seesBeyondPractice(ods)
-        let rows = PopulationLabels.cohorts.map { c -> [String: String] in
+        let rows = stratifier.cohorts.map { c -> [String: String] in
             let n = finder.members(c, on: day).count
             return ["id": c.id, "label": c.label, "source": c.source, "group": c.group,
                     "missing": c.missingLists.isEmpty ? "" : "rests on code lists qofd does not ship (\(c.missingLists.joined(separator: ", "))): undercounts",
@@ -36,10 +36,10 @@ extension WebApp {
     }
 
     func cohortPage(_ viewer: Viewer, ods: String, id: String, csv: Bool) async throws -> Response {
-        guard let cohort = PopulationLabels.cohorts.first(where: { $0.id == id }) else {
+        guard let stratifier = await stratifier(), let cohort = stratifier.cohorts.first(where: { $0.id == id }) else {
             return message(.notFound, "Unknown cohort", "No cohort \(id).", viewer: viewer)
         }
-        guard let stratifier = PopulationLabels.stratifier, let (population, day) = try await latestPopulation(ods) else {
+        guard let (population, day) = try await latestPopulation(ods) else {
             return message(.notFound, "No extract", "No extract of \(ods) can be read yet.", viewer: viewer)
         }
         let members = CohortFinder(stratifier: stratifier, population: population, decile: { self.deprivation.areas[$0]?.decile }).members(cohort, on: day)

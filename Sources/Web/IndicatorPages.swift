@@ -1,6 +1,7 @@
 import Clinical
 import Foundation
 import Hummingbird
+import QRISK3
 import RulesEngine
 import Storage
 
@@ -14,6 +15,12 @@ extension WebApp {
             let name = try PracticeHistory.organisation(ods, on: run.achievementDate, in: conn)?.name ?? ods
             return (run, figures, name)
         }
+    }
+
+    /// The frailty and QRISK3 stored with the run's extract, by patient row (empty when none was kept).
+    func storedRisk(_ run: PracticeHistory.Run) async throws -> [Int: PopulationStore.PatientRisk] {
+        guard let extract = run.extractID else { return [:] }
+        return try await database.run { conn in try PopulationStore.patientRisk(extractID: extract, in: conn) }
     }
 
     /// The run's patients, evaluated with the rules the run itself used (its stored rule text when the rules
@@ -90,7 +97,10 @@ extension WebApp {
                 let list = await worklist(snapshot, indicator: snapshot.compiled.ruleset.indicators.first { $0.id == id } ?? def,
                                           library: inputs.library, filter: filter)
                 let worth = Self.worth(snapshot, figures: figures, ruleset: rs)
-                let entries = list.ordered(order, missing: missing, worth: worth)
+                let risk = try await storedRisk(run)
+                let entries = list.ordered(order, missing: missing, worth: worth, risk: risk)
+                context["riskKnown"] = !risk.isEmpty
+                context["disclaimer"] = QRISK3.disclaimer
                 if let stale = snapshot.stale { context["stale"] = stale }
                 // 50 patients a page: a long worklist is read a page at a time (the CSV export has them all).
                 let perPage = 50
@@ -115,6 +125,7 @@ extension WebApp {
                             "patient": e.patient, "nhsNumber": e.nhsNumber, "born": e.born.description, "age": e.age, "sex": e.sex, "missing": e.missing,
                             "facts": e.facts, "dueBy": e.dueBy.description,
                             "open": (worth[e.row]?.indicators ?? []).joined(separator: ", "), "worth": "£" + Format.pounds(worth[e.row]?.pounds ?? 0),
+                            "risk": risk[e.row]?.words ?? "",
                         ]
                         if let next = e.nextStep { row["nextStep"] = next.description }  // absent, not empty: Mustache takes "" as true
                         return row
@@ -141,10 +152,11 @@ extension WebApp {
         let list = await worklist(snapshot, indicator: snapshot.compiled.ruleset.indicators.first { $0.id == id } ?? def,
                                   library: inputs.library, filter: filter)
         let worth = Self.worth(snapshot, figures: figures, ruleset: rs)
-        let entries = list.ordered(order, missing: missing, worth: worth)
+        let risk = try await storedRisk(run)
+        let entries = list.ordered(order, missing: missing, worth: worth, risk: risk)
         try await audit(viewer, action: "web-export-worklist", practice: ods, ruleset: rs.id, achievementDate: run.achievementDate,
                         details: ["indicator": id, "filter": filter, "missing": missing, "sort": order.rawValue, "patients": String(entries.count)])
-        var response = Self.response(status: .ok, type: "text/csv; charset=utf-8", body: list.csv(entries, worth: worth))
+        var response = Self.response(status: .ok, type: "text/csv; charset=utf-8", body: list.csv(entries, worth: worth, risk: risk))
         response.headers[.contentDisposition] = "attachment; filename=\"\(ods)-\(id)-worklist-\(run.achievementDate).csv\""
         return response
     }

@@ -20,7 +20,7 @@ extension WebApp {
             return (try PCNRuns.name(of: code, in: conn), try members.compactMap { try PopulationStore.latest(practice: $0, in: conn) })
         }
         let (name, summaries) = loaded
-        let model = PopulationLabels.segmentation
+        let model = await stratifier()?.segmentation
         let subject = practice.map { "\(name) (\($0))" } ?? "\(name) (\(pcn ?? ""))"
         let suppressed = pcn != nil || practice.map { viewer.seesBeyondPractice($0) } ?? true
         var context: [String: Any] = [
@@ -71,10 +71,10 @@ extension WebApp {
     }
 }
 
-/// The segmentation model the summaries were made with (for labels and order), read once.
-enum PopulationLabels {
-    /// The models the pipeline summarises with (the shipped code lists), shared with it.
-    static let stratifier: PopulationStratifier? = try? PopulationStratifier.shipped.get()
-    static let segmentation: SegmentationModel? = stratifier?.segmentation
-    static let cohorts: [Cohort] = stratifier?.cohorts ?? []
+extension WebApp {
+    /// The population health models and cohorts of the running configuration (the pipeline's), or the shipped ones.
+    func stratifier() async -> PopulationStratifier? {
+        if let own = await inputs().population { return own }
+        return try? PopulationStratifier.shipped.get()
+    }
 }

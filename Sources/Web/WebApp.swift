@@ -40,7 +40,7 @@ public final class WebApp: Sendable {
         self.inputs = inputs
         self.logger = logger
         deprivation = try settings.referenceDirectory.map { try Deprivation.imd2025AcceptingLSOA2011(directory: URL(fileURLWithPath: $0)) }
-            ?? Deprivation.imd2025AcceptingLSOA2011()
+            ?? Deprivation.bundledAcceptingLSOA2011.get()
         ethnicGroups = try EthnicGroups.bundled()
     }
 

@@ -4,6 +4,7 @@ import Logging
 import Payments
 import Postgres
 import RulesEngine
+import Stratification
 
 /// How the web view signs people in and keeps them signed in.
 public struct WebSettings: Sendable, Equatable {
@@ -42,10 +43,14 @@ public struct WebInputs: Sendable {
     public var nationalFigures: [String: NationalFigures]
     /// Where the daemon writes its reports (served at `/reports` to signed-in users); nil when none are written.
     public var reports: URL?
+    /// The population health models and cohorts the pipeline uses (its code lists and the site's cohort files);
+    /// nil: the shipped ones.
+    public var population: PopulationStratifier?
 
     public init(rulesets: [Ruleset], library: ClusterLibrary, archive: URL, settings: WebSettings,
-                nationalFigures: [String: NationalFigures], reports: URL? = nil) {
+                nationalFigures: [String: NationalFigures], reports: URL? = nil, population: PopulationStratifier? = nil) {
         self.reports = reports
+        self.population = population
         self.nationalFigures = nationalFigures
         self.rulesets = rulesets
         self.library = library

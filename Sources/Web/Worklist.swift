@@ -1,6 +1,7 @@
 import Clinical
 import Clusters
 import RulesEngine
+import Storage
 
 /// The patients behind an indicator who could still change it: those in the denominator and not yet
 /// achieving, each with what is missing and by when, and those just registered or diagnosed whom the
@@ -135,13 +136,13 @@ public struct Worklist: Sendable {
     /// order mark so that Excel reads names and terms correctly, and the NHS number's spaces keep Excel from
     /// turning it into a number.
     /// `entries` in the order and selection to write, `worth` what each is worth (see `WorklistOrder`).
-    public func csv(_ entries: [Entry], worth: [Int: ThisWeek.Patient] = [:]) -> String {
-        var lines = ["\u{FEFF}patient_id,nhs_number,date_of_birth,age,sex,indicator,missing,facts,due_by,next_step_from,open_indicators,pounds_one_contact"]
+    public func csv(_ entries: [Entry], worth: [Int: ThisWeek.Patient] = [:], risk: [Int: PopulationStore.PatientRisk] = [:]) -> String {
+        var lines = ["\u{FEFF}patient_id,nhs_number,date_of_birth,age,sex,indicator,missing,facts,due_by,next_step_from,open_indicators,pounds_one_contact,risk"]
         for e in entries {
             let w = worth[e.row]
             lines.append(CSVCell.row([e.patient, e.nhsNumber, e.born.description, String(e.age), e.sex, indicator.id, e.missing,
                                       e.facts.joined(separator: "; "), e.dueBy.description, e.nextStep?.description ?? "", (w?.indicators ?? []).joined(separator: " "),
-                                      String(format: "%.2f", w?.pounds ?? 0)]))
+                                      String(format: "%.2f", w?.pounds ?? 0), risk[e.row]?.words ?? ""]))
         }
         return lines.joined(separator: "\r\n") + "\r\n"
     }

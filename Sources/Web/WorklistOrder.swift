@@ -1,5 +1,6 @@
 import Clinical
 import RulesEngine
+import Storage
 
 /// The orders a worklist can be read in. The default puts first the patients one contact would earn most
 /// for across every indicator they are open in (the same figure as This week's work).
@@ -8,7 +9,8 @@ public enum WorklistOrder: String, Sendable, CaseIterable {
     case pounds
     /// Soonest step first: a second review invitation due, then the year's end; most pounds among equals.
     case due
-    /// Most indicators open first (a stand-in for clinical risk: several conditions not yet managed), then oldest.
+    /// Highest stored clinical risk first: frailty (severe first, recorded or estimated eFI), then computed QRISK3,
+    /// then most indicators open, then oldest. Read from the run's stored population health (patient level).
     case risk
     /// By patient identifier, as the extract has them.
     case patient
@@ -17,7 +19,7 @@ public enum WorklistOrder: String, Sendable, CaseIterable {
         switch self {
         case .pounds: return "Most pounds for one contact"
         case .due: return "Soonest due"
-        case .risk: return "Most open indicators, then oldest"
+        case .risk: return "Frailty, then QRISK3, then most open indicators"
         case .patient: return "Patient identifier"
         }
     }
@@ -26,7 +28,8 @@ public enum WorklistOrder: String, Sendable, CaseIterable {
 extension Worklist {
     /// The entries to show: those whose gap is `missing` (all when nil or empty), in `order`, using `worth`
     /// (what a contact with each patient would earn, by population row).
-    public func ordered(_ order: WorklistOrder, missing: String?, worth: [Int: ThisWeek.Patient]) -> [Entry] {
+    /// `risk`: each patient's stored frailty and QRISK3, by population row (`.risk` orders by it).
+    public func ordered(_ order: WorklistOrder, missing: String?, worth: [Int: ThisWeek.Patient], risk: [Int: PopulationStore.PatientRisk] = [:]) -> [Entry] {
         let chosen = missing.flatMap { $0.isEmpty ? nil : $0 }.map { m in entries.filter { $0.missing == m } } ?? entries
         func pounds(_ e: Entry) -> Double { worth[e.row]?.pounds ?? 0 }
         func open(_ e: Entry) -> Int { worth[e.row]?.indicators.count ?? 0 }
@@ -39,7 +42,12 @@ extension Worklist {
                 return x != y ? x < y : (pounds(a), b.patient) > (pounds(b), a.patient)
             }
         case .risk:
-            return chosen.sorted { (open($0), $0.age, pounds($0), $1.patient) > (open($1), $1.age, pounds($1), $0.patient) }
+            func level(_ e: Entry) -> Int { risk[e.row]?.frailtyLevel ?? 0 }
+            func score(_ e: Entry) -> Double { risk[e.row]?.qrisk3 ?? -1 }
+            return chosen.sorted { a, b in
+                (level(a), score(a), open(a), a.age) != (level(b), score(b), open(b), b.age)
+                    ? (level(a), score(a), open(a), a.age) > (level(b), score(b), open(b), b.age) : a.patient < b.patient
+            }
         case .patient:
             return chosen.sorted { $0.patient < $1.patient }
         }

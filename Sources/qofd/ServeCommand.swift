@@ -88,7 +88,7 @@ struct ServeCommand: AsyncParsableCommand {
             let (p, c) = (await state.processor, await state.configuration)
             return WebInputs(
                 rulesets: p.rulesets, library: p.library, archive: p.directories.archive, settings: c.web, nationalFigures: p.nationalFigures,
-                reports: p.reportsDirectory)
+                reports: p.reportsDirectory, population: p.population?.stratifier)
         }
         let inbox = configuration.inbox, interval = Int(configuration.pollInterval)
         // READY=1 once the HTTP surface listens (a port in use stops the daemon instead, exit 1).

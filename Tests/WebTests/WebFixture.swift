@@ -141,9 +141,14 @@ struct Session {
 /// JSON) and its standard error (the reason, when it fails).
 func runBrowserScript(_ name: String, _ arguments: [String]) throws -> (status: Int32, output: Data, errors: String) {
     guard let script = Bundle.module.url(forResource: name, withExtension: "py") else { throw WebFixture.FixtureError("\(name).py is not bundled") }
+    // Chromium leaves its singleton folder (org.chromium.Chromium.*) in TMPDIR: give it one of its own, removed afterwards.
+    let tmp = FileManager.default.temporaryDirectory.appending(path: "qofd-browser-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: tmp) }
     let p = Process()
     p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     p.arguments = ["python3", script.path] + arguments
+    p.environment = ProcessInfo.processInfo.environment.merging(["TMPDIR": tmp.path]) { _, new in new }
     let out = Pipe(), err = Pipe()
     p.standardOutput = out
     p.standardError = err

@@ -35,6 +35,24 @@ struct WorklistTests {
         return try! p.build()
     }
 
+    @Test("the risk order puts stored frailty first (recorded or estimated alike), then QRISK3, then patients with nothing stored")
+    func riskOrder() throws {
+        let population = Self.practice(["a", "b", "c", "d", "e"].map { ($0, "2010-01-01", "2015-01-01", [("2026-01-10", 150, 95)]) })
+        let compiled = try CompiledRuleset(Self.qof, achievementDate: population.dataTo, library: Self.library)
+        let run = PracticeHistory.Run(id: 1, practice: "A81001", ruleset: Self.qof.id, achievementDate: population.dataTo, extractID: 1, sourceName: "x")
+        let list = Worklist(PracticeSnapshot(run: run, population: population, compiled: compiled), indicator: Self.qof.indicators.first { $0.id == "HYP008" }!,
+                            library: Self.library)
+        #expect(list.entries.count == 5)
+        // a: nothing stored; b: QRISK3 12.5; c: estimated moderate frailty; d: recorded severe; e: QRISK3 31.0.
+        let risk: [Int: PopulationStore.PatientRisk] = [1: .init(frailty: 0, qrisk3: 12.5), 2: .init(frailty: 7, qrisk3: -1),
+                                                        3: .init(frailty: 4, qrisk3: -1), 4: .init(frailty: 0, qrisk3: 31)]
+        #expect(list.ordered(.risk, missing: nil, worth: [:], risk: risk).map(\.patient) == ["d", "c", "e", "b", "a"])
+        #expect(risk[3]!.words == "severe frailty (recorded)" && risk[2]!.words == "moderate frailty (estimated eFI)")
+        #expect(risk[4]!.words == "QRISK3 31.0 %")
+        let csv = list.csv(list.ordered(.risk, missing: nil, worth: [:], risk: risk), risk: risk)
+        #expect(csv.contains(",risk\r\n") && csv.contains("severe frailty (recorded)"))
+    }
+
     @Test("denominator patients not achieving are listed with their last reading; new patients count next year")
     func hyp008() throws {
         let population = Self.practice([

@@ -1,0 +1,59 @@
+-- Patient-level population health, kept like patient outcomes: for each population summary, every patient it
+-- counted (positions in the extract's roster, 0-based) with their segment, frailty and QRISK3, as parallel
+-- arrays, at most 5,000 patients a row (as the outcome sets are). Stored only with store_patient_outcomes; purged with
+-- the outcomes after patient_outcome_years (the counts in population_count are kept for ever).
+-- `population_patient_row` reads it one patient per row with the values spelled out.
+
+CREATE TABLE population_patient (
+    run_id        bigint NOT NULL REFERENCES population_run (id) ON DELETE CASCADE,
+    part          integer NOT NULL CHECK (part >= 0),
+    extract_id    bigint NOT NULL REFERENCES extract_roster (extract_id),
+    segment_ids   text[] NOT NULL,   -- the segmentation model's segments in order; `segment` holds 1-based places in it
+    positions     int4[] NOT NULL,   -- rows of the extract's roster: the patients registered on the summary's date
+    segment       int4[] NOT NULL,
+    frailty       int4[] NOT NULL,   -- 0 not assessed (under 65); 1-4 recorded fit, mild, moderate, severe; 5-8 the same estimated
+    frailty_score float8[] NOT NULL, -- eFI score (0 to 1); -1 none (a category code alone, or not assessed)
+    qrisk3        float8[] NOT NULL, -- computed QRISK3-2017 in percent, exact; -1 not computed (age, sex, or CVD)
+    CHECK (cardinality(segment) = cardinality(positions) AND cardinality(frailty) = cardinality(positions)
+           AND cardinality(frailty_score) = cardinality(positions) AND cardinality(qrisk3) = cardinality(positions)),
+    PRIMARY KEY (run_id, part)
+);
+CREATE INDEX population_patient_extract_idx ON population_patient (extract_id);
+ALTER TABLE population_patient ALTER COLUMN positions SET STATISTICS 0;
+
+CREATE VIEW population_patient_row AS
+SELECT p.run_id, r.patients[u.pos + 1] AS patient_id, p.segment_ids[u.seg] AS segment,
+       CASE WHEN u.fr BETWEEN 1 AND 4 THEN 'recorded' WHEN u.fr BETWEEN 5 AND 8 THEN 'estimated' END AS frailty_source,
+       CASE WHEN u.fr BETWEEN 1 AND 8 THEN (ARRAY['fit', 'mild', 'moderate', 'severe'])[(u.fr - 1) % 4 + 1] END AS frailty_category,
+       NULLIF(u.fs, -1) AS efi_score,
+       NULLIF(u.q, -1) AS qrisk3_percent
+FROM population_patient p
+JOIN extract_roster r ON r.extract_id = p.extract_id
+CROSS JOIN LATERAL unnest(p.positions, p.segment, p.frailty, p.frailty_score, p.qrisk3) AS u (pos, seg, fr, fs, q);
+
+-- The roles' grants again: the daemon stores and purges patient-level population health (0016).
+CREATE OR REPLACE FUNCTION qofd_grant(daemon text, reader text) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE format('GRANT USAGE ON SCHEMA public TO %I, %I', daemon, reader);
+    -- The reader: every result, never a password hash or a session.
+    EXECUTE format('GRANT SELECT ON ALL TABLES IN SCHEMA public TO %I', reader);
+    EXECUTE format('REVOKE SELECT ON web_session, web_user FROM %I', reader);
+    EXECUTE format('GRANT SELECT (username, role, scope, patient_access, declaration_right, disabled, created_at) ON web_user TO %I', reader);
+    -- The daemon: the pipeline, the declaration workflow's automatic steps and the web view.
+    EXECUTE format('GRANT SELECT, INSERT, UPDATE ON organisation, pcn_membership, extract, worker TO %I', daemon);
+    EXECUTE format('GRANT SELECT, INSERT ON computation_run, register_result, indicator_result, rule_count, rule_step_count, '
+                   'ruleset_version, declaration TO %I', daemon);
+    EXECUTE format('GRANT UPDATE (finished_at) ON computation_run TO %I', daemon);
+    EXECUTE format('GRANT SELECT, INSERT, UPDATE ON declaration_state TO %I', daemon);
+    EXECUTE format('GRANT SELECT, INSERT ON pcn_run_member TO %I', daemon);
+    EXECUTE format('GRANT SELECT, INSERT ON population_run, population_count TO %I', daemon);
+    EXECUTE format('GRANT SELECT, INSERT, DELETE ON patient_outcome_set, extract_roster, population_patient TO %I', daemon);   -- DELETE: the retention purge
+    EXECUTE format('GRANT SELECT ON population_patient_row TO %I', daemon);
+    EXECUTE format('GRANT SELECT ON patient_outcome TO %I', daemon);
+    EXECUTE format('GRANT SELECT, INSERT ON audit_log TO %I', daemon);                    -- append only
+    EXECUTE format('GRANT SELECT ON schema_migrations TO %I, %I', daemon, reader);
+    EXECUTE format('GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO %I', daemon);
+    EXECUTE format('GRANT SELECT ON web_user TO %I', daemon);
+    EXECUTE format('GRANT SELECT, INSERT, DELETE ON web_session TO %I', daemon);
+END
+$$;
