@@ -241,13 +241,13 @@ public final class WebApp: Sendable {
 
 /// A PCN lead sees the practices that are members of the PCN, or were at any time in the current or
 /// the previous QOF year (whose figures are still being declared and compared); not those that left before.
-func membershipWindowStart() -> Day {
+public func membershipWindowStart() -> Day {
     let c = todayInEngland().components
     return Day(year: c.month >= 4 ? c.year - 1 : c.year - 2, month: 4, day: 1)!
 }
 
 /// Today in England (the QOF calendar's days).
-func todayInEngland() -> Day {
+public func todayInEngland() -> Day {
     var calendar = Calendar(identifier: .gregorian)
     calendar.timeZone = TimeZone(identifier: "Europe/London") ?? .gmt
     let c = calendar.dateComponents([.year, .month, .day], from: Date())

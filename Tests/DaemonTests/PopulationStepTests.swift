@@ -56,5 +56,16 @@ struct PopulationStepTests {
         let segments = (json["counts"] as? [[String: Any]] ?? []).filter { $0["measure"] as? String == "segment" }
         #expect(segments.compactMap { $0["patients"] as? Int }.reduce(0, +) == listSize)
         #expect(try CommandLineTests.qofd(["population", "--practice", "Y99999", "--database-url", url]).status == 1)
+        // A PCN: each member's latest summary and the sum, suppressed as beyond the practice (to the nearest 5).
+        let pcn = try #require(site.written[0].practice.pcnODS)
+        let network = try CommandLineTests.qofd(["population", "--pcn", pcn, "--json", "--database-url", url])
+        #expect(network.status == 0, "\(network.err)")
+        let pcnJSON = try #require(try JSONSerialization.jsonObject(with: Data(network.out.utf8)) as? [String: Any])
+        #expect((pcnJSON["practices"] as? [[String: Any]])?.map { $0["practice"] as? String } == [ods])
+        let pcnSegments = (pcnJSON["counts"] as? [[String: Any]] ?? []).filter { $0["measure"] as? String == "segment" }
+        #expect(!pcnSegments.isEmpty && pcnSegments.allSatisfy { ($0["patients"] as? Int).map { $0 % 5 == 0 } ?? true })
+        #expect(pcnJSON["listSize"] as? Int == Int((Double(listSize) / 5).rounded()) * 5)
+        let table = try CommandLineTests.qofd(["population", "--pcn", pcn, "--database-url", url])
+        #expect(table.status == 0 && table.out.contains(ods) && table.out.contains("segment"))
     }
 }
