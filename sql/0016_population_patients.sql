@@ -4,6 +4,11 @@
 -- the outcomes after patient_outcome_years (the counts in population_count are kept for ever).
 -- `population_patient_row` reads it one patient per row with the values spelled out.
 
+-- The summaries also count each cohort and case-finding rule, and the people missing from the data (each a
+-- cohort too), by the same breakdowns: the PCN's counts and the practice's figures read them from here.
+ALTER TABLE population_count DROP CONSTRAINT population_count_measure_check,
+    ADD CONSTRAINT population_count_measure_check CHECK (measure IN ('segment', 'frailty', 'qrisk3', 'core20', 'plus', 'five', 'cohort'));
+
 CREATE TABLE population_patient (
     run_id        bigint NOT NULL REFERENCES population_run (id) ON DELETE CASCADE,
     part          integer NOT NULL CHECK (part >= 0),

@@ -19,6 +19,12 @@ public enum CohortCondition: Sendable {
     case readings(Readings)
     case noRecordEver(Set<UInt64>)
     case medicineWithin(Set<UInt64>, months: Int)
+    /// Registered (the current registration) for at least this many months on the date.
+    case registeredFor(months: Int)
+    /// The ethnicity column is empty or holds a code that names no census group.
+    case noEthnicity
+    /// No LSOA, or one the deprivation table does not know: no deprivation known.
+    case noArea
     indirect case anyOf([CohortCondition])
 
     /// Counted readings: how many, how recent, above or below which values, how far apart.
@@ -48,9 +54,9 @@ public struct Cohort: Sendable {
 
 /// The cohorts of a file (the shipped `cohorts.yaml`, or a site's own).
 public enum CohortFile {
-    /// The shipped cohorts and case-finding rules.
+    /// The shipped cohorts, case-finding rules and the people the data misses.
     public static func bundled(library: ClusterLibrary) throws -> [Cohort] {
-        try ["cohorts", "case-finding"].flatMap { name -> [Cohort] in
+        try ["cohorts", "case-finding", "data-gaps"].flatMap { name -> [Cohort] in
             guard let url = Bundle.module.url(forResource: name, withExtension: "yaml") else { throw FrailtyModelError("\(name).yaml is missing from this build") }
             return try parse(try String(contentsOf: url, encoding: .utf8), file: "\(name).yaml", library: library)
         }
@@ -95,6 +101,10 @@ public enum CohortFile {
             case "no_record_ever": return .noRecordEver(try concepts(v))
             case "medicine_within": return .medicineWithin(try concepts(v.mapping?["clusters"]), months: try int(v.mapping?["months"]))
             case "any_of": return .anyOf(try (v.sequence ?? []).map(condition))
+            case "registered_for": return .registeredFor(months: try int(v.mapping?["months"]))
+            case "no_ethnicity", "no_area":
+                guard v.bool == true else { throw FrailtyModelError("\(file): \(key) takes true") }
+                return key == "no_area" ? .noArea : .noEthnicity
             default: throw FrailtyModelError("\(file): unknown cohort condition \(key)")
             }
         }
@@ -177,23 +187,40 @@ public struct CohortFinder: Sendable {
             guard let last = issued.last else { return false }
             why.append("medicine issued \(last)")
         case .readings(let r):
-            let from = day.adding(months: -r.months)
-            var all = events.filter { $0.date > from && r.concepts.contains(population.codes[$0.code]) }
-            if r.latestOnly, let last = all.last { all = [last] }
-            let counted = all.filter { e in
-                if let below = r.valueBelow { return !e.value.isNaN && Double(e.value) < below }
-                let first = r.valueAtLeast.map { !e.value.isNaN && Double(e.value) >= $0 } ?? false
-                let second = r.value2AtLeast.map { !e.value2.isNaN && Double(e.value2) >= $0 } ?? false
-                return first || second
-            }
-            guard counted.count >= r.atLeast else { return false }
-            if let apart = r.apartDays, let a = counted.first, let b = counted.last, b.date.daysSinceEpoch - a.date.daysSinceEpoch < apart { return false }
+            guard let counted = Self.readingsHold(r, events.lazy.filter { r.concepts.contains(population.codes[$0.code]) }, on: day) else { return false }
             why.append(counted.suffix(3).map { e in (e.value2.isNaN ? "\(e.value)" : "\(e.value)/\(e.value2)") + " on \(e.date)" }.joined(separator: ", "))
+        case .registeredFor(let months):
+            guard let since = population.registeredSince(p, on: day), since <= day.adding(months: -months) else { return false }
+            why.append("registered since \(since)")
+        case .noEthnicity:
+            let e = population.ethnicity[p]
+            return e < 0 || segmenter.ethnicGroups[population.codes[e]] == nil
+        case .noArea:
+            let area = population.lsoa[p]
+            return area < 0 || segmenter.deciles[Int(area)] == nil
         case .anyOf(let options):
             for o in options where holds(o, p, events, on: day, why: &why) { return true }
             return false
         }
         return true
+    }
+
+    /// The readings that count (`events`: the patient's records of the readings' lists up to the day, in order),
+    /// or nil when too few: in the months up to the day, the latest only if asked, above or below the values,
+    /// far enough apart.
+    static func readingsHold(_ r: CohortCondition.Readings, _ events: some Sequence<Event>, on day: Day) -> [Event]? {
+        let from = day.adding(months: -r.months)
+        var all = events.filter { $0.date > from }
+        if r.latestOnly, let last = all.last { all = [last] }
+        let counted = all.filter { e in
+            if let below = r.valueBelow { return !e.value.isNaN && Double(e.value) < below }
+            let first = r.valueAtLeast.map { !e.value.isNaN && Double(e.value) >= $0 } ?? false
+            let second = r.value2AtLeast.map { !e.value2.isNaN && Double(e.value2) >= $0 } ?? false
+            return first || second
+        }
+        guard counted.count >= r.atLeast else { return nil }
+        if let apart = r.apartDays, let a = counted.first, let b = counted.last, b.date.daysSinceEpoch - a.date.daysSinceEpoch < apart { return nil }
+        return counted
     }
 
     /// The days medicines of the set were issued in the months up to the day, in order.

@@ -76,6 +76,8 @@ public struct PopulationStratifier: Sendable {
     let frailtyIndex: FrailtyAssessor.CodeIndex
     let segmentIndex: Segmenter.CodeIndex
     let qriskIndex: QRISK3Reader.CodeIndex
+    /// The cohorts compiled for counting (every summary counts each cohort's members).
+    let counting: CohortCounting
 
     /// `cohortFiles`: a site's own cohort and case-finding files (the same vocabulary as the shipped ones), added
     /// after them; an id already taken is refused, naming the file.
@@ -94,6 +96,7 @@ public struct PopulationStratifier: Sendable {
             }
         }
         self.cohorts = cohorts.sorted { $0.id < $1.id }
+        counting = CohortCounting(self.cohorts)
         self.ethnicGroups = ethnicGroups
         frailtyIndex = FrailtyAssessor.CodeIndex(model: frailty)
         segmentIndex = Segmenter.CodeIndex(model: segmentation)
@@ -143,6 +146,8 @@ public struct PopulationStratifier: Sendable {
         let core20 = (yes: category("core20", "yes"), no: category("core20", "no"), unknown: category("core20", "unknown"))
         let plusCategories = segmentation.plus.map { category("plus", $0.name) }
         let fiveCategories = segmentation.five.map { category("five", $0.name) }
+        let cohortCategories = cohorts.map { category("cohort", $0.id) }
+        let cohortPractice = CohortCounting.Practice(counting, population: population)
         let dimensions = ["all", "imd_quintile", "ethnic_group", "sex", "age_band"]
         var groups: [[String]] = Array(repeating: [], count: dimensions.count), groupIndex: [[String: Int]] = Array(repeating: [:], count: dimensions.count)
         func group(_ d: Int, _ name: String) -> Int {
@@ -193,6 +198,9 @@ public struct PopulationStratifier: Sendable {
             count(s.core20.map { $0 ? core20.yes : core20.no } ?? core20.unknown)
             for (i, c) in plusCategories.enumerated() where s.plus & (1 << UInt64(i)) != 0 { count(c) }
             for (i, c) in fiveCategories.enumerated() where s.five & (1 << UInt64(i)) != 0 { count(c) }
+            let known = CohortCounting.Known(segment: segmentation.segments[s.segment].id, frailty: f?.category, qrisk3: risk, age: age,
+                                             areaKnown: g.1 != unknownQuintile, ethnicityKnown: g.2 != notRecorded)
+            counting.memberships(p, on: day, known: known, practice: cohortPractice, population: population) { count(cohortCategories[$0]) }
         }
         var counts: [PopulationSummary.Count] = []
         for c in categories.indices {

@@ -1,7 +1,7 @@
 import Clinical
 
 /// A person as the stratification tests write one: born, sex, area, ethnicity column, coded records and
-/// medicines, all registered since 2000 and alive.
+/// medicines, registered (since 2000 unless said) and alive.
 struct TestPerson {
     var born: String
     var sex: Sex = .female
@@ -9,6 +9,7 @@ struct TestPerson {
     var ethnicity: UInt64? = nil
     var events: [(UInt64, String, Float)] = []
     var medicines: [(UInt64, String)] = []
+    var registered = "2000-01-01"
 }
 
 /// Builds a practice population from test people (shared by the frailty, QRISK3, segmentation and cohort tests).
@@ -34,7 +35,7 @@ enum TestPopulation {
                 b.lsoa.append(-1)
             }
             b.ethnicity.append(p.ethnicity.map { b.codes.intern($0) } ?? -1)
-            b.registrations.append(Registration(start: Day(iso: "2000-01-01")!, end: .distantFuture))
+            b.registrations.append(Registration(start: Day(iso: p.registered)!, end: .distantFuture))
             b.registrationOffsets.append(Int32(b.registrations.count))
             b.events += p.events.map { Event(date: Day(iso: $0.1)!, code: b.codes.intern($0.0), value: $0.2) }.sorted { $0.date < $1.date }
             b.eventOffsets.append(Int32(b.events.count))

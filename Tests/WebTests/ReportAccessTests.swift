@@ -99,7 +99,7 @@ struct WorklistOrderTests {
         }
     }
 
-    @Test("by default most pounds for one contact first; by risk most open indicators first; the CSV keeps the order; a gap filter keeps only that gap")
+    @Test("by default most pounds for one contact first; by risk the stored frailty then QRISK3 first; the CSV keeps the order; a gap filter keeps only that gap")
     func orderedAndFiltered() async throws {
         let f = try await WebFixture.shared.value
         let s = try Session(f, user: "practice1")
@@ -109,18 +109,25 @@ struct WorklistOrderTests {
             let page = s.get("/practice/\(ods)/indicator/\(id)?ruleset=qof-2025-26")
             let rows = Self.rows(page.body)
             guard page.status == 200, rows.count > 5 else { continue }
-            // Columns: patient, NHS number, born, age, sex, missing, facts, by, worth, open in, explain.
+            // Columns: patient, NHS number, born, age, sex, missing, facts, by, worth, open in, risk, explain.
             let worth = rows.map { Double($0[8].dropFirst().replacingOccurrences(of: ",", with: "")) ?? -1 }
             #expect(worth == worth.sorted(by: >), "\(id): most pounds first")
             #expect(worth.allSatisfy { $0 >= 0 })
             let risk = Self.rows(s.get("/practice/\(ods)/indicator/\(id)?ruleset=qof-2025-26&sort=risk").body)
-            let open = risk.map { $0[9].isEmpty ? 0 : $0[9].components(separatedBy: ", ").count }
-            #expect(open == open.sorted(by: >), "\(id): most open indicators first")
+            // The stored frailty (severe first, recorded or estimated alike), then the computed QRISK3.
+            let levels = ["fit": 1, "mild frailty": 2, "moderate frailty": 3, "severe frailty": 4]
+            let keys = risk.map { row -> [Double] in
+                let level = levels.first { row[10].hasPrefix($0.key + " (") }?.value ?? 0
+                let score = row[10].range(of: #"QRISK3 [0-9.]+"#, options: .regularExpression).map { Double(row[10][$0].dropFirst(7)) ?? -1 } ?? -1
+                return [Double(level), score]
+            }
+            #expect(zip(keys, keys.dropFirst()).allSatisfy { !$0.lexicographicallyPrecedes($1) }, "\(id): highest stored risk first")
+            #expect(risk.contains { !$0[10].isEmpty }, "\(id): the stored risk is shown")
             #expect(Set(risk.map { $0[0] }).count == risk.count)
 
             let csv = s.get("/practice/\(ods)/indicator/\(id)/worklist.csv?ruleset=qof-2025-26&sort=pounds")
             let lines = csv.body.split(separator: "\r\n").dropFirst()
-            let csvWorth = lines.map { Double($0.split(separator: ",").last ?? "") ?? -1 }
+            let csvWorth = lines.map { Double($0.split(separator: ",", omittingEmptySubsequences: false).dropLast().last ?? "") ?? -1 }
             #expect(csvWorth == csvWorth.sorted(by: >) && csvWorth.count >= rows.count, "\(id): the export has every patient in the same order")
 
             // The gap filter's choices come with counts; choosing one keeps only that gap's patients.
