@@ -6,8 +6,12 @@
 
 -- The summaries also count each cohort and case-finding rule, and the people missing from the data (each a
 -- cohort too), by the same breakdowns: the PCN's counts and the practice's figures read them from here.
+-- A summary's cells are written once, whole, and read whole by run: an index on the run replaces the five-column
+-- primary key (a thousand cells or more a practice, now with the cohorts, made the key the cost of storing them).
 ALTER TABLE population_count DROP CONSTRAINT population_count_measure_check,
-    ADD CONSTRAINT population_count_measure_check CHECK (measure IN ('segment', 'frailty', 'qrisk3', 'core20', 'plus', 'five', 'cohort'));
+    ADD CONSTRAINT population_count_measure_check CHECK (measure IN ('segment', 'frailty', 'qrisk3', 'core20', 'plus', 'five', 'cohort')),
+    DROP CONSTRAINT population_count_pkey;
+CREATE INDEX population_count_run_idx ON population_count (run_id);
 
 CREATE TABLE population_patient (
     run_id        bigint NOT NULL REFERENCES population_run (id) ON DELETE CASCADE,
@@ -24,7 +28,16 @@ CREATE TABLE population_patient (
     PRIMARY KEY (run_id, part)
 );
 CREATE INDEX population_patient_extract_idx ON population_patient (extract_id);
-ALTER TABLE population_patient ALTER COLUMN positions SET STATISTICS 0;
+ALTER TABLE population_patient ALTER COLUMN positions SET STATISTICS 0, ALTER COLUMN segment SET STATISTICS 0,
+    ALTER COLUMN frailty SET STATISTICS 0, ALTER COLUMN frailty_score SET STATISTICS 0, ALTER COLUMN qrisk3 SET STATISTICS 0;
+DO $$
+BEGIN
+    ALTER TABLE population_patient ALTER COLUMN positions SET COMPRESSION lz4, ALTER COLUMN segment SET COMPRESSION lz4,
+        ALTER COLUMN frailty SET COMPRESSION lz4, ALTER COLUMN frailty_score SET COMPRESSION lz4, ALTER COLUMN qrisk3 SET COMPRESSION lz4;
+EXCEPTION WHEN OTHERS THEN
+    RAISE NOTICE 'lz4 compression not available (%); population patients keep the default', SQLERRM;
+END
+$$;
 
 CREATE VIEW population_patient_row AS
 SELECT p.run_id, r.patients[u.pos + 1] AS patient_id, p.segment_ids[u.seg] AS segment,

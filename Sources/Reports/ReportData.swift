@@ -102,7 +102,7 @@ public struct ReportData: Sendable, Codable {
 
     /// The summary stored with the extract (immutable, so a declared report reads the same figures again).
     static func population(extract: Int64, in conn: isolated PostgresConnection) throws -> Population? {
-        guard let (run, counts) = try PopulationStore.forExtract(extract, in: conn) else { return nil }
+        guard let (run, counts) = try PopulationStore.forExtract(extract, dimension: "all", in: conn) else { return nil }
         func lines(_ measure: String) -> [Population.Line] {
             counts.filter { $0.measure == measure && $0.dimension == "all" }.map { Population.Line(label: $0.category, patients: $0.value) }
         }

@@ -110,10 +110,11 @@ public enum PopulationStore {
     }
 
     /// The summary stored with an extract (the newest, if the models changed since).
-    public static func forExtract(_ extractID: Int64, in conn: isolated PostgresConnection) throws -> (Run, [PopulationSummary.Count])? {
+    /// `dimension`: only that breakdown's cells (a report reads "all" alone).
+    public static func forExtract(_ extractID: Int64, dimension: String? = nil, in conn: isolated PostgresConnection) throws -> (Run, [PopulationSummary.Count])? {
         guard let id = try conn.query("SELECT id FROM population_run WHERE extract_id = \(extractID) ORDER BY id DESC LIMIT 1").first?.decode(0, as: Int64.self)
         else { return nil }
-        return try load(id, in: conn)
+        return try load(id, dimension: dimension, in: conn)
     }
 
     /// The practice's latest summary (by the date it describes, then the newest).
@@ -124,14 +125,17 @@ public enum PopulationStore {
         return try load(id, in: conn)
     }
 
-    static func load(_ id: Int64, in conn: isolated PostgresConnection) throws -> (Run, [PopulationSummary.Count])? {
+    static func load(_ id: Int64, dimension: String? = nil, in conn: isolated PostgresConnection) throws -> (Run, [PopulationSummary.Count])? {
         guard let r = try conn.query(
             "SELECT id, practice_ods, as_of::text, list_size, models_sha256 FROM population_run WHERE id = \(id)"
         ).first else { return nil }
         let run = Run(id: try r.decode(0), practice: try r.decode(1), asOf: Day(iso: try r.decode(2, as: String.self)) ?? .distantPast,
                       listSize: try r.decode(3), modelsSHA256: try r.decode(4))
         let counts = try conn.query(
-            "SELECT measure, category, dimension, grp, value FROM population_count WHERE run_id = \(run.id) ORDER BY measure, category, dimension, grp"
+            """
+            SELECT measure, category, dimension, grp, value FROM population_count
+            WHERE run_id = \(run.id) AND (\(dimension)::text IS NULL OR dimension = \(dimension)) ORDER BY measure, category, dimension, grp
+            """
         ).map { PopulationSummary.Count(measure: try $0.decode(0), category: try $0.decode(1), dimension: try $0.decode(2), group: try $0.decode(3),
                                         value: try $0.decode(4)) }
         return (run, counts)

@@ -6,63 +6,84 @@ import Clusters
 /// conditions are answered from the latest day each list was recorded (readings are scanned only for the codes
 /// of their list). `CohortFinder` is the plain reference, with words; tests hold the two to the same answers.
 struct CohortCounting: Sendable {
-    indirect enum Condition: Sendable {
-        case segment(Set<String>)
-        case qrisk3AtLeast(Double)
-        case noRecordWithin(Int, months: Int)
-        case noMedicineWithin(Int, months: Int)
-        case noContactWithin(months: Int)
-        case frailty(Set<FrailtyCategory>)
-        case anyRecord(Int)
-        case recordWithin(Int, months: Int)
-        case ageUnder(Int)
-        case ageAtLeast(Int)
-        case readings(Int, CohortCondition.Readings)
-        case noRecordEver(Int)
-        case medicineWithin(Int, months: Int)
-        case registeredFor(months: Int)
-        case noEthnicity
-        case noArea
-        case anyOf([Condition])
+    /// One condition, flat and free of references (a patient's test reads no reference-counted value).
+    struct Step: Sendable {
+        enum Kind: UInt8, Sendable {
+            case segment, qrisk3AtLeast, noRecordWithin, noMedicineWithin, noContactWithin, frailty, anyRecord, recordWithin
+            case ageUnder, ageAtLeast, readings, noRecordEver, medicineWithin, registeredFor, noEthnicity, noArea, anyOf
+        }
+        var kind: Kind
+        /// The code list's number; for `readings`, the rule's place in `readings`; for `anyOf`, the first option's place in `options`.
+        var list: Int32 = 0
+        /// Months back; for ages the age; for `anyOf` how many options.
+        var months: Int32 = 0
+        var threshold: Double = 0
+        /// Segments (bit i: the i-th) or frailty categories (bit i: `FrailtyCategory.allCases[i]`).
+        var mask: UInt64 = 0
     }
 
-    let cohorts: [[Condition]]
+    /// Each cohort's steps: `steps[cohortRanges[i]]`.
+    let steps: [Step]
+    let cohortRanges: [Range<Int>]
+    /// The options of `anyOf` steps.
+    let options: [Step]
+    let readings: [CohortCondition.Readings]
     /// Each concept's lists (by number).
     let listsOfConcept: [UInt64: [Int32]]
     let listCount: Int
 
-    init(_ cohorts: [Cohort]) {
+    init(_ cohorts: [Cohort], segments: [String]) {
         var numbers: [Set<UInt64>: Int] = [:]
         var index: [UInt64: [Int32]] = [:]
-        func number(_ set: Set<UInt64>) -> Int {
-            if let n = numbers[set] { return n }
+        var readings: [CohortCondition.Readings] = []
+        var options: [Step] = []
+        func number(_ set: Set<UInt64>) -> Int32 {
+            if let n = numbers[set] { return Int32(n) }
             let n = numbers.count
             numbers[set] = n
             for c in set { index[c, default: []].append(Int32(n)) }
-            return n
+            return Int32(n)
         }
-        func compile(_ c: CohortCondition) -> Condition {
+        func compile(_ c: CohortCondition) -> Step {
             switch c {
-            case .segment(let ids): return .segment(ids)
-            case .qrisk3AtLeast(let x): return .qrisk3AtLeast(x)
-            case .noRecordWithin(let s, let months): return .noRecordWithin(number(s), months: months)
-            case .noMedicineWithin(let s, let months): return .noMedicineWithin(number(s), months: months)
-            case .noContactWithin(let months): return .noContactWithin(months: months)
-            case .frailty(let categories): return .frailty(categories)
-            case .anyRecord(let s): return .anyRecord(number(s))
-            case .recordWithin(let s, let months): return .recordWithin(number(s), months: months)
-            case .ageUnder(let n): return .ageUnder(n)
-            case .ageAtLeast(let n): return .ageAtLeast(n)
-            case .readings(let r): return .readings(number(r.concepts), r)
-            case .noRecordEver(let s): return .noRecordEver(number(s))
-            case .medicineWithin(let s, let months): return .medicineWithin(number(s), months: months)
-            case .registeredFor(let months): return .registeredFor(months: months)
-            case .noEthnicity: return .noEthnicity
-            case .noArea: return .noArea
-            case .anyOf(let options): return .anyOf(options.map(compile))
+            case .segment(let ids):
+                return Step(kind: .segment, mask: segments.indices.reduce(UInt64(0)) { ids.contains(segments[$1]) && $1 < 64 ? $0 | 1 << UInt64($1) : $0 })
+            case .qrisk3AtLeast(let x): return Step(kind: .qrisk3AtLeast, threshold: x)
+            case .noRecordWithin(let s, let months): return Step(kind: .noRecordWithin, list: number(s), months: Int32(months))
+            case .noMedicineWithin(let s, let months): return Step(kind: .noMedicineWithin, list: number(s), months: Int32(months))
+            case .noContactWithin(let months): return Step(kind: .noContactWithin, months: Int32(months))
+            case .frailty(let categories):
+                return Step(kind: .frailty, mask: FrailtyCategory.allCases.indices.reduce(UInt64(0)) {
+                    categories.contains(FrailtyCategory.allCases[$1]) ? $0 | 1 << UInt64($1) : $0
+                })
+            case .anyRecord(let s): return Step(kind: .anyRecord, list: number(s))
+            case .recordWithin(let s, let months): return Step(kind: .recordWithin, list: number(s), months: Int32(months))
+            case .ageUnder(let n): return Step(kind: .ageUnder, months: Int32(clamping: n))
+            case .ageAtLeast(let n): return Step(kind: .ageAtLeast, months: Int32(clamping: n))
+            case .readings(let r):
+                readings.append(r)
+                return Step(kind: .readings, list: Int32(readings.count - 1), months: number(r.concepts))
+            case .noRecordEver(let s): return Step(kind: .noRecordEver, list: number(s))
+            case .medicineWithin(let s, let months): return Step(kind: .medicineWithin, list: number(s), months: Int32(months))
+            case .registeredFor(let months): return Step(kind: .registeredFor, months: Int32(months))
+            case .noEthnicity: return Step(kind: .noEthnicity)
+            case .noArea: return Step(kind: .noArea)
+            case .anyOf(let choices):
+                let compiled = choices.map(compile)
+                options.append(contentsOf: compiled)
+                return Step(kind: .anyOf, list: Int32(options.count - compiled.count), months: Int32(compiled.count))
             }
         }
-        self.cohorts = cohorts.map { $0.when.map(compile) }
+        var steps: [Step] = [], ranges: [Range<Int>] = []
+        for c in cohorts {
+            let compiled = c.when.map(compile)
+            ranges.append(steps.count..<steps.count + compiled.count)
+            steps += compiled
+        }
+        self.steps = steps
+        cohortRanges = ranges
+        self.options = options
+        self.readings = readings
         listsOfConcept = index
         listCount = numbers.count
     }
@@ -71,8 +92,10 @@ struct CohortCounting: Sendable {
     struct Practice: Sendable {
         let offsets: [Int32]
         let lists: [Int32]
+        let frame: DateFrame?
 
-        init(_ counting: CohortCounting, population: Population) {
+        init(_ counting: CohortCounting, population: Population, frame: DateFrame? = nil) {
+            self.frame = frame
             var offsets: [Int32] = [0], lists: [Int32] = []
             offsets.reserveCapacity(population.codes.concepts.count + 1)
             for c in population.codes.concepts {
@@ -91,7 +114,8 @@ struct CohortCounting: Sendable {
 
     /// What the summary already knows of the patient (so nothing is assessed twice).
     struct Known {
-        var segment: String
+        /// The patient's segment's place in the segmentation.
+        var segment: Int
         var frailty: FrailtyCategory?
         var qrisk3: Double?
         var age: Int
@@ -122,32 +146,73 @@ struct CohortCounting: Sendable {
                     latest[l] = max(latest[l], m.date.daysSinceEpoch)
                 }
             }
-            func from(_ months: Int) -> Int32 { day.adding(months: -months).daysSinceEpoch }
-            func holds(_ c: Condition) -> Bool {
-                switch c {
-                case .segment(let ids): return ids.contains(known.segment)
-                case .qrisk3AtLeast(let x): return known.qrisk3.map { $0 >= x } ?? false
-                case .noRecordWithin(let l, let months): return latest[l] <= from(months)
-                case .noMedicineWithin(let l, let months): return latest[listCount + l] <= from(months)
-                case .noContactWithin(let months): return latestAny <= from(months)
-                case .frailty(let categories): return known.frailty.map { categories.contains($0) } ?? false
-                case .anyRecord(let l): return latest[l] != .min
-                case .recordWithin(let l, let months): return latest[l] != .min && latest[l] > from(months)
-                case .ageUnder(let n): return known.age < n
-                case .ageAtLeast(let n): return known.age >= n
-                case .noRecordEver(let l): return latest[l] == .min
-                case .medicineWithin(let l, let months): return latest[listCount + l] != .min && latest[listCount + l] > from(months)
-                case .registeredFor(let months): return population.registeredSince(p, on: day).map { $0 <= day.adding(months: -months) } ?? false
+            func from(_ months: Int32) -> Int32 { practice.frame.before(Int(months), day).daysSinceEpoch }
+            func holds(_ c: Step) -> Bool {
+                switch c.kind {
+                case .segment: return known.segment < 64 && c.mask & (1 << UInt64(known.segment)) != 0
+                case .qrisk3AtLeast: return known.qrisk3.map { $0 >= c.threshold } ?? false
+                case .noRecordWithin: return latest[Int(c.list)] <= from(c.months)
+                case .noMedicineWithin: return latest[listCount + Int(c.list)] <= from(c.months)
+                case .noContactWithin: return latestAny <= from(c.months)
+                case .frailty:
+                    guard let f = known.frailty else { return false }
+                    return c.mask & (1 << UInt64(f.ordinal)) != 0
+                case .anyRecord: return latest[Int(c.list)] != .min
+                case .recordWithin: return latest[Int(c.list)] != .min && latest[Int(c.list)] > from(c.months)
+                case .ageUnder: return known.age < Int(c.months)
+                case .ageAtLeast: return known.age >= Int(c.months)
+                case .noRecordEver: return latest[Int(c.list)] == .min
+                case .medicineWithin: return latest[listCount + Int(c.list)] != .min && latest[listCount + Int(c.list)] > from(c.months)
+                case .registeredFor: return population.registeredSince(p, on: day).map { $0.daysSinceEpoch <= from(c.months) } ?? false
                 case .noEthnicity: return !known.ethnicityKnown
                 case .noArea: return !known.areaKnown
-                case .readings(let l, let r):
-                    guard r.atLeast <= 0 || (latest[l] != .min && latest[l] > from(r.months)) else { return false }
-                    return CohortFinder.readingsHold(r, events.lazy.filter { $0.date <= day && practice.inList($0.code, l) }, on: day) != nil
-                case .anyOf(let options): return options.contains(where: holds)
+                case .readings:
+                    let l = Int(c.months)
+                    let r = readings[Int(c.list)]
+                    guard r.atLeast <= 0 || (latest[l] != .min && latest[l] > from(Int32(r.months))) else { return false }
+                    return readingsHold(r, list: l, events, practice: practice, from: from(Int32(r.months)), on: day)
+                case .anyOf:
+                    for k in Int(c.list)..<Int(c.list) + Int(c.months) where holds(options[k]) { return true }
+                    return false
                 }
             }
-            for (i, conditions) in cohorts.enumerated() where conditions.allSatisfy(holds) { member(i) }
+            for (i, range) in cohortRanges.enumerated() {
+                var all = true
+                for k in range where !holds(steps[k]) {
+                    all = false
+                    break
+                }
+                if all { member(i) }
+            }
         }
+    }
+}
+
+extension CohortCounting {
+    /// `CohortFinder.readingsHold` without making arrays: the same readings in the same order, counted.
+    func readingsHold(_ r: CohortCondition.Readings, list l: Int, _ events: ArraySlice<Event>, practice: Practice, from: Int32, on day: Day) -> Bool {
+        func counts(_ e: Event) -> Bool {
+            if let below = r.valueBelow { return !e.value.isNaN && Double(e.value) < below }
+            let first = r.valueAtLeast.map { !e.value.isNaN && Double(e.value) >= $0 } ?? false
+            let second = r.value2AtLeast.map { !e.value2.isNaN && Double(e.value2) >= $0 } ?? false
+            return first || second
+        }
+        var n = 0, first = Int32.min, last = Int32.min
+        var latest: Event?
+        for e in events where e.date <= day && e.date.daysSinceEpoch > from && practice.inList(e.code, l) {
+            if r.latestOnly {
+                latest = e
+                continue
+            }
+            guard counts(e) else { continue }
+            n += 1
+            if n == 1 { first = e.date.daysSinceEpoch }
+            last = e.date.daysSinceEpoch
+        }
+        if r.latestOnly, let e = latest, counts(e) { (n, first, last) = (1, e.date.daysSinceEpoch, e.date.daysSinceEpoch) }
+        guard n >= r.atLeast else { return false }
+        if let apart = r.apartDays, n > 0, last - first < apart { return false }
+        return true
     }
 }
 

@@ -23,6 +23,8 @@ public struct FrailtyAssessor: Sendable {
     let deficitBits: [UInt64]
     /// Per code: 0 none, 1 eFI score, 2 mild, 3 moderate, 4 severe.
     let recordedKind: [UInt8]
+    /// The summary's date, worked out once (nil: worked out per call).
+    var frame: DateFrame?
 
     /// What each concept of the model means to it (its deficits, and which recorded frailty code it is), worked out
     /// once per model: a practice's code table then costs one lookup per code.
@@ -63,7 +65,7 @@ public struct FrailtyAssessor: Sendable {
     /// The patient's frailty on `day`; nil under the model's minimum age. Without `labels` the deficits found
     /// are counted, not named (the summary only needs the category).
     public func assess(_ p: Int, on day: Day, labels withLabels: Bool = true) -> FrailtyAssessment? {
-        guard population.birthDates[p].age(on: day) >= model.minimumAge else { return nil }
+        guard frame.age(population.birthDates[p], on: day) >= model.minimumAge else { return nil }
         let events = population.events[Int(population.eventOffsets[p])..<Int(population.eventOffsets[p + 1])]
         // Recorded: the latest eFI score (a usable 0–1 value) or frailty category code up to the day.
         var latest: (day: Day, kind: UInt8, value: Float)?
@@ -93,7 +95,7 @@ public struct FrailtyAssessor: Sendable {
     func polypharmacy(_ p: Int, on day: Day) -> Bool {
         let range = Int(population.medicationOffsets[p])..<Int(population.medicationOffsets[p + 1])
         guard range.count >= model.polypharmacyMedicines else { return false }
-        let from = day.adding(months: -model.polypharmacyMonths)
+        let from = frame.before(model.polypharmacyMonths, day)
         var seen: [Int32] = []
         seen.reserveCapacity(model.polypharmacyMedicines)
         for m in population.medications[range] where m.date > from && m.date <= day && !seen.contains(m.code) {

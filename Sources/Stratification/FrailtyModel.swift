@@ -7,9 +7,17 @@ import Yams
 public enum FrailtyCategory: String, Sendable, Codable, CaseIterable, Comparable {
     case fit, mild, moderate, severe
 
-    public static func < (a: FrailtyCategory, b: FrailtyCategory) -> Bool {
-        allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
+    /// The place in `allCases` (fit 0 … severe 3), without making the array.
+    public var ordinal: Int {
+        switch self {
+        case .fit: return 0
+        case .mild: return 1
+        case .moderate: return 2
+        case .severe: return 3
+        }
     }
+
+    public static func < (a: FrailtyCategory, b: FrailtyCategory) -> Bool { a.ordinal < b.ordinal }
 }
 
 /// The eFI estimate as data (`frailty-efi.yaml`): which code lists make each deficit, the polypharmacy rule,

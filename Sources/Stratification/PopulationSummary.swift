@@ -96,7 +96,7 @@ public struct PopulationStratifier: Sendable {
             }
         }
         self.cohorts = cohorts.sorted { $0.id < $1.id }
-        counting = CohortCounting(self.cohorts)
+        counting = CohortCounting(self.cohorts, segments: segmentation.segments.map(\.id))
         self.ethnicGroups = ethnicGroups
         frailtyIndex = FrailtyAssessor.CodeIndex(model: frailty)
         segmentIndex = Segmenter.CodeIndex(model: segmentation)
@@ -127,7 +127,9 @@ public struct PopulationStratifier: Sendable {
     /// The summary of the patients registered and alive on `day`; `decile` gives an area's IMD decile.
     /// `patientLevel`: also each patient's segment, frailty and score.
     public func summarise(_ population: Population, on day: Day, decile: (String) -> Int?, patientLevel: Bool = false) -> PopulationSummary {
-        let (assessor, segmenter, reader) = assessors(population, decile: decile)
+        var (assessor, segmenter, reader) = assessors(population, decile: decile)
+        let frame = DateFrame(day)
+        (assessor.frame, segmenter.frame, reader.frame) = (frame, frame, frame)
         // Categories and groups are numbered once; each patient adds to integer-keyed cells.
         var categories: [(String, String)] = [], categoryIndex: [String: Int] = [:]
         func category(_ measure: String, _ name: String) -> Int {
@@ -147,7 +149,7 @@ public struct PopulationStratifier: Sendable {
         let plusCategories = segmentation.plus.map { category("plus", $0.name) }
         let fiveCategories = segmentation.five.map { category("five", $0.name) }
         let cohortCategories = cohorts.map { category("cohort", $0.id) }
-        let cohortPractice = CohortCounting.Practice(counting, population: population)
+        let cohortPractice = CohortCounting.Practice(counting, population: population, frame: frame)
         let dimensions = ["all", "imd_quintile", "ethnic_group", "sex", "age_band"]
         var groups: [[String]] = Array(repeating: [], count: dimensions.count), groupIndex: [[String: Int]] = Array(repeating: [:], count: dimensions.count)
         func group(_ d: Int, _ name: String) -> Int {
@@ -161,7 +163,9 @@ public struct PopulationStratifier: Sendable {
         let unknownQuintile = group(1, "unknown")
         let ethnicOfCode = population.codes.concepts.map { c in group(2, ethnicGroups[c] ?? "not recorded") }
         let notRecorded = group(2, "not recorded")
-        let sexGroups = Sex.allCases.map { group(3, $0.letter) }
+        // By the sex's raw value (a letter): no array is made per patient.
+        var sexGroupOfRaw = [Int](repeating: 0, count: 256)
+        for sex in Sex.allCases { sexGroupOfRaw[Int(sex.rawValue)] = group(3, sex.letter) }
         let bandGroups = (0...130).map { group(4, PopulationSummary.ageBand($0)) }
         // Every category is known now: cells are a flat array (category, dimension, group).
         let width = max(1, groups.map(\.count).max() ?? 1)
@@ -171,9 +175,9 @@ public struct PopulationStratifier: Sendable {
         for p in population.patientIDs.indices where population.isRegisteredAndAlive(p, on: day) {
             listSize += 1
             let area = population.lsoa[p], e = population.ethnicity[p]
-            let age = min(130, max(0, population.birthDates[p].age(on: day)))
+            let age = min(130, max(0, frame.age(population.birthDates[p], on: day)))
             let g = (all, area >= 0 ? quintileOfArea[Int(area)] : unknownQuintile, e >= 0 ? ethnicOfCode[Int(e)] : notRecorded,
-                     sexGroups[Sex.allCases.firstIndex(of: population.sexes[p]) ?? 0], bandGroups[age])
+                     sexGroupOfRaw[Int(population.sexes[p].rawValue)], bandGroups[age])
             func count(_ c: Int) {
                 let base = c * dimensions.count * width
                 cells[base + g.0] += 1
@@ -185,20 +189,20 @@ public struct PopulationStratifier: Sendable {
             let f = assessor.assess(p, on: day, labels: false)
             let s = segmenter.place(p, on: day, frailty: .some(f?.category))
             count(segmentCategories[s.segment])
-            if let f { count(frailtyCategories[f.source == .recorded ? 0 : 1][FrailtyCategory.allCases.firstIndex(of: f.category)!]) }
+            if let f { count(frailtyCategories[f.source == .recorded ? 0 : 1][f.category.ordinal]) }
             let risk = reader.assess(p, on: day, words: false)?.score
             if let score = risk { count(score < 10 ? qriskCategories[0].1 : score < 20 ? qriskCategories[1].1 : qriskCategories[2].1) }
             if patients != nil {
                 patients!.rows.append(Int32(p))
                 patients!.segment.append(Int32(s.segment + 1))
-                patients!.frailty.append(f.map { Int32(($0.source == .recorded ? 1 : 5) + FrailtyCategory.allCases.firstIndex(of: $0.category)!) } ?? 0)
+                patients!.frailty.append(f.map { Int32(($0.source == .recorded ? 1 : 5) + $0.category.ordinal) } ?? 0)
                 patients!.frailtyScore.append(f?.score ?? -1)
                 patients!.qrisk3.append(risk ?? -1)
             }
             count(s.core20.map { $0 ? core20.yes : core20.no } ?? core20.unknown)
             for (i, c) in plusCategories.enumerated() where s.plus & (1 << UInt64(i)) != 0 { count(c) }
             for (i, c) in fiveCategories.enumerated() where s.five & (1 << UInt64(i)) != 0 { count(c) }
-            let known = CohortCounting.Known(segment: segmentation.segments[s.segment].id, frailty: f?.category, qrisk3: risk, age: age,
+            let known = CohortCounting.Known(segment: s.segment, frailty: f?.category, qrisk3: risk, age: age,
                                              areaKnown: g.1 != unknownQuintile, ethnicityKnown: g.2 != notRecorded)
             counting.memberships(p, on: day, known: known, practice: cohortPractice, population: population) { count(cohortCategories[$0]) }
         }

@@ -90,17 +90,36 @@ public struct QRISK3Reader: Sendable {
     let roles: [UInt32]
     /// Per code: the QRISK3 ethnicity it gives as the ethnicity column (0 when none).
     let ethnicityOfCode: [UInt8]
+    /// The summary's date, worked out once (nil: worked out per call).
+    var frame: DateFrame?
 
     enum Role: Int { case cvd, bmi, totalCholesterol, hdl, systolic, smokeCurrent, smokeEx, smokeNever, recorded, firstCondition }
 
+    /// The inputs a condition can set (a closed list: QRISK3's own), written without key paths.
+    enum ConditionInput: String, Sendable {
+        case atrialFibrillation, type1Diabetes, type2Diabetes, kidneyDisease, rheumatoidArthritis, severeMentalIllness, treatedHypertension
+        case lupus, migraine, erectileDysfunction, atypicalAntipsychotics, corticosteroids, familyHistory
+
+        func set(_ x: inout QRISK3Input, _ value: Bool) {
+            switch self {
+            case .atrialFibrillation: x.atrialFibrillation = value
+            case .type1Diabetes: x.type1Diabetes = value
+            case .type2Diabetes: x.type2Diabetes = value
+            case .kidneyDisease: x.kidneyDisease = value
+            case .rheumatoidArthritis: x.rheumatoidArthritis = value
+            case .severeMentalIllness: x.severeMentalIllness = value
+            case .treatedHypertension: x.treatedHypertension = value
+            case .lupus: x.lupus = value
+            case .migraine: x.migraine = value
+            case .erectileDysfunction: x.erectileDysfunction = value
+            case .atypicalAntipsychotics: x.atypicalAntipsychotics = value
+            case .corticosteroids: x.corticosteroids = value
+            case .familyHistory: x.familyHistory = value
+            }
+        }
+    }
     /// Which input each condition sets, by its name in the inputs file (nil: not an input QRISK3 has).
-    static let inputOfCondition: [String: any WritableKeyPath<QRISK3Input, Bool> & Sendable] = [
-        "atrialFibrillation": \.atrialFibrillation, "type1Diabetes": \.type1Diabetes, "type2Diabetes": \.type2Diabetes,
-        "kidneyDisease": \.kidneyDisease, "rheumatoidArthritis": \.rheumatoidArthritis, "severeMentalIllness": \.severeMentalIllness,
-        "treatedHypertension": \.treatedHypertension, "lupus": \.lupus, "migraine": \.migraine, "erectileDysfunction": \.erectileDysfunction,
-        "atypicalAntipsychotics": \.atypicalAntipsychotics, "corticosteroids": \.corticosteroids, "familyHistory": \.familyHistory,
-    ]
-    let conditionInputs: [(any WritableKeyPath<QRISK3Input, Bool> & Sendable)?]
+    let conditionInputs: [ConditionInput?]
     /// The value inputs, looked up once: BMI, total cholesterol, HDL cholesterol, systolic.
     let bmiValue: QRISK3InputModel.Value, totalCholesterolValue: QRISK3InputModel.Value, hdlValue: QRISK3InputModel.Value,
         systolicValue: QRISK3InputModel.Value
@@ -141,14 +160,14 @@ public struct QRISK3Reader: Sendable {
             (inputs.values["bmi"]!, inputs.values["total_cholesterol"]!, inputs.values["hdl_cholesterol"]!, inputs.values["systolic"]!)
         let index = index ?? CodeIndex(inputs: inputs)
         roles = population.codes.concepts.map { index.byConcept[$0] ?? 0 }
-        conditionInputs = inputs.conditions.map { Self.inputOfCondition[$0.name] }
+        conditionInputs = inputs.conditions.map { ConditionInput(rawValue: $0.name) }
         ethnicityOfCode = population.codes.concepts.map { c in UInt8(ethnicGroups.groups16[c].flatMap { inputs.ethnicity[$0] } ?? 0) }
     }
 
     /// The patient's assessment on `day`; nil outside the ages, for a sex QRISK3 has no model for, or with CVD.
     /// Without `words` the defaulted inputs are not written out (the summary only counts scores).
     public func assess(_ p: Int, on day: Day, words: Bool = true) -> RiskAssessment? {
-        let age = population.birthDates[p].age(on: day)
+        let age = frame.age(population.birthDates[p], on: day)
         guard inputs.ages.contains(age) else { return nil }
         let sex: QRISK3Input.Sex
         switch population.sexes[p] {
@@ -156,7 +175,7 @@ public struct QRISK3Reader: Sendable {
         case .male: sex = .male
         default: return nil
         }
-        func window(_ v: QRISK3InputModel.Value) -> (from: Day, range: ClosedRange<Double>) { (day.adding(months: -v.months), v.range) }
+        func window(_ v: QRISK3InputModel.Value) -> (from: Day, range: ClosedRange<Double>) { (frame.before(v.months, day), v.range) }
         let (bmiFrom, bmiRange) = window(bmiValue), (tcFrom, tcRange) = window(totalCholesterolValue), (hdlFrom, hdlRange) = window(hdlValue)
         let (sbpFrom, sbpRange) = window(systolicValue)
         var bmi: Double?, tc: Double?, hdl: Double?, systolic: Double?, recorded: (Double, Day)?
@@ -212,15 +231,17 @@ public struct QRISK3Reader: Sendable {
         }
         var x = QRISK3Input(age: age, sex: sex, ethnicity: ethnicity, smoking: smokingLevel, bmi: bmi ?? means.bmi, cholesterolRatio: ratio,
                             systolic: systolic ?? means.systolic, systolicSD: sd, townsend: 0)
-        for (i, c) in inputs.conditions.enumerated() {
-            guard c.concepts != nil else {
-                note("\(c.name): not looked for (\(c.note ?? "no code list"))")
-                continue
+        if words {
+            for (i, c) in inputs.conditions.enumerated() {
+                guard c.concepts != nil else {
+                    note("\(c.name): not looked for (\(c.note ?? "no code list"))")
+                    continue
+                }
+                if conditions & (1 << UInt32(i)) != 0, let n = c.note { note("\(c.name): \(n)") }
             }
-            let has = conditions & (1 << UInt32(i)) != 0
-            if has, let n = c.note { note("\(c.name): \(n)") }
-            if let input = conditionInputs[i] { x[keyPath: input] = has }
         }
+        // A condition without a code list never sets its bit: its input stays false, as the notes say.
+        for (i, input) in conditionInputs.enumerated() { input?.set(&x, conditions & (1 << UInt32(i)) != 0) }
         if x.type1Diabetes { x.type2Diabetes = false }
         return RiskAssessment(input: x, score: model.score(x), defaulted: defaulted, recorded: recorded)
     }

@@ -28,11 +28,32 @@ public struct Segmenter: Sendable {
     let setList: [Int32]
     /// Per code: whether it records an ethnic group other than White (the PLUS group's condition).
     let minorityEthnicity: [Bool]
+    /// The model's conditions, flat (see `CodeIndex`).
+    let compiled: CodeIndex
+    /// The summary's date, worked out once (nil: worked out per call).
+    var frame: DateFrame?
 
     /// The sets each concept of the model belongs to, worked out once per model: a practice's code table then costs
     /// one lookup per code.
     public struct CodeIndex: Sendable {
         let byConcept: [UInt64: [Int32]]
+        /// The model's conditions, flat and free of references (a patient's test reads no reference-counted value).
+        struct Rule: Sendable {
+            enum Kind: UInt8, Sendable { case any, within, ltcAtLeast, frailty, ageUnder, ageAtLeast, ethnicMinority, always }
+            var kind: Kind
+            var set: Int32 = 0
+            /// Months, a count or an age.
+            var n: Int32 = 0
+            /// Frailty categories (bit i: `FrailtyCategory.allCases[i]`).
+            var mask: UInt8 = 0
+        }
+        /// Each segment's conditions (any one puts the patient there): `rules[segmentRanges[i]]`.
+        let rules: [Rule]
+        let segmentRanges: [Range<Int>]
+        let plus: [Rule]
+        let five: [Rule]
+        /// Each long-term condition's diagnosis set and resolved set (-1: none).
+        let conditions: [(diagnosis: Int32, resolved: Int32)]
 
         public init(model: SegmentationModel) {
             var index: [UInt64: [Int32]] = [:]
@@ -40,6 +61,31 @@ public struct Segmenter: Sendable {
                 for c in set { index[c, default: []].append(Int32(i)) }
             }
             byConcept = index
+            func rule(_ c: SegmentCondition) -> Rule {
+                switch c {
+                case .any(let s): return Rule(kind: .any, set: Int32(s))
+                case .within(let s, let months): return Rule(kind: .within, set: Int32(s), n: Int32(clamping: months))
+                case .ltcAtLeast(let n): return Rule(kind: .ltcAtLeast, n: Int32(clamping: n))
+                case .frailty(let categories):
+                    return Rule(kind: .frailty, mask: FrailtyCategory.allCases.indices.reduce(UInt8(0)) {
+                        categories.contains(FrailtyCategory.allCases[$1]) ? $0 | 1 << UInt8($1) : $0
+                    })
+                case .ageUnder(let n): return Rule(kind: .ageUnder, n: Int32(clamping: n))
+                case .ageAtLeast(let n): return Rule(kind: .ageAtLeast, n: Int32(clamping: n))
+                case .ethnicMinority: return Rule(kind: .ethnicMinority)
+                case .always: return Rule(kind: .always)
+                }
+            }
+            var rules: [Rule] = [], ranges: [Range<Int>] = []
+            for segment in model.segments {
+                ranges.append(rules.count..<rules.count + segment.when.count)
+                rules += segment.when.map(rule)
+            }
+            self.rules = rules
+            segmentRanges = ranges
+            plus = model.plus.map { rule($0.when) }
+            five = model.five.map { rule($0.when) }
+            conditions = model.longTermConditions.map { (Int32($0.diagnosis), Int32($0.resolved ?? -1)) }
         }
     }
 
@@ -51,6 +97,7 @@ public struct Segmenter: Sendable {
         self.ethnicGroups = ethnicGroups
         deciles = population.lsoaCodes.map(decile)
         let index = index ?? CodeIndex(model: model)
+        compiled = index
         var offsets: [Int32] = [0], list: [Int32] = []
         offsets.reserveCapacity(population.codes.concepts.count + 1)
         for c in population.codes.concepts {
@@ -83,34 +130,41 @@ public struct Segmenter: Sendable {
                 for k in from..<to { latest[Int(setList[k])] = e.date.daysSinceEpoch }
             }
             var ltc = 0
-            for c in model.longTermConditions {
-                let diagnosed = latest[c.diagnosis]
+            for c in compiled.conditions {
+                let diagnosed = latest[Int(c.diagnosis)]
                 guard diagnosed != .min else { continue }
-                if let r = c.resolved, latest[r] != .min, latest[r] > diagnosed { continue }
+                if c.resolved >= 0, latest[Int(c.resolved)] != .min, latest[Int(c.resolved)] > diagnosed { continue }
                 ltc += 1
             }
-            let age = population.birthDates[p].age(on: day)
+            let age = frame.age(population.birthDates[p], on: day)
             var frailtyCategory: FrailtyCategory?? = known
-            func holds(_ c: SegmentCondition) -> Bool {
-                switch c {
-                case .any(let s): return latest[s] != .min
-                case .within(let s, let months): return latest[s] != .min && latest[s] > day.adding(months: -months).daysSinceEpoch
-                case .ltcAtLeast(let n): return ltc >= n
-                case .frailty(let categories):
+            func holds(_ c: CodeIndex.Rule) -> Bool {
+                switch c.kind {
+                case .any: return latest[Int(c.set)] != .min
+                case .within: return latest[Int(c.set)] != .min && latest[Int(c.set)] > frame.before(Int(c.n), day).daysSinceEpoch
+                case .ltcAtLeast: return ltc >= Int(c.n)
+                case .frailty:
                     if frailtyCategory == nil { frailtyCategory = .some(frailty?.assess(p, on: day)?.category) }
-                    return frailtyCategory!.map { categories.contains($0) } ?? false
-                case .ageUnder(let n): return age < n
-                case .ageAtLeast(let n): return age >= n
+                    guard let f = frailtyCategory! else { return false }
+                    return c.mask & (1 << UInt8(f.ordinal)) != 0
+                case .ageUnder: return age < Int(c.n)
+                case .ageAtLeast: return age >= Int(c.n)
                 case .ethnicMinority:
                     let e = population.ethnicity[p]
                     return e >= 0 && minorityEthnicity[Int(e)]
                 case .always: return true
                 }
             }
-            let segment = model.segments.firstIndex { $0.when.contains(where: holds) } ?? model.segments.count - 1
+            var segment = compiled.segmentRanges.count - 1
+            search: for (i, range) in compiled.segmentRanges.enumerated() {
+                for k in range where holds(compiled.rules[k]) {
+                    segment = i
+                    break search
+                }
+            }
             var plus: UInt64 = 0, five: UInt64 = 0
-            for (i, g) in model.plus.enumerated() where holds(g.when) { plus |= 1 << UInt64(i) }
-            for (i, g) in model.five.enumerated() where holds(g.when) { five |= 1 << UInt64(i) }
+            for (i, g) in compiled.plus.enumerated() where holds(g) { plus |= 1 << UInt64(i) }
+            for (i, g) in compiled.five.enumerated() where holds(g) { five |= 1 << UInt64(i) }
             let area = population.lsoa[p]
             let decile = area >= 0 ? deciles[Int(area)] : nil
             return (segment, ltc, decile.map { model.core20Deciles.contains($0) }, plus, five)
