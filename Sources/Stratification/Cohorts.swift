@@ -50,6 +50,9 @@ public struct Cohort: Sendable {
     public var group: String = "cohort"
     /// Code lists the cohort names that qofd does not have: what they define stays empty (said on the page).
     public var missingLists: [String] = []
+    /// For case finding: the QOF register the people found would join once confirmed and coded (its prevalence,
+    /// and the pounds that scale with it, are shown as what finding them is worth).
+    public var register: String?
 }
 
 /// The cohorts of a file (the shipped `cohorts.yaml`, or a site's own).
@@ -115,7 +118,7 @@ public enum CohortFile {
             missing = []
             let conditions = try when.map(condition)
             return Cohort(id: id, label: m["label"]?.scalar?.string ?? id, source: m["source"]?.scalar?.string ?? "", when: conditions,
-                          group: m["group"]?.scalar?.string ?? "cohort", missingLists: missing.sorted())
+                          group: m["group"]?.scalar?.string ?? "cohort", missingLists: missing.sorted(), register: m["register"]?.scalar?.string)
         }
     }
 }

@@ -17,24 +17,6 @@ extension WebApp {
         return (snapshot.population, snapshot.population.dataTo)
     }
 
-    func cohortsPage(_ viewer: Viewer, ods: String) async throws -> Response {
-        guard let stratifier = await stratifier(), let (population, day) = try await latestPopulation(ods) else {
-            return message(.notFound, "No extract", "No extract of \(ods) can be read yet.", viewer: viewer)
-        }
-        let finder = CohortFinder(stratifier: stratifier, population: population, decile: { self.deprivation.areas[$0]?.decile })
-        let suppressed = viewer.seesBeyondPractice(ods)
-        let rows = stratifier.cohorts.map { c -> [String: String] in
-            let n = finder.members(c, on: day).count
-            return ["id": c.id, "label": c.label, "source": c.source, "group": c.group,
-                    "missing": c.missingLists.isEmpty ? "" : "rests on code lists qofd does not ship (\(c.missingLists.joined(separator: ", "))): undercounts",
-                    "count": suppressed ? Suppression.shown(n).map(String.init) ?? "*" : String(n)]
-        }
-        return page("cohorts", [
-            "title": "Cohorts to act on, \(ods)", "ods": ods, "asOf": day.description, "cohorts": rows, "patientAccess": viewer.mayViewPatients(of: ods),
-            "disclaimer": QRISK3.disclaimer, "crumbs": Format.crumbs(("Practice \(ods)", "/practice/\(ods)")),
-        ], viewer: viewer)
-    }
-
     func cohortPage(_ viewer: Viewer, ods: String, id: String, csv: Bool) async throws -> Response {
         guard let stratifier = await stratifier(), let cohort = stratifier.cohorts.first(where: { $0.id == id }) else {
             return message(.notFound, "Unknown cohort", "No cohort \(id).", viewer: viewer)

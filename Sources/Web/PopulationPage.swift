@@ -2,6 +2,7 @@ import Clinical
 import Foundation
 import Hummingbird
 import QRISK3
+import Postgres
 import Storage
 import Stratification
 
@@ -10,16 +11,19 @@ import Stratification
 /// each practice's latest extract. Beyond the practice the same suppression as the inequalities page applies.
 extension WebApp {
     func populationPage(_ viewer: Viewer, practice: String?, pcn: String?) async throws -> Response {
-        let loaded = try await database.run { conn -> (String, [(PopulationStore.Run, [PopulationSummary.Count])]) in
+        typealias Summary = (PopulationStore.Run, [PopulationSummary.Count])
+        // The subject's summaries, and the PCN's (for a practice: its PCN's members, the average it is set against).
+        let loaded = try await database.run { conn -> (String, [Summary], [Summary]) in
             if let practice {
-                let name = try PracticeHistory.organisation(practice, on: todayInEngland(), in: conn)?.name ?? practice
-                return (name, [try PopulationStore.latest(practice: practice, in: conn)].compactMap { $0 })
+                let organisation = try PracticeHistory.organisation(practice, on: todayInEngland(), in: conn)
+                let network = try organisation?.pcn.map { try Self.populationSummaries(pcn: $0, in: conn) } ?? []
+                return (organisation?.name ?? practice, [try PopulationStore.latest(practice: practice, in: conn)].compactMap { $0 }, network)
             }
             let code = pcn ?? ""
-            let members = try PracticeHistory.practices(inPCN: code, since: membershipWindowStart(), in: conn).map(\.ods)
-            return (try PCNRuns.name(of: code, in: conn), try members.compactMap { try PopulationStore.latest(practice: $0, in: conn) })
+            let all = try Self.populationSummaries(pcn: code, in: conn)
+            return (try PCNRuns.name(of: code, in: conn), all, all)
         }
-        let (name, summaries) = loaded
+        let (name, summaries, network) = loaded
         let model = await stratifier()?.segmentation
         let subject = practice.map { "\(name) (\($0))" } ?? "\(name) (\(pcn ?? ""))"
         let suppressed = pcn != nil || practice.map { viewer.seesBeyondPractice($0) } ?? true
@@ -67,11 +71,49 @@ extension WebApp {
                                                              "count": shown(all("core20", $0)), "share": share(all("core20", $0), of: list)] }
         context["plus"] = (model?.plus.map(\.name) ?? []).map { ["label": $0, "count": shown(all("plus", $0))] }
         context["five"] = (model?.five.map(\.name) ?? []).map { ["label": $0, "count": shown(all("five", $0))] }
+        context["gaps"] = Self.dataGaps(await stratifier()?.cohorts.filter { $0.group == "missing from the data" } ?? [], totals: totals, list: list,
+                                        network: network, shown: shown, share: share)
+        context["gapBreakdowns"] = Self.gapBreakdowns(await stratifier()?.cohorts.filter { $0.group == "missing from the data" } ?? [], totals: totals,
+                                                      share: share)
         return page("population", context, viewer: viewer)
     }
 }
 
 extension WebApp {
+    /// The latest summary of each practice that is, or was in the membership window, a member of the PCN.
+    static func populationSummaries(pcn: String, in conn: isolated PostgresConnection) throws -> [(PopulationStore.Run, [PopulationSummary.Count])] {
+        try PracticeHistory.practices(inPCN: pcn, since: membershipWindowStart(), in: conn).compactMap { try PopulationStore.latest(practice: $0.ods, in: conn) }
+    }
+
+    /// The people the data misses: each gap's count and share of the list, beside the PCN's share (suppressed).
+    static func dataGaps(_ gaps: [Cohort], totals: [String: Int], list: Int, network: [(PopulationStore.Run, [PopulationSummary.Count])],
+                         shown: (Int) -> String, share: (Int, Int) -> String) -> [[String: String]] {
+        let networkList = network.reduce(0) { $0 + $1.0.listSize }
+        return gaps.map { g in
+            let n = totals["cohort|\(g.id)|all|"] ?? 0
+            let pcnN = network.reduce(0) { sum, s in sum + (s.1.first { $0.measure == "cohort" && $0.category == g.id && $0.dimension == "all" }?.value ?? 0) }
+            return ["label": g.label, "source": g.source, "count": shown(n), "share": share(n, list),
+                    "pcnShare": network.isEmpty ? "" : Format.percent(Suppression.percent(pcnN, of: networkList))]
+        }
+    }
+
+    /// Each gap as a share of each group (IMD quintile, age band, sex, ethnic group): who the data misses most.
+    /// A group's size is its patients over all segments (everyone is in one).
+    static func gapBreakdowns(_ gaps: [Cohort], totals: [String: Int], share: (Int, Int) -> String) -> [[String: Any]] {
+        guard !gaps.isEmpty else { return [] }
+        return [("imd_quintile", "IMD quintile (1 = most deprived)"), ("age_band", "Age band"), ("sex", "Sex"), ("ethnic_group", "Ethnic group")].map { dimension, title in
+            var sizes: [String: Int] = [:]
+            for (k, v) in totals {
+                let p = k.split(separator: "|", omittingEmptySubsequences: false)
+                if p[0] == "segment", p[2] == dimension { sizes[String(p[3]), default: 0] += v }
+            }
+            return ["title": title, "gapLabels": gaps.map { ["label": $0.label] },
+                    "rows": sizes.keys.sorted().map { g -> [String: Any] in
+                        ["group": g, "cells": gaps.map { gap in ["value": share(totals["cohort|\(gap.id)|\(dimension)|\(g)"] ?? 0, sizes[g]!)] }]
+                    }] as [String: Any]
+        }
+    }
+
     /// The population health models and cohorts of the running configuration (the pipeline's), or the shipped ones.
     func stratifier() async -> PopulationStratifier? {
         if let own = await inputs().population { return own }

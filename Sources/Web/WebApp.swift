@@ -128,6 +128,11 @@ public final class WebApp: Sendable {
                 try await self.cohortPage(viewer, ods: context.parameters.get("ods")!, id: context.parameters.get("id") ?? "", csv: true)
             }
         }
+        router.get("pcn/{ods}/cohorts") { request, context in
+            await self.guarded(request, pcn: context.parameters.get("ods")) { viewer in
+                try await self.pcnCohortsPage(viewer, pcn: context.parameters.get("ods")!)
+            }
+        }
         router.get("pcn/{ods}/population") { request, context in
             await self.guarded(request, pcn: context.parameters.get("ods")) { viewer in
                 try await self.populationPage(viewer, practice: nil, pcn: context.parameters.get("ods")!)

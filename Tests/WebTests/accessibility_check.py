@@ -50,6 +50,7 @@ PAGES = {
         ("pcn", f"/pcn/{pcn}"),
         ("pcn-inequalities", f"/pcn/{pcn}/inequalities?ruleset=flu-2025-26&indicator=FLU_65PLUS"),
         ("pcn-population", f"/pcn/{pcn}/population"),
+        ("pcn-cohorts", f"/pcn/{pcn}/cohorts"),
     ],
     "declarer2": [("declaration-declarer", f"/practice/{practice2}/declaration?ruleset=qof-2025-26")],
     "pcndeclarer": [("pcn-declaration", f"/pcn/{pcn}/declaration?ruleset=des-2025-26"),
