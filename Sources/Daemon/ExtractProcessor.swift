@@ -276,6 +276,8 @@ public struct ExtractProcessor: Sendable {
         if Task.isCancelled { throw LeaseLost(extractID: id) }
         let (runs, archiveName, pcnRuns) = try await conn.withTransaction { c in
             let ids = try records.map { try RunStore.store($0, in: c) }
+            // Interventions frozen before this extract follow their patients into its runs (same transaction).
+            for id in ids { try InterventionStore.followAll(run: id, in: c) }
             let archiveName = try ExtractQueue.complete(id, worker: worker, patients: counts.0, events: counts.1, medications: counts.2, in: c)
             // A declared achievement whose figures this run changed goes back to the practice.
             for r in records {

@@ -56,7 +56,7 @@ public struct Maintenance: Sendable {
             do {
                 let pcnRuns = try await conn.withTransaction { c in
                     for r in records {
-                        try RunStore.store(r, in: c)
+                        try InterventionStore.followAll(run: try RunStore.store(r, in: c), in: c)
                         try DeclarationStore.checkForChanges(
                             .init(practice: r.practice.ods, ruleset: r.rulesetID, achievementDate: r.achievementDate), actor: "qofd \(worker)", in: c)
                     }

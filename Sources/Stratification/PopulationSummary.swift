@@ -56,6 +56,16 @@ public struct PopulationSummary: Sendable {
         }
     }
 
+    /// A patient's groups in the breakdowns (IMD quintile, ethnic group, sex, age band), named as the summary names them.
+    public static func groups(_ population: Population, _ p: Int, on day: Day, decile: (String) -> Int?, ethnicGroups: EthnicGroups)
+        -> (imdQuintile: String, ethnicGroup: String, sex: String, ageBand: String)
+    {
+        let area = population.lsoa[p], e = population.ethnicity[p]
+        let quintile = area >= 0 ? decile(population.lsoaCodes[Int(area)]).map { String(($0 + 1) / 2) } ?? "unknown" : "unknown"
+        let ethnic = e >= 0 ? ethnicGroups[population.codes[e]] ?? "not recorded" : "not recorded"
+        return (quintile, ethnic, population.sexes[p].letter, ageBand(min(130, max(0, population.birthDates[p].age(on: day)))))
+    }
+
     /// QRISK3 bands: under 10 %, 10 to under 20 %, 20 % and over.
     public static func band(_ score: Double) -> String { score < 10 ? "under 10%" : score < 20 ? "10–20%" : "20% or more" }
 }

@@ -114,7 +114,7 @@ extension WebApp {
                 let link = { (n: Int) in "/practice/\(ods)/indicator/\(id)?\(query)&page=\(n)" }
                 context["worklist"] = [
                     "count": entries.count, "all": list.entries.count, "narrowed": entries.count != list.entries.count,
-                    "filter": filter, "page": pageNumber, "pages": pages, "paged": pages > 1,
+                    "filter": filter, "page": pageNumber, "pages": pages, "paged": pages > 1, "missingValue": missing, "sortValue": order.rawValue,
                     "first": (pageNumber - 1) * perPage + (shown.isEmpty ? 0 : 1), "last": (pageNumber - 1) * perPage + shown.count,
                     "previous": pageNumber > 1 ? link(pageNumber - 1) : "", "next": pageNumber < pages ? link(pageNumber + 1) : "",
                     "export": "/practice/\(ods)/indicator/\(id)/worklist.csv?\(query)",

@@ -128,6 +128,27 @@ public final class WebApp: Sendable {
                 try await self.cohortPage(viewer, ods: context.parameters.get("ods")!, id: context.parameters.get("id") ?? "", csv: true)
             }
         }
+        router.post("practice/{ods}/indicator/{id}/intervention") { request, context in
+            let form = await Self.form(request)
+            return await self.guarded(request, practice: context.parameters.get("ods"), patients: true, form: form) { viewer in
+                try await self.createIntervention(viewer, ods: context.parameters.get("ods")!, indicator: context.parameters.get("id") ?? "", form: form)
+            }
+        }
+        router.get("practice/{ods}/interventions") { request, context in
+            await self.guarded(request, practice: context.parameters.get("ods")) { viewer in
+                try await self.interventionsPage(viewer, ods: context.parameters.get("ods")!)
+            }
+        }
+        router.get("practice/{ods}/intervention/{n}") { request, context in
+            await self.guarded(request, practice: context.parameters.get("ods")) { viewer in
+                try await self.interventionPage(viewer, ods: context.parameters.get("ods")!, id: Int64(context.parameters.get("n") ?? "") ?? -1, csv: false)
+            }
+        }
+        router.get("practice/{ods}/intervention/{n}/results.csv") { request, context in
+            await self.guarded(request, practice: context.parameters.get("ods")) { viewer in
+                try await self.interventionPage(viewer, ods: context.parameters.get("ods")!, id: Int64(context.parameters.get("n") ?? "") ?? -1, csv: true)
+            }
+        }
         router.get("pcn/{ods}/cohorts") { request, context in
             await self.guarded(request, pcn: context.parameters.get("ods")) { viewer in
                 try await self.pcnCohortsPage(viewer, pcn: context.parameters.get("ods")!)

@@ -49,7 +49,52 @@ FROM population_patient p
 JOIN extract_roster r ON r.extract_id = p.extract_id
 CROSS JOIN LATERAL unnest(p.positions, p.segment, p.frailty, p.frailty_score, p.qrisk3) AS u (pos, seg, fr, fs, q);
 
--- The roles' grants again: the daemon stores and purges patient-level population health (0016).
+-- Interventions and their impact (issue 22): a cohort frozen from a worklist at a run (the patients the practice
+-- acted on), the comparison group (the rest of the same open denominator at that run), and, for every later run
+-- of the same ruleset, how many of each reached the indicator's numerator, overall and by IMD quintile, ethnic
+-- group, sex and age band (the groups as they were when frozen). Computed from the stored patient outcomes by
+-- the pipeline (and at creation for runs already stored); the difference and its interval are worked out
+-- from these counts wherever they are shown.
+CREATE TABLE intervention (
+    id            bigserial PRIMARY KEY,
+    practice_ods  text NOT NULL REFERENCES organisation (ods_code),
+    name          text NOT NULL CHECK (length(name) BETWEEN 1 AND 200),
+    what_was_done text NOT NULL CHECK (length(what_was_done) <= 2000),
+    ruleset_id    text NOT NULL,
+    indicator_id  text NOT NULL,
+    frozen_run_id bigint NOT NULL REFERENCES computation_run (id),
+    frozen_on     date NOT NULL,           -- the data-to date of the frozen run's extract
+    selection     text NOT NULL,           -- how the cohort was chosen from the worklist, in words
+    created_by    text NOT NULL,
+    created_at    timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX intervention_practice_idx ON intervention (practice_ods, ruleset_id);
+
+CREATE TABLE intervention_member (
+    intervention_id bigint NOT NULL REFERENCES intervention (id) ON DELETE CASCADE,
+    patient_id      text NOT NULL,
+    arm             text NOT NULL CHECK (arm IN ('intervention', 'comparison')),
+    imd_quintile    text NOT NULL,
+    ethnic_group    text NOT NULL,
+    sex             text NOT NULL,
+    age_band        text NOT NULL,
+    PRIMARY KEY (intervention_id, patient_id)
+);
+
+CREATE TABLE intervention_result (
+    intervention_id    bigint NOT NULL REFERENCES intervention (id) ON DELETE CASCADE,
+    run_id             bigint NOT NULL REFERENCES computation_run (id),
+    dimension          text NOT NULL CHECK (dimension IN ('all', 'imd_quintile', 'ethnic_group', 'sex', 'age_band')),
+    grp                text NOT NULL,
+    cohort_n           integer NOT NULL CHECK (cohort_n >= 0),
+    cohort_reached     integer NOT NULL CHECK (cohort_reached BETWEEN 0 AND cohort_n),
+    comparison_n       integer NOT NULL CHECK (comparison_n >= 0),
+    comparison_reached integer NOT NULL CHECK (comparison_reached BETWEEN 0 AND comparison_n),
+    PRIMARY KEY (intervention_id, run_id, dimension, grp)
+);
+
+-- The roles' grants again: the daemon stores and purges patient-level population health, records interventions
+-- (the web view, in the user's name and audited) and follows them with each run.
 CREATE OR REPLACE FUNCTION qofd_grant(daemon text, reader text) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
     EXECUTE format('GRANT USAGE ON SCHEMA public TO %I, %I', daemon, reader);
@@ -67,6 +112,7 @@ BEGIN
     EXECUTE format('GRANT SELECT, INSERT ON population_run, population_count TO %I', daemon);
     EXECUTE format('GRANT SELECT, INSERT, DELETE ON patient_outcome_set, extract_roster, population_patient TO %I', daemon);   -- DELETE: the retention purge
     EXECUTE format('GRANT SELECT ON population_patient_row TO %I', daemon);
+    EXECUTE format('GRANT SELECT, INSERT ON intervention, intervention_member, intervention_result TO %I', daemon);
     EXECUTE format('GRANT SELECT ON patient_outcome TO %I', daemon);
     EXECUTE format('GRANT SELECT, INSERT ON audit_log TO %I', daemon);                    -- append only
     EXECUTE format('GRANT SELECT ON schema_migrations TO %I, %I', daemon, reader);

@@ -1,0 +1,205 @@
+import Clinical
+import Foundation
+import Postgres
+
+/// Interventions and their impact: a cohort frozen from an indicator's worklist at a stored run, the rest of
+/// that open denominator as the comparison group, and for each later run of the same ruleset how many of each
+/// reached the numerator (from the stored patient outcomes), overall and by the groups they were in when frozen.
+public enum InterventionStore {
+    /// A frozen patient: which arm, and the groups the impact is broken down by (as on the freezing date).
+    public struct Member: Sendable, Hashable {
+        public enum Arm: String, Sendable { case intervention, comparison }
+        public var patient: String
+        public var arm: Arm
+        public var imdQuintile: String
+        public var ethnicGroup: String
+        public var sex: String
+        public var ageBand: String
+        public init(patient: String, arm: Arm, imdQuintile: String, ethnicGroup: String, sex: String, ageBand: String) {
+            self.patient = patient
+            self.arm = arm
+            self.imdQuintile = imdQuintile
+            self.ethnicGroup = ethnicGroup
+            self.sex = sex
+            self.ageBand = ageBand
+        }
+    }
+
+    public struct Intervention: Sendable {
+        public var id: Int64
+        public var practice: String
+        public var name: String
+        public var whatWasDone: String
+        public var ruleset: String
+        public var indicator: String
+        public var frozenRun: Int64
+        public var frozenOn: Day
+        public var selection: String
+        public var createdBy: String
+        public var cohortSize: Int
+        public var comparisonSize: Int
+    }
+
+    /// One run's counts for one group.
+    public struct Result: Sendable, Hashable {
+        public var run: Int64
+        public var achievementDate: Day
+        public var dataTo: Day
+        public var dimension: String
+        public var group: String
+        public var cohortN: Int
+        public var cohortReached: Int
+        public var comparisonN: Int
+        public var comparisonReached: Int
+        /// The difference in the share reaching the numerator, with its 95 % interval.
+        public var difference: ImpactEstimate.Difference? {
+            ImpactEstimate.difference(cohortReached, of: cohortN, comparisonReached, of: comparisonN)
+        }
+    }
+
+    public enum InterventionError: Error, CustomStringConvertible {
+        case noPatients, unknownRun, noOutcomes
+        public var description: String {
+            switch self {
+            case .noPatients: return "the frozen cohort holds no patient"
+            case .unknownRun: return "the run to freeze from is not stored"
+            case .noOutcomes: return "the run kept no patient outcomes (store_patient_outcomes is off), so nobody can be followed"
+            }
+        }
+    }
+
+    /// Records an intervention frozen from `run`'s worklist of `indicator` (the caller names both arms), follows
+    /// it through the runs already stored after it, and returns its id.
+    public static func create(practice: String, name: String, whatWasDone: String, indicator: String, run: Int64, selection: String,
+                              members: [Member], by user: String, in conn: isolated PostgresConnection) throws -> Int64 {
+        guard members.contains(where: { $0.arm == .intervention }) else { throw InterventionError.noPatients }
+        guard let r = try conn.query(
+            """
+            SELECT c.ruleset_id, e.data_to::text FROM computation_run c LEFT JOIN extract e ON e.id = c.extract_id
+            WHERE c.id = \(run) AND c.practice_ods = \(practice)
+            """).first else { throw InterventionError.unknownRun }
+        guard try !conn.query("SELECT 1 FROM patient_outcome_set WHERE run_id = \(run) LIMIT 1").isEmpty else { throw InterventionError.noOutcomes }
+        let ruleset = try r.decode(0, as: String.self)
+        let dataTo = try r.decode(1, as: String?.self) ?? "1970-01-01"
+        let id = try conn.query(
+            """
+            INSERT INTO intervention (practice_ods, name, what_was_done, ruleset_id, indicator_id, frozen_run_id, frozen_on, selection, created_by)
+            VALUES (\(practice), \(name), \(whatWasDone), \(ruleset), \(indicator), \(run), \(dataTo)::date, \(selection), \(user))
+            RETURNING id
+            """)[0].decode(0, as: Int64.self)
+        try conn.copyIn(table: "intervention_member", columns: ["intervention_id", "patient_id", "arm", "imd_quintile", "ethnic_group", "sex", "age_band"]) { w in
+            for m in members {
+                try w.append(Int(id))
+                try w.append(m.patient)
+                try w.append(m.arm.rawValue)
+                try w.append(m.imdQuintile)
+                try w.append(m.ethnicGroup)
+                try w.append(m.sex)
+                try w.append(m.ageBand)
+                try w.endRow()
+            }
+        }
+        for later in try conn.query(
+            """
+            SELECT c.id FROM computation_run c JOIN extract e ON e.id = c.extract_id
+            WHERE c.practice_ods = \(practice) AND c.ruleset_id = \(ruleset) AND e.data_to > \(dataTo)::date ORDER BY e.data_to, c.id
+            """) {
+            try follow(intervention: id, run: try later.decode(0, as: Int64.self), in: conn)
+        }
+        return id
+    }
+
+    /// Counts, for a later run, each arm's members and those in the indicator's numerator, overall and by group
+    /// (from the run's stored outcome sets: a member who left, died or was excepted has not reached it).
+    static func follow(intervention id: Int64, run: Int64, in conn: isolated PostgresConnection) throws {
+        try conn.execute(
+            """
+            INSERT INTO intervention_result (intervention_id, run_id, dimension, grp, cohort_n, cohort_reached, comparison_n, comparison_reached)
+            SELECT \(id), \(run), d.dimension, d.grp,
+                   count(*) FILTER (WHERE m.arm = 'intervention'), count(*) FILTER (WHERE m.arm = 'intervention' AND n.patient_id IS NOT NULL),
+                   count(*) FILTER (WHERE m.arm = 'comparison'), count(*) FILTER (WHERE m.arm = 'comparison' AND n.patient_id IS NOT NULL)
+            FROM intervention_member m
+            JOIN intervention i ON i.id = m.intervention_id
+            CROSS JOIN LATERAL (VALUES ('all', ''), ('imd_quintile', m.imd_quintile), ('ethnic_group', m.ethnic_group), ('sex', m.sex),
+                                       ('age_band', m.age_band)) AS d (dimension, grp)
+            LEFT JOIN (SELECT DISTINCT o.patient_id FROM patient_outcome o JOIN intervention i2 ON i2.id = \(id)
+                       WHERE o.run_id = \(run) AND o.indicator_id = i2.indicator_id AND o.outcome = 'numerator') n ON n.patient_id = m.patient_id
+            WHERE m.intervention_id = \(id)
+            GROUP BY d.dimension, d.grp
+            ON CONFLICT DO NOTHING
+            """)
+    }
+
+    /// Follows every intervention of the run's practice and ruleset frozen before the run's data: the pipeline
+    /// calls this in the transaction that stores the run.
+    public static func followAll(run: Int64, in conn: isolated PostgresConnection) throws {
+        for row in try conn.query(
+            """
+            SELECT i.id FROM intervention i JOIN computation_run c ON c.id = \(run) JOIN extract e ON e.id = c.extract_id
+            WHERE i.practice_ods = c.practice_ods AND i.ruleset_id = c.ruleset_id AND e.data_to > i.frozen_on
+            """) {
+            try follow(intervention: try row.decode(0, as: Int64.self), run: run, in: conn)
+        }
+    }
+
+    public static func list(practice: String, in conn: isolated PostgresConnection) throws -> [Intervention] {
+        try conn.query(
+            """
+            SELECT i.id, i.practice_ods, i.name, i.what_was_done, i.ruleset_id, i.indicator_id, i.frozen_run_id, i.frozen_on::text, i.selection, i.created_by,
+                   count(*) FILTER (WHERE m.arm = 'intervention'), count(*) FILTER (WHERE m.arm = 'comparison')
+            FROM intervention i LEFT JOIN intervention_member m ON m.intervention_id = i.id
+            WHERE i.practice_ods = \(practice) GROUP BY i.id ORDER BY i.id DESC
+            """).map { r in
+            Intervention(id: try r.decode(0), practice: try r.decode(1), name: try r.decode(2), whatWasDone: try r.decode(3), ruleset: try r.decode(4),
+                         indicator: try r.decode(5), frozenRun: try r.decode(6), frozenOn: Day(iso: try r.decode(7, as: String.self)) ?? .distantPast,
+                         selection: try r.decode(8), createdBy: try r.decode(9), cohortSize: try r.decode(10), comparisonSize: try r.decode(11))
+        }
+    }
+
+    /// Every stored count of the intervention, by run (oldest first), dimension and group.
+    public static func results(_ id: Int64, in conn: isolated PostgresConnection) throws -> [Result] {
+        try conn.query(
+            """
+            SELECT r.run_id, c.achievement_date::text, e.data_to::text, r.dimension, r.grp, r.cohort_n, r.cohort_reached, r.comparison_n, r.comparison_reached
+            FROM intervention_result r JOIN computation_run c ON c.id = r.run_id JOIN extract e ON e.id = c.extract_id
+            WHERE r.intervention_id = \(id) ORDER BY e.data_to, r.run_id, r.dimension, r.grp
+            """).map { r in
+            Result(run: try r.decode(0), achievementDate: Day(iso: try r.decode(1, as: String.self)) ?? .distantPast,
+                   dataTo: Day(iso: try r.decode(2, as: String.self)) ?? .distantPast, dimension: try r.decode(3), group: try r.decode(4),
+                   cohortN: try r.decode(5), cohortReached: try r.decode(6), comparisonN: try r.decode(7), comparisonReached: try r.decode(8))
+        }
+    }
+}
+
+/// The difference between two shares with a 95 % interval (Newcombe's hybrid score method, from Wilson score
+/// intervals for each share: sound for small groups and shares near 0 or 1, where the simple Wald interval is not).
+public enum ImpactEstimate {
+    public struct Difference: Sendable, Equatable {
+        public var cohortShare: Double
+        public var comparisonShare: Double
+        public var difference: Double
+        public var low: Double
+        public var high: Double
+    }
+
+    static let z = 1.959963984540054
+
+    /// Wilson's 95 % score interval for x of n.
+    public static func wilson(_ x: Int, of n: Int) -> (low: Double, high: Double)? {
+        guard n > 0, x >= 0, x <= n else { return nil }
+        let p = Double(x) / Double(n), nn = Double(n), z2 = z * z
+        let centre = (p + z2 / (2 * nn)) / (1 + z2 / nn)
+        let half = z / (1 + z2 / nn) * (p * (1 - p) / nn + z2 / (4 * nn * nn)).squareRoot()
+        return (max(0, centre - half), min(1, centre + half))
+    }
+
+    /// p1 − p2 with Newcombe's interval; nil when either group is empty.
+    public static func difference(_ x1: Int, of n1: Int, _ x2: Int, of n2: Int) -> Difference? {
+        guard let (l1, u1) = wilson(x1, of: n1), let (l2, u2) = wilson(x2, of: n2) else { return nil }
+        let p1 = Double(x1) / Double(n1), p2 = Double(x2) / Double(n2)
+        let d = p1 - p2
+        let low = d - ((p1 - l1) * (p1 - l1) + (u2 - p2) * (u2 - p2)).squareRoot()
+        let high = d + ((u1 - p1) * (u1 - p1) + (p2 - l2) * (p2 - l2)).squareRoot()
+        return Difference(cohortShare: p1, comparisonShare: p2, difference: d, low: low, high: high)
+    }
+}
