@@ -42,6 +42,7 @@ PAGES = {
         ("reports", "/reports"),
         ("population", f"/practice/{practice1}/population"),
         ("cohorts", f"/practice/{practice1}/cohorts"),
+        ("interventions", f"/practice/{practice1}/interventions"),
         ("cohort", f"/practice/{practice1}/cohort/qrisk3-no-statin"),
         ("declaration-viewer", f"/practice/{practice1}/declaration?ruleset=qof-2025-26"),
         ("not-your-practice", f"/practice/{practice2}"),
