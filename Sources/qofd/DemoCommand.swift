@@ -53,7 +53,10 @@ struct DemoCommand: AsyncParsableCommand {
         o.patients = patients
         let written = try Synthesizer(library: library, deprivation: try Deprivation.imd2025()).write(o, to: dirs.inbox)
         print("   \(written.count) extracts in \(dirs.inbox.path)")
+        var intervention: DemoIntervention?
         if serve {
+            let qof = try RulesetLoader(library: library).loadAll()["qof-2025-26"]
+            intervention = try qof.flatMap { try DemoIntervention.generate(written[0], library: library, ruleset: $0) }
             let extra = try Self.writeHistory(written, to: dirs.inbox)
             print("   and \(extra) earlier extracts (every four weeks from September) for trends and the flu season")
         }
@@ -68,6 +71,9 @@ struct DemoCommand: AsyncParsableCommand {
                                             reportsDirectory: demo.appending(path: "reports"))
             let s = try await PipelineRunner.runOnce(processor, conninfo: conninfo, workers: DaemonConfiguration.defaultWorkers, logger: Logger(label: "qofd.postgres"))
             print("   processed \(s.processed), rejected \(s.rejected), duplicates \(s.duplicates); \(s.runs.count) runs stored")
+            if let intervention, let id = try await intervention.record(ruleset: "qof-2025-26", in: conn) {
+                print("   an intervention that works (generated): /practice/\(intervention.practice)/intervention/\(id)")
+            }
             return try await self.summary(conn, practices: written.map(\.practice.ods), rulesets: try processor.applicableRulesets(for: o.dataTo),
                                      reports: demo.appending(path: "reports"))
         }
