@@ -30,5 +30,6 @@ struct AccessibilityTests {
         #expect(titles["declaration-declarer"]?.hasPrefix("Declaration of") == true, "\(titles)")
         #expect(titles["pcn"]?.contains("Sign in") == false && titles["indicator"]?.hasPrefix("HYP008") == true)
         #expect(titles["not-found"]?.hasPrefix("Page not found") == true)
+        #expect(titles["intervention"]?.hasPrefix("Accessibility check recall") == true, "the intervention form works in a browser")
     }
 }

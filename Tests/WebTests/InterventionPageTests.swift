@@ -32,7 +32,9 @@ struct InterventionPageTests {
         #expect(csv.status == 200 && csv.body.hasPrefix("\u{FEFF}intervention,name,indicator,data_to,dimension,group,cohort_n"))
         #expect(s.get("/practice/\(ods)/intervention/999999").status == 404)
         let conn = try await PostgresConnection.connect(f.conninfo)
-        let audited = try await conn.query("SELECT count(*) FROM audit_log WHERE actor = 'practice1' AND action = 'web-create-intervention'")[0].decode(0, as: Int.self)
+        let audited = try await conn.query(
+            "SELECT count(*) FROM audit_log WHERE actor = 'practice1' AND action = 'web-create-intervention' AND details->>'intervention' = \(id)")[0]
+            .decode(0, as: Int.self)
         let arms = try await conn.query(
             "SELECT count(*) FILTER (WHERE arm = 'intervention'), count(*) FILTER (WHERE arm = 'comparison') FROM intervention_member WHERE intervention_id = \(id)")[0]
         await conn.close()

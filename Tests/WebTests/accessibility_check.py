@@ -114,6 +114,14 @@ try:
             WebDriverWait(driver, 20).until(lambda d: d.find_elements(By.ID, "outcomes"))
             for width, height, mobile in WIDTHS:
                 scan(driver, "explanation", width, height, mobile, visits)
+            # An intervention recorded through the worklist's form lands on its own page.
+            driver.get(base + f"/practice/{practice1}/indicator/HYP008?ruleset=qof-2025-26")
+            driver.find_element(By.ID, "intervention-name").send_keys("Accessibility check recall")
+            driver.find_element(By.ID, "intervention-first").send_keys("3")
+            driver.find_element(By.CSS_SELECTOR, "#intervention-form button").click()
+            WebDriverWait(driver, 20).until(lambda d: "/intervention/" in d.current_url)
+            for width, height, mobile in WIDTHS:
+                scan(driver, "intervention", width, height, mobile, visits)
     print(json.dumps({"visits": visits}))
 finally:
     driver.quit()
