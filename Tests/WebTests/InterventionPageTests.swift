@@ -24,7 +24,7 @@ struct InterventionPageTests {
         #expect(created.status == 303)
         let list = s.get("/practice/\(ods)/interventions")
         #expect(list.status == 200 && list.body.contains("Text recall for blood pressure"))
-        let id = try #require(list.body.firstMatch(of: #/intervention/(\d+)"/#).map { String($0.1) })
+        let id = try #require(list.body.firstMatch(of: #/intervention/(\d+)">Text recall for blood pressure/#).map { String($0.1) })
         let page = s.get("/practice/\(ods)/intervention/\(id)")
         #expect(page.status == 200 && page.body.contains("No later extract yet"), "frozen from the latest run: nothing to follow yet")
         #expect(page.body.contains("5 patients acted on") && page.body.contains("the first 5 by most pounds for one contact"))
