@@ -50,9 +50,10 @@ JOIN extract_roster r ON r.extract_id = p.extract_id
 CROSS JOIN LATERAL unnest(p.positions, p.segment, p.frailty, p.frailty_score, p.qrisk3) AS u (pos, seg, fr, fs, q);
 
 -- Interventions and their impact (issue 22): a cohort frozen from a worklist at a run (the patients the practice
--- acted on), the comparison group (the rest of the same open denominator at that run), and, for every later run
--- of the same ruleset, how many of each reached the indicator's numerator, overall and by IMD quintile, ethnic
--- group, sex and age band (the groups as they were when frozen). Computed from the stored patient outcomes by
+-- acted on), the comparison group (the rest of the same open denominator, or of the same cohort, at that run), and,
+-- for every later run of the same ruleset (or every later extract, for a cohort), how many of each reached the
+-- indicator's numerator (or left the cohort), overall and by IMD quintile, ethnic group, sex and age band (the
+-- groups as they were when frozen). Computed from the stored patient outcomes by
 -- the pipeline (and at creation for runs already stored); the difference and its interval are worked out
 -- from these counts wherever they are shown.
 CREATE TABLE intervention (
@@ -61,12 +62,14 @@ CREATE TABLE intervention (
     name          text NOT NULL CHECK (length(name) BETWEEN 1 AND 200),
     what_was_done text NOT NULL CHECK (length(what_was_done) <= 2000),
     ruleset_id    text NOT NULL,
-    indicator_id  text NOT NULL,
+    indicator_id  text,                    -- a worklist's indicator: reached = in its numerator
+    cohort_id     text,                    -- or a cohort to act on: reached = no longer in the cohort (the gap closed)
     frozen_run_id bigint NOT NULL REFERENCES computation_run (id),
     frozen_on     date NOT NULL,           -- the data-to date of the frozen run's extract
     selection     text NOT NULL,           -- how the cohort was chosen from the worklist, in words
     created_by    text NOT NULL,
-    created_at    timestamptz NOT NULL DEFAULT now()
+    created_at    timestamptz NOT NULL DEFAULT now(),
+    CHECK ((indicator_id IS NULL) <> (cohort_id IS NULL))
 );
 CREATE INDEX intervention_practice_idx ON intervention (practice_ods, ruleset_id);
 

@@ -272,12 +272,16 @@ public struct ExtractProcessor: Sendable {
         let step = self.population
         let populationSummary = step == nil ? nil : try await OffPool.run { step?.summary(population, patientLevel: storePatientOutcomes) }
         let counts = (population.patientCount, population.events.count, population.medications.count)
+        let follows = try await cohortFollows(population, using: conn)
         // A lease lost while evaluating cancels this task: nothing is stored (the new owner stores it).
         if Task.isCancelled { throw LeaseLost(extractID: id) }
         let (runs, archiveName, pcnRuns) = try await conn.withTransaction { c in
             let ids = try records.map { try RunStore.store($0, in: c) }
             // Interventions frozen before this extract follow their patients into its runs (same transaction).
             for id in ids { try InterventionStore.followAll(run: id, in: c) }
+            if let run = ids.first {
+                for f in follows { try InterventionStore.storeFollow(f.intervention, run: run, members: f.members, reached: f.reached, in: c) }
+            }
             let archiveName = try ExtractQueue.complete(id, worker: worker, patients: counts.0, events: counts.1, medications: counts.2, in: c)
             // A declared achievement whose figures this run changed goes back to the practice.
             for r in records {

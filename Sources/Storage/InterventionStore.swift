@@ -31,7 +31,9 @@ public enum InterventionStore {
         public var name: String
         public var whatWasDone: String
         public var ruleset: String
+        /// The indicator whose numerator counts as reached, or the cohort whose leaving does (`cohort` set).
         public var indicator: String
+        public var cohort: String?
         public var frozenRun: Int64
         public var frozenOn: Day
         public var selection: String
@@ -70,21 +72,23 @@ public enum InterventionStore {
 
     /// Records an intervention frozen from `run`'s worklist of `indicator` (the caller names both arms), follows
     /// it through the runs already stored after it, and returns its id.
-    public static func create(practice: String, name: String, whatWasDone: String, indicator: String, run: Int64, selection: String,
-                              members: [Member], by user: String, in conn: isolated PostgresConnection) throws -> Int64 {
+    /// `cohort`: frozen from a cohort's list instead (then `indicator` is ignored, and each later extract's pipeline
+    /// run counts who has left the cohort).
+    public static func create(practice: String, name: String, whatWasDone: String, indicator: String, cohort: String? = nil, run: Int64,
+                              selection: String, members: [Member], by user: String, in conn: isolated PostgresConnection) throws -> Int64 {
         guard members.contains(where: { $0.arm == .intervention }) else { throw InterventionError.noPatients }
         guard let r = try conn.query(
             """
             SELECT c.ruleset_id, e.data_to::text FROM computation_run c LEFT JOIN extract e ON e.id = c.extract_id
             WHERE c.id = \(run) AND c.practice_ods = \(practice)
             """).first else { throw InterventionError.unknownRun }
-        guard try !conn.query("SELECT 1 FROM patient_outcome_set WHERE run_id = \(run) LIMIT 1").isEmpty else { throw InterventionError.noOutcomes }
+        if cohort == nil, try conn.query("SELECT 1 FROM patient_outcome_set WHERE run_id = \(run) LIMIT 1").isEmpty { throw InterventionError.noOutcomes }
         let ruleset = try r.decode(0, as: String.self)
         let dataTo = try r.decode(1, as: String?.self) ?? "1970-01-01"
         let id = try conn.query(
             """
-            INSERT INTO intervention (practice_ods, name, what_was_done, ruleset_id, indicator_id, frozen_run_id, frozen_on, selection, created_by)
-            VALUES (\(practice), \(name), \(whatWasDone), \(ruleset), \(indicator), \(run), \(dataTo)::date, \(selection), \(user))
+            INSERT INTO intervention (practice_ods, name, what_was_done, ruleset_id, indicator_id, cohort_id, frozen_run_id, frozen_on, selection, created_by)
+            VALUES (\(practice), \(name), \(whatWasDone), \(ruleset), \(cohort == nil ? indicator : nil), \(cohort), \(run), \(dataTo)::date, \(selection), \(user))
             RETURNING id
             """)[0].decode(0, as: Int64.self)
         try conn.copyIn(table: "intervention_member", columns: ["intervention_id", "patient_id", "arm", "imd_quintile", "ethnic_group", "sex", "age_band"]) { w in
@@ -99,6 +103,8 @@ public enum InterventionStore {
                 try w.endRow()
             }
         }
+        // A worklist's intervention follows the runs already stored after it; a cohort's, the extracts to come.
+        guard cohort == nil else { return id }
         for later in try conn.query(
             """
             SELECT c.id FROM computation_run c JOIN extract e ON e.id = c.extract_id
@@ -136,22 +142,60 @@ public enum InterventionStore {
         for row in try conn.query(
             """
             SELECT i.id FROM intervention i JOIN computation_run c ON c.id = \(run) JOIN extract e ON e.id = c.extract_id
-            WHERE i.practice_ods = c.practice_ods AND i.ruleset_id = c.ruleset_id AND e.data_to > i.frozen_on
+            WHERE i.practice_ods = c.practice_ods AND i.ruleset_id = c.ruleset_id AND e.data_to > i.frozen_on AND i.indicator_id IS NOT NULL
             """) {
             try follow(intervention: try row.decode(0, as: Int64.self), run: run, in: conn)
+        }
+    }
+
+    /// The practice's cohort interventions frozen before `day`, with their members: what an extract of that day follows.
+    public static func cohortInterventions(practice: String, before day: Day, in conn: isolated PostgresConnection) throws -> [(id: Int64, cohort: String, members: [Member])] {
+        var out: [(id: Int64, cohort: String, members: [Member])] = []
+        for r in try conn.query(
+            "SELECT id, cohort_id FROM intervention WHERE practice_ods = \(practice) AND cohort_id IS NOT NULL AND frozen_on < \(PostgresDate(day)) ORDER BY id") {
+            let id = try r.decode(0, as: Int64.self)
+            let members = try conn.query(
+                "SELECT patient_id, arm, imd_quintile, ethnic_group, sex, age_band FROM intervention_member WHERE intervention_id = \(id)"
+            ).map { m in
+                Member(patient: try m.decode(0), arm: Member.Arm(rawValue: try m.decode(1)) ?? .comparison, imdQuintile: try m.decode(2),
+                       ethnicGroup: try m.decode(3), sex: try m.decode(4), ageBand: try m.decode(5))
+            }
+            out.append((id, try r.decode(1), members))
+        }
+        return out
+    }
+
+    /// Stores a cohort intervention's counts for an extract (`run`: one of its runs), from who has left the cohort.
+    public static func storeFollow(_ id: Int64, run: Int64, members: [Member], reached: Set<String>, in conn: isolated PostgresConnection) throws {
+        var cells: [String: (Int, Int, Int, Int)] = [:]
+        for m in members {
+            let hit = reached.contains(m.patient)
+            for key in ["all|", "imd_quintile|\(m.imdQuintile)", "ethnic_group|\(m.ethnicGroup)", "sex|\(m.sex)", "age_band|\(m.ageBand)"] {
+                var c = cells[key] ?? (0, 0, 0, 0)
+                if m.arm == .intervention { c.0 += 1; c.1 += hit ? 1 : 0 } else { c.2 += 1; c.3 += hit ? 1 : 0 }
+                cells[key] = c
+            }
+        }
+        for (key, c) in cells {
+            let parts = key.split(separator: "|", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+            try conn.execute(
+                """
+                INSERT INTO intervention_result (intervention_id, run_id, dimension, grp, cohort_n, cohort_reached, comparison_n, comparison_reached)
+                VALUES (\(id), \(run), \(parts[0]), \(parts[1]), \(c.0), \(c.1), \(c.2), \(c.3)) ON CONFLICT DO NOTHING
+                """)
         }
     }
 
     public static func list(practice: String, in conn: isolated PostgresConnection) throws -> [Intervention] {
         try conn.query(
             """
-            SELECT i.id, i.practice_ods, i.name, i.what_was_done, i.ruleset_id, i.indicator_id, i.frozen_run_id, i.frozen_on::text, i.selection, i.created_by,
-                   count(*) FILTER (WHERE m.arm = 'intervention'), count(*) FILTER (WHERE m.arm = 'comparison')
+            SELECT i.id, i.practice_ods, i.name, i.what_was_done, i.ruleset_id, coalesce(i.indicator_id, i.cohort_id), i.frozen_run_id, i.frozen_on::text,
+                   i.selection, i.created_by, count(*) FILTER (WHERE m.arm = 'intervention'), count(*) FILTER (WHERE m.arm = 'comparison'), i.cohort_id
             FROM intervention i LEFT JOIN intervention_member m ON m.intervention_id = i.id
             WHERE i.practice_ods = \(practice) GROUP BY i.id ORDER BY i.id DESC
             """).map { r in
             Intervention(id: try r.decode(0), practice: try r.decode(1), name: try r.decode(2), whatWasDone: try r.decode(3), ruleset: try r.decode(4),
-                         indicator: try r.decode(5), frozenRun: try r.decode(6), frozenOn: Day(iso: try r.decode(7, as: String.self)) ?? .distantPast,
+                         indicator: try r.decode(5), cohort: try r.decode(12, as: String?.self), frozenRun: try r.decode(6), frozenOn: Day(iso: try r.decode(7, as: String.self)) ?? .distantPast,
                          selection: try r.decode(8), createdBy: try r.decode(9), cohortSize: try r.decode(10), comparisonSize: try r.decode(11))
         }
     }

@@ -148,6 +148,9 @@ public struct CohortFinder: Sendable {
         }
     }
 
+    /// Whether the patient meets every condition of the cohort on `day`.
+    public func contains(_ p: Int, _ cohort: Cohort, on day: Day) -> Bool { member(p, cohort, on: day) != nil }
+
     func member(_ p: Int, _ cohort: Cohort, on day: Day) -> Member? {
         var why: [String] = []
         let events = population.events[Int(population.eventOffsets[p])..<Int(population.eventOffsets[p + 1])].filter { $0.date <= day }

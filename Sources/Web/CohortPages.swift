@@ -11,10 +11,15 @@ import Stratification
 extension WebApp {
     /// The latest extract's patients with their records (through the current QOF year's latest run).
     func latestPopulation(_ ods: String) async throws -> (Population, Day)? {
+        try await latestPopulationAndRun(ods).map { ($0.0, $0.1) }
+    }
+
+    /// The same with the run it was read through (an intervention frozen from a cohort names it).
+    func latestPopulationAndRun(_ ods: String) async throws -> (Population, Day, PracticeHistory.Run)? {
         let inputs = await inputs()
         guard let rs = chosenRuleset(nil, inputs.rulesets.filter { $0.kind == .qof }), let (run, _, _) = try await latest(ods, rs) else { return nil }
         let snapshot = try await self.snapshot(for: run, configured: rs, inputs: inputs)
-        return (snapshot.population, snapshot.population.dataTo)
+        return (snapshot.population, snapshot.population.dataTo, run)
     }
 
     func cohortPage(_ viewer: Viewer, ods: String, id: String, csv: Bool) async throws -> Response {

@@ -55,6 +55,45 @@ extension WebApp {
         return .redirect(to: "/practice/\(ods)/intervention/\(created)", type: .normal)
     }
 
+    /// From a cohort's list: the patients as listed (or the first N) against the rest of the cohort; followed by
+    /// the pipeline with each later extract (who has left the cohort).
+    func createCohortIntervention(_ viewer: Viewer, ods: String, cohort id: String, form: [String: String]) async throws -> Response {
+        let name = (form["name"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        let what = (form["what"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !name.isEmpty, name.count <= 200, what.count <= 2000 else {
+            return message(.badRequest, "Name needed", "Give the intervention a name (up to 200 characters) and say what was done (up to 2,000).", viewer: viewer)
+        }
+        guard let stratifier = await stratifier(), let cohort = stratifier.cohorts.first(where: { $0.id == id }) else {
+            return message(.notFound, "Unknown cohort", "No cohort \(id).", viewer: viewer)
+        }
+        guard let (population, day, run) = try await latestPopulationAndRun(ods) else {
+            return message(.notFound, "No extract", "No extract of \(ods) can be read yet.", viewer: viewer)
+        }
+        let deprivation = self.deprivation, ethnic = self.ethnicGroups
+        let listed = CohortFinder(stratifier: stratifier, population: population, decile: { deprivation.areas[$0]?.decile }).members(cohort, on: day)
+        let limit = Int(form["first"] ?? "").flatMap { $0 > 0 ? $0 : nil }
+        let acted = Set((limit.map { Array(listed.prefix($0)) } ?? listed).map(\.row))
+        guard !acted.isEmpty else { return message(.badRequest, "No patients", "The cohort holds no patient to act on.", viewer: viewer) }
+        let members = listed.map { m -> InterventionStore.Member in
+            let g = PopulationSummary.groups(population, m.row, on: day, decile: { deprivation.areas[$0]?.decile }, ethnicGroups: ethnic)
+            return .init(patient: population.patientIDs[m.row], arm: acted.contains(m.row) ? .intervention : .comparison, imdQuintile: g.imdQuintile,
+                         ethnicGroup: g.ethnicGroup, sex: g.sex, ageBand: g.ageBand)
+        }
+        let selection = "\(cohort.label) on \(day)" + (limit.map { ", the first \($0) as listed" } ?? "")
+        let user = viewer.user.username
+        let created = try await database.run { conn in
+            try conn.withTransaction { c in
+                let created = try InterventionStore.create(practice: ods, name: name, whatWasDone: what, indicator: "", cohort: id, run: run.id,
+                                                           selection: selection, members: members, by: user, in: c)
+                try AuditLog.record(actor: user, action: "web-create-intervention", practice: ods, ruleset: nil, achievementDate: day,
+                                    details: ["intervention": String(created), "cohort": id, "patients": String(acted.count),
+                                              "comparison": String(members.count - acted.count)], in: c)
+                return created
+            }
+        }
+        return .redirect(to: "/practice/\(ods)/intervention/\(created)", type: .normal)
+    }
+
     func interventionsPage(_ viewer: Viewer, ods: String) async throws -> Response {
         let (list, latest) = try await database.run { conn in
             let list = try InterventionStore.list(practice: ods, in: conn)
@@ -99,6 +138,11 @@ extension WebApp {
             "title": intervention.name, "ods": ods, "id": id, "name": intervention.name, "what": intervention.whatWasDone, "indicator": intervention.indicator,
             "ruleset": intervention.ruleset, "frozenOn": intervention.frozenOn.description, "selection": intervention.selection,
             "createdBy": intervention.createdBy, "suppressed": suppressed,
+            "reachedWords": intervention.cohort == nil
+                ? "in the indicator's numerator in that extract's run (patients who left, died or were excepted count as not reached)"
+                : "no longer in the cohort in that extract: the gap closed (patients who left or died count as not reached)",
+            "comparisonWords": intervention.cohort == nil
+                ? "the rest of the same worklist: in the denominator and not achieving on \(intervention.frozenOn)" : "the rest of the same cohort on \(intervention.frozenOn)",
             "cohort": suppressed ? Suppression.shown(intervention.cohortSize).map(String.init) ?? "*" : String(intervention.cohortSize),
             "comparison": suppressed ? Suppression.shown(intervention.comparisonSize).map(String.init) ?? "*" : String(intervention.comparisonSize),
             "runs": overall.map { Self.resultRow($0, label: $0.dataTo.description, suppressed: suppressed) },

@@ -134,6 +134,12 @@ public final class WebApp: Sendable {
                 try await self.createIntervention(viewer, ods: context.parameters.get("ods")!, indicator: context.parameters.get("id") ?? "", form: form)
             }
         }
+        router.post("practice/{ods}/cohort/{id}/intervention") { request, context in
+            let form = await Self.form(request)
+            return await self.guarded(request, practice: context.parameters.get("ods"), patients: true, form: form) { viewer in
+                try await self.createCohortIntervention(viewer, ods: context.parameters.get("ods")!, cohort: context.parameters.get("id") ?? "", form: form)
+            }
+        }
         router.get("practice/{ods}/interventions") { request, context in
             await self.guarded(request, practice: context.parameters.get("ods")) { viewer in
                 try await self.interventionsPage(viewer, ods: context.parameters.get("ods")!)

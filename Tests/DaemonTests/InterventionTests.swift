@@ -109,6 +109,60 @@ struct InterventionTests {
         await conn.close()
     }
 
+    @Test("an intervention on a case-finding cohort: those coded after it leave the cohort, counted with each later extract")
+    func cohortIntervention() async throws {
+        let url = try await TestDatabase.fresh(migrated: true)
+        let conn = try await PostgresConnection.connect(url)
+        let site = try ExtractProcessorTests.site(practices: 1, patients: 6_000, seed: 43)
+        let final = try #require(ExtractLoader().load(site.written[0].directory).population)
+        let ods = final.practice.ods
+        let frozenOn = Day(year: 2025, month: 10, day: 5)!
+        let stratifier = try PopulationStratifier(library: Self.library, ethnicGroups: try EthnicGroups.bundled())
+        let imd = try Deprivation.imd2025AcceptingLSOA2011(), ethnic = try EthnicGroups.bundled()
+        let cohort = try #require(stratifier.cohorts.first { $0.id == "possible-hypertension" })
+        let onDay = final.asOf(frozenOn)
+        let listed = CohortFinder(stratifier: stratifier, population: onDay, decile: { imd.areas[$0]?.decile }).members(cohort, on: frozenOn).map(\.row)
+        #expect(listed.count >= 20, "enough people found to follow (\(listed.count))")
+        let acted = Set(listed.enumerated().filter { $0.offset % 2 == 0 }.map { onDay.patientIDs[$0.element] })
+        let rows = Dictionary(uniqueKeysWithValues: final.patientIDs.enumerated().map { ($1, $0) })
+        // The known effect: 70 % of those acted on are diagnosed (a hypertension code) within six weeks.
+        let hyp = try #require(Self.library["HYP_COD"]?.concepts.min())
+        let (treated, diagnosed) = InterventionEffect(concept: hyp, value: .nan, value2: .nan, share: 0.7)
+            .apply(to: final, patients: acted.compactMap { rows[$0] }, from: frozenOn, seed: 11)
+        try FileManager.default.removeItem(at: site.written[0].directory)
+        _ = try CSVExtractWriter.write(treated.asOf(frozenOn), to: site.directories.inbox.appending(path: "\(ods)-\(frozenOn)"))
+        let p = ExtractProcessor(directories: site.directories, rulesets: [Self.ruleset], library: Self.library, worker: "t")
+        for dir in try p.pending() { _ = try await p.process(dir, using: conn) }
+        let run = try await conn.query("SELECT id FROM computation_run WHERE practice_ods = \(ods)")[0].decode(0, as: Int64.self)
+        let members = listed.map { row -> InterventionStore.Member in
+            let g = PopulationSummary.groups(onDay, row, on: frozenOn, decile: { imd.areas[$0]?.decile }, ethnicGroups: ethnic)
+            let id = onDay.patientIDs[row]
+            return .init(patient: id, arm: acted.contains(id) ? .intervention : .comparison, imdQuintile: g.imdQuintile, ethnicGroup: g.ethnicGroup,
+                         sex: g.sex, ageBand: g.ageBand)
+        }
+        let id = try await conn.withTransaction { c in
+            try InterventionStore.create(practice: ods, name: "Ambulatory BP for the possibly hypertensive", whatWasDone: "invited", indicator: "",
+                                         cohort: cohort.id, run: run, selection: "every other", members: members, by: "tester", in: c)
+        }
+        _ = try CSVExtractWriter.write(treated, to: site.directories.inbox.appending(path: "\(ods)-final"))
+        for dir in try p.pending() { _ = try await p.process(dir, using: conn) }
+        let overall = try await conn.withTransaction { c in try InterventionStore.results(id, in: c) }.filter { $0.dimension == "all" }
+        let last = try #require(overall.last)
+        #expect(overall.count == 1 && last.dataTo == final.dataTo)
+        // Independently: registered at the year end and no longer found by the rule.
+        let finder = CohortFinder(stratifier: p.population!.stratifier, population: treated, decile: { imd.areas[$0]?.decile })
+        let left = Set(listed.map { onDay.patientIDs[$0] }.filter { id in
+            guard let r = treated.patientIDs.firstIndex(of: id) else { return false }
+            return treated.isRegisteredAndAlive(r, on: treated.dataTo) && !finder.contains(r, cohort, on: treated.dataTo)
+        })
+        #expect(last.cohortReached == left.intersection(acted).count && last.comparisonReached == left.subtracting(acted).count)
+        let coded = Set(diagnosed.map { treated.patientIDs[$0] }).filter { treated.isRegisteredAndAlive(rows[$0]!, on: treated.dataTo) }
+        #expect(coded.isSubset(of: left), "everyone given a hypertension code has left the cohort")
+        let d = try #require(last.difference)
+        #expect(d.difference > 0.4 && d.low > 0, "\(d)")
+        await conn.close()
+    }
+
     @Test("Wilson and Newcombe at the edges: none and all reached, an empty group has no estimate")
     func intervalEdges() {
         let none = ImpactEstimate.difference(0, of: 20, 0, of: 20)!

@@ -41,4 +41,22 @@ struct InterventionPageTests {
         #expect(audited == 1)
         #expect(try arms.decode(0, as: Int.self) == 5 && arms.decode(1, as: Int.self) > 0)
     }
+
+    @Test("recorded from a cohort's list: the rest of the cohort is the comparison, and leaving the cohort counts as reached")
+    func recordFromCohort() async throws {
+        let f = try await WebFixture.shared.value
+        let ods = f.practices[0]
+        let s = try Session(f, user: "practice1")
+        let cohortPage = s.get("/practice/\(ods)/cohort/gap-no-blood-pressure")
+        #expect(cohortPage.status == 200 && cohortPage.body.contains("id=\"intervention-form\""))
+        let csrf = try #require(s.csrf())
+        let created = s.post("/practice/\(ods)/cohort/gap-no-blood-pressure/intervention",
+                             ["csrf": csrf, "name": "Blood pressure at the flu clinic", "what": "Checked while there", "first": "4"])
+        #expect(created.status == 303)
+        let list = s.get("/practice/\(ods)/interventions")
+        let id = try #require(list.body.firstMatch(of: #/intervention/(\d+)">Blood pressure at the flu clinic/#).map { String($0.1) })
+        let page = s.get("/practice/\(ods)/intervention/\(id)")
+        #expect(page.body.contains("4 patients acted on") && page.body.contains("no longer in the cohort") && page.body.contains("the rest of the same cohort"))
+        #expect(try Session(f, user: "practice2").post("/practice/\(ods)/cohort/gap-no-blood-pressure/intervention", ["csrf": csrf, "name": "x"]).status == 403)
+    }
 }
