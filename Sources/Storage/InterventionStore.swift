@@ -200,13 +200,18 @@ public enum InterventionStore {
         }
     }
 
-    /// Every stored count of the intervention, by run (oldest first), dimension and group.
+    /// Every stored count of the intervention, by extract (oldest first; its newest run), dimension and group.
     public static func results(_ id: Int64, in conn: isolated PostgresConnection) throws -> [Result] {
         try conn.query(
             """
-            SELECT r.run_id, c.achievement_date::text, e.data_to::text, r.dimension, r.grp, r.cohort_n, r.cohort_reached, r.comparison_n, r.comparison_reached
-            FROM intervention_result r JOIN computation_run c ON c.id = r.run_id JOIN extract e ON e.id = c.extract_id
-            WHERE r.intervention_id = \(id) ORDER BY e.data_to, r.run_id, r.dimension, r.grp
+            SELECT * FROM (
+                -- One row per extract and group: the newest run of an extract (a recompute adds runs for the same data).
+                SELECT DISTINCT ON (e.id, r.dimension, r.grp)
+                       r.run_id, c.achievement_date::text, e.data_to::text AS data_to, r.dimension, r.grp, r.cohort_n, r.cohort_reached,
+                       r.comparison_n, r.comparison_reached
+                FROM intervention_result r JOIN computation_run c ON c.id = r.run_id JOIN extract e ON e.id = c.extract_id
+                WHERE r.intervention_id = \(id) ORDER BY e.id, r.dimension, r.grp, r.run_id DESC
+            ) newest ORDER BY data_to, run_id, dimension, grp
             """).map { r in
             Result(run: try r.decode(0), achievementDate: Day(iso: try r.decode(1, as: String.self)) ?? .distantPast,
                    dataTo: Day(iso: try r.decode(2, as: String.self)) ?? .distantPast, dimension: try r.decode(3), group: try r.decode(4),

@@ -150,8 +150,25 @@ extension WebApp {
                 ["title": title, "rows": results.filter { $0.run == last && $0.dimension == key }.map { Self.resultRow($0, label: $0.group, suppressed: suppressed) }]
             },
             "latestDate": overall.last?.dataTo.description ?? "",
+            "chart": overall.count < 1 || suppressed ? "" : Self.impactChart(overall, from: intervention.frozenOn),
             "crumbs": Format.crumbs(("Practice \(ods)", "/practice/\(ods)"), ("Interventions", "/practice/\(ods)/interventions")),
         ], viewer: viewer)
+    }
+
+    /// Both arms' share reached, extract by extract, from the day it was frozen (x: days since then).
+    static func impactChart(_ overall: [InterventionStore.Result], from start: Day) -> String {
+        guard let end = overall.last?.dataTo, end > start else { return "" }
+        let span = Double(end.daysSinceEpoch - start.daysSinceEpoch)
+        func points(_ share: (InterventionStore.Result) -> Double?) -> [(x: Double, y: Double)] {
+            // Nobody had reached it on the day (everyone frozen was open, or in the cohort).
+            [(0, 0)] + overall.compactMap { r in share(r).map { (Double(r.dataTo.daysSinceEpoch - start.daysSinceEpoch) / span, 100 * $0) } }
+        }
+        return Charts.lines(
+            title: "Share reached after the intervention: acted on against comparison",
+            series: [Charts.Series(label: "Acted on", points: points { $0.cohortN > 0 ? Double($0.cohortReached) / Double($0.cohortN) : nil }),
+                     Charts.Series(label: "Comparison", points: points { $0.comparisonN > 0 ? Double($0.comparisonReached) / Double($0.comparisonN) : nil },
+                                   dashed: true, colour: "#4c6272")],
+            width: 480, height: 200, xLabels: (start.description, end.description))
     }
 
     static func resultRow(_ r: InterventionStore.Result, label: String, suppressed: Bool) -> [String: String] {
