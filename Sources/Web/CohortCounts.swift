@@ -75,14 +75,17 @@ extension WebApp {
         }
         let pcnList = pcn.reduce(0) { $0 + $1.0.listSize }
         let groups = ["cohort": "Cohorts to act on", "case finding": "Case finding", "missing from the data": "People the data misses"]
-        let rows = stratifier.cohorts.map { c -> [String: String] in
+        // Cohorts to act on, then case finding, then the people the data misses; by name within each.
+        let order = ["cohort": 0, "case finding": 1, "missing from the data": 2]
+        let sorted = stratifier.cohorts.sorted { (order[$0.group] ?? 3, $0.label) < (order[$1.group] ?? 3, $1.label) }
+        let rows = sorted.map { c -> [String: String] in
             let n = cohortCount(counts, c.id)
             let pcnN = pcn.reduce(0) { $0 + cohortCount($1.1, c.id) }
             var row = ["id": c.id, "label": c.label, "source": c.source, "group": groups[c.group] ?? c.group, "count": shown(n),
                        "share": suppressed ? Format.percent(Suppression.percent(n, of: run.listSize)) : Format.percent(run.listSize > 0 ? 100 * Double(n) / Double(run.listSize) : nil),
                        "pcnShare": pcn.count > 1 ? Format.percent(Suppression.percent(pcnN, of: pcnList)) : "",
                        "missing": c.missingLists.isEmpty ? "" : "rests on code lists qofd does not ship (\(c.missingLists.joined(separator: ", "))): undercounts"]
-            if let register = c.register, let figures, let effect = RegisterEffect.of(found: n, register: register, figures: figures) {
+            if n > 0, let register = c.register, let figures, let effect = RegisterEffect.of(found: n, register: register, figures: figures) {
                 row["effect"] = suppressed ? "" : "If all were confirmed and coded: " + effect.words
             }
             return row
