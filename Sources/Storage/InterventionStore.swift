@@ -1,6 +1,8 @@
 import Clinical
+import Clusters
 import Foundation
 import Postgres
+import Stratification
 
 /// Interventions and their impact: a cohort frozen from an indicator's worklist at a stored run, the rest of
 /// that open denominator as the comparison group, and for each later run of the same ruleset how many of each
@@ -22,6 +24,17 @@ public enum InterventionStore {
             self.ethnicGroup = ethnicGroup
             self.sex = sex
             self.ageBand = ageBand
+        }
+    }
+
+    /// The patients of a worklist or cohort (population rows) frozen on `day`: those in `acted` as the intervention
+    /// arm, the rest as the comparison, each with the groups the impact is broken down by.
+    public static func members(_ population: Population, rows: [Int], acted: Set<Int>, on day: Day, decile: (String) -> Int?,
+                               ethnicGroups: EthnicGroups) -> [Member] {
+        rows.map { row in
+            let g = PopulationSummary.groups(population, row, on: day, decile: decile, ethnicGroups: ethnicGroups)
+            return Member(patient: population.patientIDs[row], arm: acted.contains(row) ? .intervention : .comparison, imdQuintile: g.imdQuintile,
+                          ethnicGroup: g.ethnicGroup, sex: g.sex, ageBand: g.ageBand)
         }
     }
 

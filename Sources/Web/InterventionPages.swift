@@ -32,11 +32,8 @@ extension WebApp {
         let acted = Set(chosen.map(\.row))
         guard !acted.isEmpty else { return message(.badRequest, "No patients", "The worklist as filtered holds no patient to act on.", viewer: viewer) }
         let population = snapshot.population, day = population.dataTo, deprivation = self.deprivation, ethnic = self.ethnicGroups
-        let members = everyone.entries.map { e -> InterventionStore.Member in
-            let g = PopulationSummary.groups(population, e.row, on: day, decile: { deprivation.areas[$0]?.decile }, ethnicGroups: ethnic)
-            return .init(patient: e.patient, arm: acted.contains(e.row) ? .intervention : .comparison, imdQuintile: g.imdQuintile,
-                         ethnicGroup: g.ethnicGroup, sex: g.sex, ageBand: g.ageBand)
-        }
+        let members = InterventionStore.members(population, rows: everyone.entries.map(\.row), acted: acted, on: day,
+                                                decile: { deprivation.areas[$0]?.decile }, ethnicGroups: ethnic)
         var selection = "\(id) worklist on \(day)"
         if !filter.isEmpty { selection += ", search “\(filter)”" }
         if !missing.isEmpty { selection += ", missing “\(missing)”" }
@@ -74,11 +71,8 @@ extension WebApp {
         let limit = Int(form["first"] ?? "").flatMap { $0 > 0 ? $0 : nil }
         let acted = Set((limit.map { Array(listed.prefix($0)) } ?? listed).map(\.row))
         guard !acted.isEmpty else { return message(.badRequest, "No patients", "The cohort holds no patient to act on.", viewer: viewer) }
-        let members = listed.map { m -> InterventionStore.Member in
-            let g = PopulationSummary.groups(population, m.row, on: day, decile: { deprivation.areas[$0]?.decile }, ethnicGroups: ethnic)
-            return .init(patient: population.patientIDs[m.row], arm: acted.contains(m.row) ? .intervention : .comparison, imdQuintile: g.imdQuintile,
-                         ethnicGroup: g.ethnicGroup, sex: g.sex, ageBand: g.ageBand)
-        }
+        let members = InterventionStore.members(population, rows: listed.map(\.row), acted: acted, on: day,
+                                                decile: { deprivation.areas[$0]?.decile }, ethnicGroups: ethnic)
         let selection = "\(cohort.label) on \(day)" + (limit.map { ", the first \($0) as listed" } ?? "")
         let user = viewer.user.username
         let created = try await database.run { conn in

@@ -32,12 +32,8 @@ struct DemoIntervention {
         try FileManager.default.removeItem(at: written.directory)
         _ = try CSVExtractWriter.write(treated, system: "EMIS Web", to: written.directory)
         let imd = try Deprivation.imd2025AcceptingLSOA2011(), ethnic = try EthnicGroups.bundled()
-        let members = open.map { row -> InterventionStore.Member in
-            let g = PopulationSummary.groups(onDay, row, on: frozenOn, decile: { imd.areas[$0]?.decile }, ethnicGroups: ethnic)
-            let id = onDay.patientIDs[row]
-            return .init(patient: id, arm: acted.contains(id) ? .intervention : .comparison, imdQuintile: g.imdQuintile, ethnicGroup: g.ethnicGroup,
-                         sex: g.sex, ageBand: g.ageBand)
-        }
+        let acting = Set(open.filter { acted.contains(onDay.patientIDs[$0]) })
+        let members = InterventionStore.members(onDay, rows: open, acted: acting, on: frozenOn, decile: { imd.areas[$0]?.decile }, ethnicGroups: ethnic)
         return DemoIntervention(members: members, practice: written.practice.ods)
     }
 

@@ -73,11 +73,8 @@ struct InterventionTests {
             "SELECT c.id FROM computation_run c JOIN extract e ON e.id = c.extract_id WHERE e.data_to = '2025-10-05' AND c.practice_ods = \(ods)")[0].decode(0, as: Int64.self)
         let imd = try Deprivation.imd2025AcceptingLSOA2011(), ethnic = try EthnicGroups.bundled()
         let onDay = treated.asOf(frozenOn)
-        let members = open.map { id -> InterventionStore.Member in
-            let g = PopulationSummary.groups(onDay, onDay.patientIDs.firstIndex(of: id)!, on: frozenOn, decile: { imd.areas[$0]?.decile }, ethnicGroups: ethnic)
-            return .init(patient: id, arm: acted.contains(id) ? .intervention : .comparison, imdQuintile: g.imdQuintile, ethnicGroup: g.ethnicGroup,
-                         sex: g.sex, ageBand: g.ageBand)
-        }
+        let members = InterventionStore.members(onDay, rows: open.map { onDay.patientIDs.firstIndex(of: $0)! }, acted: Set(acted.map { onDay.patientIDs.firstIndex(of: $0)! }),
+                                                on: frozenOn, decile: { imd.areas[$0]?.decile }, ethnicGroups: ethnic)
         let id = try await conn.withTransaction { c in
             try InterventionStore.create(practice: ods, name: "BP recall", whatWasDone: "phoned", indicator: "HYP008", run: frozenRun,
                                          selection: "every other patient", members: members, by: "tester", in: c)
@@ -134,12 +131,8 @@ struct InterventionTests {
         let p = ExtractProcessor(directories: site.directories, rulesets: [Self.ruleset], library: Self.library, worker: "t")
         for dir in try p.pending() { _ = try await p.process(dir, using: conn) }
         let run = try await conn.query("SELECT id FROM computation_run WHERE practice_ods = \(ods)")[0].decode(0, as: Int64.self)
-        let members = listed.map { row -> InterventionStore.Member in
-            let g = PopulationSummary.groups(onDay, row, on: frozenOn, decile: { imd.areas[$0]?.decile }, ethnicGroups: ethnic)
-            let id = onDay.patientIDs[row]
-            return .init(patient: id, arm: acted.contains(id) ? .intervention : .comparison, imdQuintile: g.imdQuintile, ethnicGroup: g.ethnicGroup,
-                         sex: g.sex, ageBand: g.ageBand)
-        }
+        let members = InterventionStore.members(onDay, rows: listed, acted: Set(listed.filter { acted.contains(onDay.patientIDs[$0]) }), on: frozenOn,
+                                                decile: { imd.areas[$0]?.decile }, ethnicGroups: ethnic)
         let id = try await conn.withTransaction { c in
             try InterventionStore.create(practice: ods, name: "Ambulatory BP for the possibly hypertensive", whatWasDone: "invited", indicator: "",
                                          cohort: cohort.id, run: run, selection: "every other", members: members, by: "tester", in: c)
