@@ -17,7 +17,7 @@ struct Qofd: AsyncParsableCommand {
             configured it runs its own private PostgreSQL cluster under the state directory.
             """,
         version: "0.1.0",
-        subcommands: [DemoCommand.self, ServeCommand.self, ComputeCommand.self, ImportCQRSCommand.self, PCNCommand.self, FluSeasonCommand.self, FluCallListCommand.self, ItemOfServiceCommand.self, DeclareCommand.self, ApproveCommand.self, ReturnCommand.self, AuditCommand.self, ReportCommand.self, ExplainCommand.self, PopulationCommand.self, UserCommand.self, ExtractCommand.self, SynthCommand.self, ClustersCommand.self, Migrate.self, Status.self]
+        subcommands: [DemoCommand.self, ServeCommand.self, ComputeCommand.self, ImportCQRSCommand.self, PCNCommand.self, FluSeasonCommand.self, FluCallListCommand.self, ItemOfServiceCommand.self, DeclareCommand.self, ApproveCommand.self, ReturnCommand.self, AuditCommand.self, ReportCommand.self, ExplainCommand.self, PopulationCommand.self, InterventionsCommand.self, UserCommand.self, ExtractCommand.self, SynthCommand.self, ClustersCommand.self, Migrate.self, Status.self]
     )
 
     /// Files qofd writes (archives, reports, call lists) are never world-readable, under systemd (UMask=0027)

@@ -98,6 +98,13 @@ struct InterventionTests {
         // The generated effect: well over zero, and the interval excludes no effect.
         let last = try #require(overall.last?.difference)
         #expect(last.difference > 0.1 && last.low > 0, "\(last)")
+        // The command prints the same stored follow-up.
+        let cli = try CommandLineTests.qofd(["interventions", "--practice", ods, "--id", String(id), "--json", "--database-url", url])
+        #expect(cli.status == 0, "\(cli.err)")
+        let printed = try #require(try JSONSerialization.jsonObject(with: Data(cli.out.utf8)) as? [String: Any])
+        let printedRows = printed["results"] as? [[String: Any]] ?? []
+        #expect(printedRows.compactMap { $0["actedOnReached"] as? Int } == overall.map(\.cohortReached))
+        #expect(try CommandLineTests.qofd(["interventions", "--practice", ods, "--database-url", url]).out.contains("BP recall"))
         // For whom: each breakdown adds up to the arms.
         for d in ["imd_quintile", "ethnic_group", "sex", "age_band"] {
             let groups = results.filter { $0.run == overall.last!.run && $0.dimension == d }
