@@ -1,17 +1,34 @@
 -- Patient-level population health, kept like patient outcomes: for each population summary, every patient it
 -- counted (positions in the extract's roster, 0-based) with their segment, frailty and QRISK3, as parallel
 -- arrays, at most 5,000 patients a row (as the outcome sets are). Stored only with store_patient_outcomes; purged with
--- the outcomes after patient_outcome_years (the counts in population_count are kept for ever).
+-- the outcomes after patient_outcome_years (the counts, `population_cells`, are kept for ever).
 -- `population_patient_row` reads it one patient per row with the values spelled out.
 
 -- The summaries also count each cohort and case-finding rule, and the people missing from the data (each a
 -- cohort too), by the same breakdowns: the PCN's counts and the practice's figures read them from here.
--- A summary's cells are written once, whole, and read whole by run: an index on the run replaces the five-column
--- primary key (a thousand cells or more a practice, now with the cohorts, made the key the cost of storing them).
-ALTER TABLE population_count DROP CONSTRAINT population_count_measure_check,
-    ADD CONSTRAINT population_count_measure_check CHECK (measure IN ('segment', 'frailty', 'qrisk3', 'core20', 'plus', 'five', 'cohort')),
-    DROP CONSTRAINT population_count_pkey;
-CREATE INDEX population_count_run_idx ON population_count (run_id);
+-- A summary's cells (a thousand or more a practice, now with the cohorts) are written once, whole, and read whole
+-- by run: they are kept as one row of parallel arrays per summary (`population_cells`), and `population_count`
+-- becomes a view reading them one cell per row, as before. Storing a row per cell was most of the summary's cost.
+CREATE TABLE population_cells (
+    run_id     bigint PRIMARY KEY REFERENCES population_run (id) ON DELETE CASCADE,
+    measures   text[] NOT NULL CHECK (measures <@ ARRAY['segment', 'frailty', 'qrisk3', 'core20', 'plus', 'five', 'cohort']),
+    categories text[] NOT NULL,
+    dimensions text[] NOT NULL CHECK (dimensions <@ ARRAY['all', 'imd_quintile', 'ethnic_group', 'sex', 'age_band']),
+    groups     text[] NOT NULL,
+    counts     int4[] NOT NULL CHECK (0 <= ALL (counts)),
+    CHECK (cardinality(categories) = cardinality(measures) AND cardinality(dimensions) = cardinality(measures)
+           AND cardinality(groups) = cardinality(measures) AND cardinality(counts) = cardinality(measures))
+);
+INSERT INTO population_cells (run_id, measures, categories, dimensions, groups, counts)
+SELECT run_id, array_agg(measure ORDER BY measure, category, dimension, grp), array_agg(category ORDER BY measure, category, dimension, grp),
+       array_agg(dimension ORDER BY measure, category, dimension, grp), array_agg(grp ORDER BY measure, category, dimension, grp),
+       array_agg(value ORDER BY measure, category, dimension, grp)
+FROM population_count GROUP BY run_id;
+DROP TABLE population_count;
+CREATE VIEW population_count AS
+SELECT c.run_id, u.measure, u.category, u.dimension, u.grp, u.value
+FROM population_cells c
+CROSS JOIN LATERAL unnest(c.measures, c.categories, c.dimensions, c.groups, c.counts) AS u (measure, category, dimension, grp, value);
 
 CREATE TABLE population_patient (
     run_id        bigint NOT NULL REFERENCES population_run (id) ON DELETE CASCADE,
@@ -112,7 +129,8 @@ BEGIN
     EXECUTE format('GRANT UPDATE (finished_at) ON computation_run TO %I', daemon);
     EXECUTE format('GRANT SELECT, INSERT, UPDATE ON declaration_state TO %I', daemon);
     EXECUTE format('GRANT SELECT, INSERT ON pcn_run_member TO %I', daemon);
-    EXECUTE format('GRANT SELECT, INSERT ON population_run, population_count TO %I', daemon);
+    EXECUTE format('GRANT SELECT, INSERT ON population_run, population_cells TO %I', daemon);
+    EXECUTE format('GRANT SELECT ON population_count TO %I', daemon);
     EXECUTE format('GRANT SELECT, INSERT, DELETE ON patient_outcome_set, extract_roster, population_patient TO %I', daemon);   -- DELETE: the retention purge
     EXECUTE format('GRANT SELECT ON population_patient_row TO %I', daemon);
     EXECUTE format('GRANT SELECT, INSERT ON intervention, intervention_member, intervention_result TO %I', daemon);

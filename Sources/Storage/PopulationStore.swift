@@ -30,16 +30,15 @@ public enum PopulationStore {
         guard let row = rows.first else { return nil }
         let id = try row.decode(0, as: Int64.self)
         let counts = summary.counts
-        try conn.copyIn(table: "population_count", columns: ["run_id", "measure", "category", "dimension", "grp", "value"]) { w in
-            for c in counts {
-                try w.append(Int(id))
-                try w.append(c.measure)
-                try w.append(c.category)
-                try w.append(c.dimension)
-                try w.append(c.group)
-                try w.append(c.value)
-                try w.endRow()
-            }
+        // One row of parallel arrays per summary (`population_count` is the view reading it a cell per row).
+        try conn.copyInBinary(table: "population_cells", columns: ["run_id", "measures", "categories", "dimensions", "groups", "counts"]) { w in
+            try w.beginRow(fields: 6)
+            try w.append(int8: id)
+            try w.appendTextArray(counts.map(\.measure))
+            try w.appendTextArray(counts.map(\.category))
+            try w.appendTextArray(counts.map(\.dimension))
+            try w.appendTextArray(counts.map(\.group))
+            try w.appendInt4Array(counts.map { Int32(clamping: $0.value) }[...])
         }
         if let patients = summary.patients, let extractID, !ids.isEmpty, try RunStore.roster(of: extractID, is: ids, in: conn) {
             try conn.copyInBinary(table: "population_patient",
