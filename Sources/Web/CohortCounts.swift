@@ -53,7 +53,8 @@ extension WebApp {
         -> (mine: (PopulationStore.Run, [PopulationSummary.Count])?, pcn: [(PopulationStore.Run, [PopulationSummary.Count])], figures: StoredFigures?)
     {
         let inputs = await inputs()
-        let figures = try await chosenRuleset(nil, inputs.rulesets.filter { $0.kind == .qof }).asyncMap { try await latest(ods, $0)?.1 } ?? nil
+        var figures: StoredFigures?
+        if let qof = chosenRuleset(nil, inputs.rulesets.filter { $0.kind == .qof }) { figures = try await latest(ods, qof)?.1 }
         let (mine, pcn) = try await database.run { conn in
             let mine = try PopulationStore.latest(practice: ods, in: conn)
             guard let code = try PracticeHistory.organisation(ods, on: todayInEngland(), in: conn)?.pcn else { return (mine, [(PopulationStore.Run, [PopulationSummary.Count])]()) }
@@ -120,12 +121,5 @@ extension WebApp {
             "title": "Cohorts and case finding, \(name)", "name": name, "pcn": code, "practices": members.map { ["ods": $0.0.practice, "asOf": $0.0.asOf.description] },
             "cohorts": rows, "crumbs": Format.crumbs((name, "/pcn/\(code)")),
         ], viewer: viewer)
-    }
-}
-
-extension Optional {
-    func asyncMap<T>(_ f: (Wrapped) async throws -> T) async rethrows -> T? {
-        guard let self else { return nil }
-        return try await f(self)
     }
 }

@@ -24,7 +24,9 @@ extension WebApp {
             return (try PCNRuns.name(of: code, in: conn), all, all)
         }
         let (name, summaries, network) = loaded
-        let model = await stratifier()?.segmentation
+        let stratifier = await stratifier()
+        let model = stratifier?.segmentation
+        let gaps = stratifier?.cohorts.filter { $0.group == "missing from the data" } ?? []
         let subject = practice.map { "\(name) (\($0))" } ?? "\(name) (\(pcn ?? ""))"
         let suppressed = pcn != nil || practice.map { viewer.seesBeyondPractice($0) } ?? true
         var context: [String: Any] = [
@@ -71,10 +73,8 @@ extension WebApp {
                                                              "count": shown(all("core20", $0)), "share": share(all("core20", $0), of: list)] }
         context["plus"] = (model?.plus.map(\.name) ?? []).map { ["label": $0, "count": shown(all("plus", $0))] }
         context["five"] = (model?.five.map(\.name) ?? []).map { ["label": $0, "count": shown(all("five", $0))] }
-        context["gaps"] = Self.dataGaps(await stratifier()?.cohorts.filter { $0.group == "missing from the data" } ?? [], totals: totals, list: list,
-                                        network: network, shown: shown, share: share)
-        context["gapBreakdowns"] = Self.gapBreakdowns(await stratifier()?.cohorts.filter { $0.group == "missing from the data" } ?? [], totals: totals,
-                                                      share: share)
+        context["gaps"] = Self.dataGaps(gaps, totals: totals, list: list, network: network, shown: shown, share: share)
+        context["gapBreakdowns"] = Self.gapBreakdowns(gaps, totals: totals, share: share)
         return page("population", context, viewer: viewer)
     }
 }

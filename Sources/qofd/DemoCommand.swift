@@ -61,6 +61,8 @@ struct DemoCommand: AsyncParsableCommand {
             print("   and \(extra) earlier extracts (every four weeks from September) for trends and the flu season")
         }
 
+        // The population health models, made once: the pipeline and the web view share them.
+        let population = try PopulationStep(library: library)
         let rulesets = try RulesetLoader(library: library).loadAll()
         let chosen = rulesets.keys.sorted().map { rulesets[$0]! }
         let table = try await database.withDatabase { conninfo, conn in
@@ -68,7 +70,7 @@ struct DemoCommand: AsyncParsableCommand {
             try await Migrator().migrate(on: conn)
             print("3. Running the pipeline: claim, check, evaluate \(chosen.map(\.id).joined(separator: ", ")), store, archive …")
             let processor = ExtractProcessor(directories: dirs, rulesets: chosen, library: library, worker: "demo-\(getpid())",
-                                            reportsDirectory: demo.appending(path: "reports"))
+                                            reportsDirectory: demo.appending(path: "reports"), population: population)
             let s = try await PipelineRunner.runOnce(processor, conninfo: conninfo, workers: DaemonConfiguration.defaultWorkers, logger: Logger(label: "qofd.postgres"))
             print("   processed \(s.processed), rejected \(s.rejected), duplicates \(s.duplicates); \(s.runs.count) runs stored")
             if let intervention, let id = try await intervention.record(ruleset: "qof-2025-26", in: conn) {
@@ -81,7 +83,7 @@ struct DemoCommand: AsyncParsableCommand {
         if serve {
             try await database.withDatabase { conninfo, conn in
                 try await Self.serveWebView(conninfo: conninfo, conn: conn, practices: written.map(\.practice), archive: dirs.archive,
-                                            rulesets: chosen, library: library, port: port)
+                                            rulesets: chosen, library: library, population: population.stratifier, port: port)
             }
             return
         }

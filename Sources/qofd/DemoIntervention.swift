@@ -31,7 +31,7 @@ struct DemoIntervention {
             .apply(to: final, patients: acted.compactMap { rows[$0] }, from: frozenOn, seed: 2025)
         try FileManager.default.removeItem(at: written.directory)
         _ = try CSVExtractWriter.write(treated, system: "EMIS Web", to: written.directory)
-        let imd = try Deprivation.imd2025AcceptingLSOA2011(), ethnic = try EthnicGroups.bundled()
+        let imd = try Deprivation.bundledAcceptingLSOA2011.get(), ethnic = try EthnicGroups.bundled()
         let acting = Set(open.filter { acted.contains(onDay.patientIDs[$0]) })
         let members = InterventionStore.members(onDay, rows: open, acted: acting, on: frozenOn, decile: { imd.areas[$0]?.decile }, ethnicGroups: ethnic)
         return DemoIntervention(members: members, practice: written.practice.ods)

@@ -8,6 +8,7 @@ import Payments
 import Postgres
 import RulesEngine
 import Storage
+import Stratification
 import Synth
 import Web
 
@@ -29,7 +30,8 @@ extension DemoCommand {
     }
 
     static func serveWebView(
-        conninfo: String, conn: PostgresConnection, practices: [PracticeInfo], archive: URL, rulesets: [Ruleset], library: ClusterLibrary, port: Int
+        conninfo: String, conn: PostgresConnection, practices: [PracticeInfo], archive: URL, rulesets: [Ruleset], library: ClusterLibrary,
+        population: PopulationStratifier, port: Int
     ) async throws {
         // Demo accounts with fresh random passwords: a practice user, a PCN lead, a commissioner.
         let password = { String(WebAccounts.randomToken().prefix(16)) }
@@ -48,7 +50,7 @@ extension DemoCommand {
         let settings = WebSettings()
         let figures = Dictionary(uniqueKeysWithValues: try rulesets.compactMap { r in try NationalFigures.loadIfPresent(year: r.id).map { (r.id, $0) } })
         let web = try await WebApp(conninfo: conninfo, logger: Logger(label: "qofd.web")) {
-            WebInputs(rulesets: rulesets, library: library, archive: archive, settings: settings, nationalFigures: figures)
+            WebInputs(rulesets: rulesets, library: library, archive: archive, settings: settings, nationalFigures: figures, population: population)
         }
         let router = Router()
         web.register(on: router)
